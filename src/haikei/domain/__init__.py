@@ -1,0 +1,1 @@
+"""Pure typed models and rules. Imports nothing else from haikei."""

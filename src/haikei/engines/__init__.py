@@ -1,0 +1,1 @@
+"""Engines turn (layout, art boards, direction, seed, optional mask/init) into an image."""

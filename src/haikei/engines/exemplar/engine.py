@@ -1,0 +1,525 @@
+"""The built-in painter: guided, label-constrained PatchMatch over the studio's own art boards.
+
+Read ``render`` top to bottom. Natural classes (sky, mountain, water, trees ...) are synthesised
+coarse-to-fine from the boards' pixels of the same class (or its fallback); man-made classes are
+painted by :mod:`.structured`; then the layout's lines are laid in softly. See specs/exemplar.md.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from PIL import Image
+from pydantic import ValidationError
+from scipy import ndimage
+
+from haikei.engines.base import (
+    ALGORITHMIC_MEDIA,
+    BoardInput,
+    EngineContext,
+    RenderRequest,
+    RenderResult,
+    check_common_inputs,
+)
+from haikei.engines.exemplar import guides as G
+from haikei.engines.exemplar import kernels as K
+from haikei.engines.exemplar.boards import ClassPlan, board_scores, plan_classes
+from haikei.engines.exemplar.options import ExemplarOptions
+from haikei.engines.exemplar.structured import board_palette, paint_structured, paper_texture
+from haikei.errors import InputError, RenderRefused
+
+__all__ = ["ExemplarEngine"]
+
+LINE_TREATMENT = (
+    "natural areas: layout lines steer light/shade through the side-aware guide and darken the paint "
+    "multiplicatively (line_darkening); man-made areas: crisp lines in the palette's darkest colour"
+)
+
+
+@dataclass
+class _BoardPrep:
+    """One board at the render's scale: full-resolution paint plus search-level features."""
+
+    rgb: np.ndarray  # scaled full-resolution uint8
+    labels: np.ndarray  # scaled full-resolution labels
+    col: list[np.ndarray]  # per level (0 = working size) colour features
+    gd: list[np.ndarray]  # per level guides (pos y, pos x, side, cos, sin), unweighted
+    lab: list[np.ndarray]  # per level labels
+
+
+@dataclass
+class _Atlas:
+    col: np.ndarray
+    gd: np.ndarray
+    skey: np.ndarray
+    y0: np.ndarray
+    x0: np.ndarray
+    hb: np.ndarray
+    wb: np.ndarray
+
+
+def _atlas(parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], n_boards: int, gw: np.ndarray) -> _Atlas:
+    """Stack boards (index -> (colour, guides, labels)) vertically with PAD margins."""
+    pad = K.PAD
+    y0 = np.zeros(n_boards, np.int64)
+    x0 = np.full(n_boards, pad, np.int64)
+    hb = np.ones(n_boards, np.int64)
+    wb = np.ones(n_boards, np.int64)
+    y = pad
+    width = 1
+    for b, (col, _, _) in parts.items():
+        y0[b], hb[b], wb[b] = y, col.shape[0], col.shape[1]
+        y += col.shape[0] + pad
+        width = max(width, col.shape[1])
+    hs, ws = y, width + 2 * pad
+    nch = next(iter(parts.values()))[0].shape[2]
+    acol = np.zeros((hs, ws, nch), np.float32)
+    agd = np.zeros((hs, ws, len(gw)), np.float32)
+    skey = np.full((hs, ws), -1, np.int32)
+    for b, (col, gd, lab) in parts.items():
+        sl = (slice(y0[b], y0[b] + hb[b]), slice(pad, pad + wb[b]))
+        acol[sl] = col
+        agd[sl] = gd * gw
+        skey[sl] = np.where(lab == 255, -1, b * 256 + lab.astype(np.int32))
+    return _Atlas(acol, agd, skey, y0, x0, hb, wb)
+
+
+def _candidates(skey: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per slot, the atlas positions it may copy from (and how many)."""
+    ok = skey >= 0
+    key = np.where(ok, skey, 0)
+    ptr = [0]
+    chunks = []
+    for s in range(allowed.shape[0]):
+        m = ok & (allowed[s][key] != 0)
+        pos = np.argwhere(m).astype(np.int32)
+        chunks.append(pos)
+        ptr.append(ptr[-1] + len(pos))
+    cand = np.ascontiguousarray(np.concatenate(chunks) if chunks else np.zeros((0, 2), np.int32))
+    counts = np.diff(np.array(ptr, np.int64))
+    return np.array(ptr, np.int64), cand, counts
+
+
+def _up2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Double an estimate to ``shape`` (nearest, then a 2x2 box to soften the blocks)."""
+    b = np.repeat(np.repeat(a, 2, axis=0), 2, axis=1)[: shape[0], : shape[1]]
+    return np.ascontiguousarray(ndimage.uniform_filter(b, size=(2, 2, 1)), dtype=np.float32)
+
+
+def _resize(img: np.ndarray, w: int, h: int, nearest: bool) -> np.ndarray:
+    if img.shape[1] == w and img.shape[0] == h:
+        return img
+    mode = Image.Resampling.NEAREST if nearest else Image.Resampling.BOX
+    return np.asarray(Image.fromarray(img).resize((w, h), mode))
+
+
+class ExemplarEngine:
+    """Paints layouts from labelled art boards; learns nothing, copies only the studio's boards."""
+
+    name: ClassVar[str] = "exemplar"
+    version: ClassVar[str] = "1.0.0"
+    digital_source_type: ClassVar[str] = ALGORITHMIC_MEDIA
+    options_model: ClassVar[type[ExemplarOptions]] = ExemplarOptions
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self._defaults = dict(config or {})
+        self._board_cache: dict[tuple[Any, ...], _BoardPrep] = {}
+        self._options(self._defaults)  # refuse a bad [engines.exemplar] table at start-up
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _options(self, given: Any) -> ExemplarOptions:
+        try:
+            return ExemplarOptions(**{**self._defaults, **dict(given)})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise InputError(f"exemplar option {where}: {first['msg']}") from None
+
+    @staticmethod
+    def _scale(opts: ExemplarOptions, board: BoardInput, h: int, w: int) -> float:
+        if opts.board_scale is not None:
+            return float(opts.board_scale)
+        bh, bw = board.image.shape[:2]
+        return min(1.0, max(h / bh, w / bw))
+
+    def _prep_board(self, board: BoardInput, scale: float, k: int, levels: int, opts: ExemplarOptions) -> _BoardPrep:
+        key = (board.key, board.image.shape, scale, k, levels, opts.line_falloff, opts.board_edge_quantile)
+        hit = self._board_cache.get(key)
+        if hit is not None:
+            return hit
+        bh, bw = board.image.shape[:2]
+        sw, sh = max(1, round(bw * scale)), max(1, round(bh * scale))
+        rgb = _resize(board.image, sw, sh, nearest=False)
+        lab_full = _resize(board.labels, sw, sh, nearest=True)
+        col = G.colour_features(rgb)
+        for _ in range(k):
+            col = G.downsample_mean(col)
+        f = 2**k
+        lab = np.ascontiguousarray(lab_full[::f, ::f])
+        edges = G.board_edges(col[..., 0], lab, opts.board_edge_quantile)
+        gd = np.concatenate(
+            [
+                G.position_guides(lab, per_component=False),
+                G.line_guides(edges, tau=opts.line_falloff, luminance=col[..., 0]),
+            ],
+            axis=-1,
+        )
+        cols, gds, labs = [col], [gd], [lab]
+        for _ in range(1, levels):
+            cols.append(G.downsample_mean(cols[-1]))
+            gds.append(G.downsample_mean(gds[-1]))
+            labs.append(np.ascontiguousarray(labs[-1][::2, ::2]))
+        prep = _BoardPrep(rgb, lab_full, cols, gds, labs)
+        if len(self._board_cache) >= 8:
+            self._board_cache.pop(next(iter(self._board_cache)))
+        self._board_cache[key] = prep
+        return prep
+
+    # -- the render ---------------------------------------------------------------------------
+    def render(self, request: RenderRequest, context: EngineContext) -> RenderResult:
+        t_start = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        # 1. check inputs and options
+        check_common_inputs(request)
+        context.check_cancel()
+        opts = self._options(request.options)
+        if request.variant is not None:
+            from haikei.engines.exemplar.variant import render_variant
+
+            return render_variant(self, request, context, opts)
+        context.progress(0.0, "preparing")
+        full_h, full_w = request.height, request.width
+        mode = "retake" if request.mask is not None else ("refine" if request.init is not None else "render")
+        if mode == "retake" and not request.mask.any():  # type: ignore[union-attr]
+            raise RenderRefused("the retake mask is empty; mark the area to repaint")
+
+        # 2. the window to paint: the whole frame, or the mask's bounding box plus margin
+        if request.mask is not None:
+            ys, xs = np.nonzero(request.mask)
+            m = opts.retake_margin + opts.patch_size
+            wy0, wy1 = max(0, int(ys.min()) - m), min(full_h, int(ys.max()) + 1 + m)
+            wx0, wx1 = max(0, int(xs.min()) - m), min(full_w, int(xs.max()) + 1 + m)
+        else:
+            wy0, wy1, wx0, wx1 = 0, full_h, 0, full_w
+        win = (slice(wy0, wy1), slice(wx0, wx1))
+        lines, regions = request.lines[win], request.regions[win]
+        init = request.init[win] if request.init is not None else None
+        mask = request.mask[win] if request.mask is not None else None
+        h, w = regions.shape
+
+        # 3. choose boards per class (tags, fallbacks) or refuse naming the class
+        vocab = request.vocabulary
+        present = [int(c) for c in np.unique(regions)]
+        plans, warnings = plan_classes(present, request.boards, request.direction, vocab, opts.min_class_pixels)
+        natural = [c for c in present if not vocab.classes[c].man_made]
+        man_made = [c for c in present if vocab.classes[c].man_made]
+        slots = {c: i for i, c in enumerate(natural)}
+        used_boards = sorted({b for c in natural for b in plans[c].boards})
+        allowed = np.zeros((max(1, len(natural)), len(request.boards) * 256), np.uint8)
+        for c, s in slots.items():
+            for b in plans[c].boards:
+                allowed[s, b * 256 + plans[c].source] = 1
+        context.check_cancel()
+
+        # 4. sizes: working level (long side <= search_max_side) and pyramid below it
+        k = 0
+        while max(math.ceil(h / 2**k), math.ceil(w / 2**k)) > opts.search_max_side:
+            k += 1
+        f = 2**k
+        levels = 1
+        while levels < 6 and min(math.ceil(h / f / 2**levels), math.ceil(w / f / 2**levels)) >= 24:
+            levels += 1
+        r = opts.patch_size // 2
+        rng = np.random.default_rng([request.seed, 0x6861696B])
+        light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
+        gw = np.sqrt(
+            np.array(
+                [opts.position_weight, opts.position_weight, opts.line_weight, opts.orientation_weight, opts.orientation_weight],
+                np.float32,
+            )
+        )
+
+        # 5. boards at the render's scale, with their guides per level (cached per engine)
+        scales = {b: self._scale(opts, request.boards[b], full_h, full_w) for b in range(len(request.boards))}
+        preps = {b: self._prep_board(request.boards[b], scales[b], k, levels, opts) for b in used_boards}
+        timings["prepare_boards"] = time.perf_counter() - t_start
+        context.check_cancel()
+        context.progress(0.05, "guides")
+
+        # 6. layout guides at the working size (position + noise, side-aware lines, orientation)
+        t = time.perf_counter()
+        ink_full = 1.0 - lines.astype(np.float32) / 255.0
+        ink = ink_full
+        for _ in range(k):
+            ink = G.downsample_mean(ink)
+        reg0 = np.ascontiguousarray(regions[::f, ::f])
+        h0, w0 = reg0.shape
+        cell = max(8.0, min(h0, w0) / 5.0)
+        noise = (G.smooth_noise(h0, w0, rng, cell), G.smooth_noise(h0, w0, rng, cell))
+        line_mask = (ink > 0.35) | G.label_borders(reg0)
+        tgd0 = np.concatenate(
+            [
+                G.position_guides(reg0, per_component=True, noise=noise, noise_amount=opts.position_noise),
+                G.line_guides(line_mask, tau=opts.line_falloff, light=light),
+            ],
+            axis=-1,
+        ) * gw
+        slot_lut = np.full(256, -1, np.int32)
+        for c, s in slots.items():
+            slot_lut[c] = s
+        tcls_full = slot_lut[regions]
+        tgds, tclss = [np.ascontiguousarray(tgd0, dtype=np.float32)], [np.ascontiguousarray(slot_lut[reg0])]
+        for _ in range(1, levels):
+            tgds.append(G.downsample_mean(tgds[-1]))
+            tclss.append(np.ascontiguousarray(tclss[-1][::2, ::2]))
+        init_feats: list[np.ndarray] = []
+        if init is not None:
+            fi = G.colour_features(init)
+            for _ in range(k):
+                fi = G.downsample_mean(fi)
+            init_feats = [fi]
+            for _ in range(1, levels):
+                init_feats.append(G.downsample_mean(init_feats[-1]))
+        pin: list[np.ndarray] = []
+        if mask is not None:
+            mk = mask[::f, ::f]
+            pin = [np.ascontiguousarray(~mk)]
+            for _ in range(1, levels):
+                pin.append(np.ascontiguousarray(pin[-1][::2, ::2]))
+        timings["guides"] = time.perf_counter() - t
+        context.check_cancel()
+
+        # 7. coarse-to-fine guided PatchMatch with the hard label constraint
+        t = time.perf_counter()
+        nnf = cost = est = None
+        atlas = prev_atlas = None
+        seed = np.uint64(request.seed & 0xFFFFFFFFFFFF)
+        total_work = sum(4**-l for l in range(levels)) * 1.0
+        done_work = 0.0
+        has_natural = bool(natural)
+        for lvl in range(levels - 1, -1, -1) if has_natural else []:
+            tcls = tclss[lvl]
+            hl, wl = tcls.shape
+            parts = {b: (preps[b].col[lvl], preps[b].gd[lvl], preps[b].lab[lvl]) for b in used_boards}
+            atlas = _atlas(parts, len(request.boards), gw)
+            cand_ptr, cand, counts = _candidates(atlas.skey, allowed)
+            for c, s in slots.items():
+                if counts[s] == 0 and (tcls == s).any():
+                    raise RenderRefused(f"the art boards are too small to paint class '{vocab.name_of(c)}'")
+            n_t = np.bincount(tcls[tcls >= 0], minlength=len(slots)).astype(np.float64)
+            expect = np.maximum(1.0, n_t / np.maximum(counts, 1))
+            lam_e = (opts.occurrence_weight / expect).astype(np.float32)
+            # colour estimate for this level
+            if lvl == levels - 1:
+                est = init_feats[lvl].copy() if init_feats else np.zeros((hl, wl, 3), np.float32)
+                wcol = opts.colour_weight if mode == "refine" else 0.0
+            else:
+                est = _up2(est, (hl, wl))  # type: ignore[arg-type]
+                if mode == "refine":
+                    a = opts.refine_strength
+                    est = np.ascontiguousarray((1 - a) * est + a * init_feats[lvl], dtype=np.float32)
+                wcol = opts.colour_weight
+            if pin:
+                est[pin[lvl]] = init_feats[lvl][pin[lvl]]
+            # matches: random at the coarsest level, carried up from the level below otherwise
+            new_nnf = np.zeros((hl, wl, 2), np.int32)
+            new_cost = np.zeros((hl, wl), np.float32)
+            if nnf is None:
+                K.init_random(tcls, cand_ptr, cand, seed, new_nnf, new_cost)
+            else:
+                assert prev_atlas is not None
+                K.upsample_nnf(nnf, cost, tcls, prev_atlas.skey, prev_atlas.y0, prev_atlas.x0,
+                               atlas.y0, atlas.x0, atlas.hb, atlas.wb, 2, new_nnf, new_cost)
+                K.fix_invalid(tcls, atlas.skey, allowed, cand_ptr, cand, seed, 6, new_nnf)
+            nnf, cost = new_nnf, new_cost
+            K.recompute_cost(est, tgds[lvl], atlas.col, atlas.gd, tcls, nnf, r, wcol, cost)
+            iters = opts.iterations if lvl == levels - 1 else max(1, (opts.iterations + 1) // 2)
+            radius0 = max(4, min(32, max(hl, wl) // 8))
+            for it in range(iters):
+                context.check_cancel()
+                occ = K.count_occurrences(tcls, nnf, atlas.skey.shape[0], atlas.skey.shape[1])
+                K.patchmatch_iteration(est, tgds[lvl], atlas.col, atlas.gd, tcls, atlas.skey, allowed, cand_ptr, cand,
+                                       occ, lam_e, nnf, cost, r, wcol, seed, it + 16 * lvl, 16, 2, radius0)
+                done_work += 4**-lvl / iters
+                context.progress(0.05 + 0.75 * done_work / total_work, f"searching level {lvl}")
+            context.check_cancel()
+            # match-weighted vote -> this level's painting estimate
+            valid = cost[tcls >= 0]
+            sigma = float(np.median(valid)) if valid.size else 1.0
+            weight = self._weights(cost, sigma, opts.vote_sharpness)
+            new_est = est.copy()
+            K.vote(atlas.col, atlas.skey, allowed, tcls, nnf, weight, 0, r, new_est)
+            est = new_est
+            prev_atlas = atlas
+        timings["search"] = time.perf_counter() - t
+        context.check_cancel()
+        context.progress(0.82, "painting")
+
+        # 8. full resolution: carry matches up, vote the boards' real paint
+        t = time.perf_counter()
+        canvas = np.zeros((h, w, 3), np.float32)
+        src_map = np.full((h, w, 3), -1, np.int32)
+        if has_natural:
+            assert nnf is not None and cost is not None and atlas is not None
+            parts_full = {b: (preps[b].rgb.astype(np.float32), preps[b].rgb[..., :0].astype(np.float32), preps[b].labels)
+                          for b in used_boards}
+            full = _atlas(parts_full, len(request.boards), np.zeros(0, np.float32))
+            if k > 0:
+                nnf_full = np.zeros((h, w, 2), np.int32)
+                cost_full = np.zeros((h, w), np.float32)
+                K.upsample_nnf(nnf, cost, tcls_full, atlas.skey, atlas.y0, atlas.x0,
+                               full.y0, full.x0, full.hb, full.wb, f, nnf_full, cost_full)
+                cand_ptr, cand, _ = _candidates(full.skey, allowed)
+                K.fix_invalid(tcls_full, full.skey, allowed, cand_ptr, cand, seed, 2 * f + 2, nnf_full)
+            else:
+                nnf_full = nnf
+            context.check_cancel()
+            valid = cost[tclss[0] >= 0]
+            weight = self._weights(cost, float(np.median(valid)) if valid.size else 1.0, opts.vote_sharpness)
+            K.vote(full.col, full.skey, allowed, tcls_full, nnf_full, weight, k, r, canvas)
+            canvas *= 1.0 / 255.0
+            nat = tcls_full >= 0
+            bidx = full.skey[nnf_full[..., 0], nnf_full[..., 1]] >> 8
+            for b in used_boards:
+                sel = nat & (bidx == b)
+                s = scales[b]
+                bh, bw = request.boards[b].image.shape[:2]
+                src_map[..., 0][sel] = b
+                src_map[..., 1][sel] = np.minimum(bh - 1, ((nnf_full[..., 0][sel] - full.y0[b] + 0.5) / s).astype(np.int32))
+                src_map[..., 2][sel] = np.minimum(bw - 1, ((nnf_full[..., 1][sel] - full.x0[b] + 0.5) / s).astype(np.int32))
+        timings["vote"] = time.perf_counter() - t
+        context.check_cancel()
+        context.progress(0.9, "man-made areas")
+
+        # 9. man-made classes: flat faces from the board palette, board texture, crisp lines
+        t = time.perf_counter()
+        struct_rng = np.random.default_rng([request.seed, 0x5354])
+        struct_scales = self._paint_man_made(
+            request, opts, plans, man_made, scales, regions, ink_full, light, struct_rng, canvas
+        )
+        timings["structured"] = time.perf_counter() - t
+
+        # 10. lines in natural areas: soft multiplicative darkening (shade, not black ink)
+        nat_mask = tcls_full >= 0
+        soft = ndimage.gaussian_filter(ink_full, 0.6)
+        canvas[nat_mask] *= (1.0 - opts.line_darkening * np.clip(soft[nat_mask], 0, 1))[:, None]
+        painted = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+        # 11. retake: only inside the mask, feathered inside its edge; elsewhere init byte for byte
+        if mask is not None and request.mask is not None and request.init is not None:
+            image = request.init.copy()
+            alpha = np.clip(ndimage.distance_transform_edt(mask) / opts.seam_feather, 0.0, 1.0)[..., None]
+            blend = np.clip(alpha * painted + (1 - alpha) * init + 0.5, 0, 255).astype(np.uint8)  # type: ignore[operator]
+            image[win][mask] = blend[mask]
+            source_map = (
+                request.init_source_map.astype(np.int32).copy()
+                if request.init_source_map is not None and request.init_source_map.shape == (full_h, full_w, 3)
+                else np.full((full_h, full_w, 3), -1, np.int32)
+            )
+            source_map[win][mask] = src_map[mask]
+        else:
+            image, source_map = painted, src_map
+
+        # 12. the result and its recipe
+        timings["total"] = time.perf_counter() - t_start
+        recipe = self._recipe(request, opts, plans, mode, scales, used_boards, struct_scales, (w0, h0), levels,
+                              (wx0, wy0, wx1, wy1))
+        context.progress(1.0, "done")
+        return RenderResult(image=image, source_map=source_map, recipe=recipe, warnings=warnings, timings=timings)
+
+    # -- pieces of render ---------------------------------------------------------------------
+    @staticmethod
+    def _weights(cost: np.ndarray, sigma: float, sharpness: float) -> np.ndarray:
+        if sharpness <= 0:
+            return np.ones_like(cost)
+        c = np.where(np.isfinite(cost), cost, 0.0)
+        return np.ascontiguousarray(np.exp(-sharpness * c / max(sigma, 1e-6)) + 1e-4, dtype=np.float32)
+
+    def _paint_man_made(
+        self,
+        request: RenderRequest,
+        opts: ExemplarOptions,
+        plans: dict[int, ClassPlan],
+        man_made: list[int],
+        scales: dict[int, float],
+        regions: np.ndarray,
+        ink: np.ndarray,
+        light: tuple[float, float],
+        rng: np.random.Generator,
+        canvas: np.ndarray,
+        images: dict[int, np.ndarray] | None = None,
+    ) -> dict[str, list[str]]:
+        """Paint man-made classes into ``canvas``; ``images`` swaps in board variants."""
+        if not man_made:
+            return {}
+        palettes = {}
+        used: dict[str, list[str]] = {}
+        for c in man_made:
+            p = plans[c]
+            pix = [
+                (images or {}).get(b, request.boards[b].image)[request.boards[b].labels == p.source]
+                for b in p.boards
+            ]
+            palettes[c] = board_palette(np.concatenate(pix))
+            used[request.vocabulary.name_of(c)] = [request.boards[b].key for b in p.boards]
+        first = plans[man_made[0]].boards[0]
+        src_img = (images or {}).get(first, request.boards[first].image)
+        bh, bw = src_img.shape[:2]
+        s = scales[first]
+        luma = G.colour_features(_resize(src_img, max(1, round(bw * s)), max(1, round(bh * s)), nearest=False))[..., 0]
+        tex = paper_texture(luma, regions.shape[0], regions.shape[1], rng)
+        col, painted = paint_structured(
+            regions, ink, palettes, tex, light, rng, opts.texture_strength, opts.structure_line_strength
+        )
+        canvas[painted] = col[painted]
+        return used
+
+    def _recipe(
+        self,
+        request: RenderRequest,
+        opts: ExemplarOptions,
+        plans: dict[int, ClassPlan],
+        mode: str,
+        scales: dict[int, float],
+        used_boards: list[int],
+        structured: dict[str, list[str]],
+        search_size: tuple[int, int],
+        levels: int,
+        window: tuple[int, int, int, int],
+    ) -> dict[str, Any]:
+        vocab = request.vocabulary
+        scores = board_scores(request.boards, request.direction)
+        return {
+            "engine": self.name,
+            "version": self.version,
+            "mode": mode,
+            "seed": request.seed,
+            "options": opts.model_dump(),
+            "direction_tags": sorted(request.direction.tags()),
+            "boards": [
+                {"index": i, "key": b.key, "name": b.name, "artist": b.artist, "tags": sorted(b.tags),
+                 "tag_score": scores[i], "scale": round(scales[i], 6)}
+                for i, b in enumerate(request.boards)
+            ],
+            "classes": {
+                vocab.name_of(c): {
+                    "painted_from": vocab.name_of(p.source),
+                    "fallback": p.is_fallback,
+                    "boards": [request.boards[b].key for b in p.boards],
+                    "painter": "structured" if vocab.classes[c].man_made else "patch",
+                }
+                for c, p in sorted(plans.items())
+            },
+            "fallbacks": {vocab.name_of(c): vocab.name_of(p.source) for c, p in sorted(plans.items()) if p.is_fallback},
+            "patch_boards": [request.boards[b].key for b in used_boards],
+            "structured_classes": sorted(structured),
+            "search_size": list(search_size),
+            "levels": levels,
+            "window": list(window),
+            "line_treatment": LINE_TREATMENT,
+        }

@@ -1,0 +1,175 @@
+"""Guide channels and image pyramids for the exemplar painter (numpy / scipy only).
+
+Guides say *where* a pixel is, so that the search copies paint from a comparable place on a
+board:
+
+- **position** (2 channels): normalised (y, x) inside the pixel's region. On the layout the
+  region is the connected area; on a board it is the class's extent. Low-frequency noise is
+  added on the layout side so that large regions do not map onto the board row by row (clouds
+  in one line) and repeated areas do not tile;
+- **line side** (1 channel): proximity to the nearest layout line, signed by the side of the
+  line (+ on the side facing the light, - on the shadow side). On a board the "lines" are its
+  strong luminance edges plus the label borders, and the sign is + on the brighter side. A line
+  in the layout therefore pulls lit paint on one side and shade on the other;
+- **line orientation** (2 channels): (cos 2θ, sin 2θ) of the line direction, times proximity.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = [
+    "colour_features",
+    "downsample_mean",
+    "line_guides",
+    "position_guides",
+    "smooth_noise",
+]
+
+
+def colour_features(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 (luma, red-green, yellow-blue) in roughly [-1, 1]."""
+    f = rgb.astype(np.float32) * (1.0 / 255.0)
+    r, g, b = f[..., 0], f[..., 1], f[..., 2]
+    out = np.empty(f.shape, np.float32)
+    out[..., 0] = 0.299 * r + 0.587 * g + 0.114 * b
+    out[..., 1] = 0.5 * (r - g)
+    out[..., 2] = 0.25 * (r + g) - 0.5 * b
+    return out
+
+
+def features_to_rgb(feat: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`colour_features` (float32 RGB in [0, 1], not clipped)."""
+    y, c1, c2 = feat[..., 0], feat[..., 1], feat[..., 2]
+    # solve the 3x3 linear system once
+    m = np.array([[0.299, 0.587, 0.114], [0.5, -0.5, 0.0], [0.25, 0.25, -0.5]], np.float64)
+    inv = np.linalg.inv(m).astype(np.float32)
+    return np.stack([inv[i, 0] * y + inv[i, 1] * c1 + inv[i, 2] * c2 for i in range(3)], axis=-1)
+
+
+def downsample_mean(a: np.ndarray) -> np.ndarray:
+    """Halve the first two axes by 2x2 means; odd sizes keep their last row/column (ceil)."""
+    h, w = a.shape[:2]
+    ph, pw = h % 2, w % 2
+    if ph or pw:
+        pad = [(0, ph), (0, pw)] + [(0, 0)] * (a.ndim - 2)
+        a = np.pad(a, pad, mode="edge")
+    h2, w2 = a.shape[0] // 2, a.shape[1] // 2
+    out = a.reshape(h2, 2, w2, 2, *a.shape[2:]).mean(axis=(1, 3), dtype=np.float32)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def smooth_noise(h: int, w: int, rng: np.random.Generator, cell: float) -> np.ndarray:
+    """Deterministic low-frequency noise in about [-1, 1] with features ``cell`` pixels apart."""
+    gh = max(2, int(np.ceil(h / cell)) + 2)
+    gw = max(2, int(np.ceil(w / cell)) + 2)
+    grid = rng.uniform(-1.0, 1.0, (gh, gw)).astype(np.float32)
+    yy = np.linspace(0.5, gh - 1.5, h, dtype=np.float32)
+    xx = np.linspace(0.5, gw - 1.5, w, dtype=np.float32)
+    coords = np.meshgrid(yy, xx, indexing="ij")
+    out: np.ndarray = ndimage.map_coordinates(grid, coords, order=3, mode="nearest").astype(np.float32)
+    return np.clip(out, -1.0, 1.0)
+
+
+def position_guides(
+    labels: np.ndarray,
+    *,
+    per_component: bool,
+    noise: tuple[np.ndarray, np.ndarray] | None = None,
+    noise_amount: float = 0.0,
+) -> np.ndarray:
+    """Normalised (y, x) of each pixel inside its region (component or whole class), float32 HxWx2."""
+    h, w = labels.shape
+    out = np.zeros((h, w, 2), np.float32)
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    xx = np.arange(w, dtype=np.float32)[None, :]
+    for cls in np.unique(labels):
+        if cls == 255:
+            continue
+        m = labels == cls
+        if per_component:
+            comp, n = ndimage.label(m)
+            boxes = ndimage.find_objects(comp)
+        else:
+            comp, n = m.astype(np.int32), 1
+            ys, xs = np.nonzero(m)
+            boxes = [(slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))]
+        y0 = np.zeros(n + 1, np.float32)
+        y1 = np.ones(n + 1, np.float32)
+        x0 = np.zeros(n + 1, np.float32)
+        x1 = np.ones(n + 1, np.float32)
+        for i, box in enumerate(boxes, start=1):
+            if box is None:
+                continue
+            y0[i], y1[i] = box[0].start, max(box[0].stop - 1, box[0].start + 1)
+            x0[i], x1[i] = box[1].start, max(box[1].stop - 1, box[1].start + 1)
+        c = comp[m]
+        out[..., 0][m] = (np.broadcast_to(yy, (h, w))[m] - y0[c]) / (y1[c] - y0[c])
+        out[..., 1][m] = (np.broadcast_to(xx, (h, w))[m] - x0[c]) / (x1[c] - x0[c])
+    if noise is not None and noise_amount > 0:
+        out[..., 0] += noise_amount * noise[0]
+        out[..., 1] += noise_amount * noise[1]
+    return out
+
+
+def label_borders(labels: np.ndarray) -> np.ndarray:
+    """True on pixels whose right or lower neighbour has another label."""
+    b = np.zeros(labels.shape, bool)
+    b[:-1] |= labels[:-1] != labels[1:]
+    b[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    return b
+
+
+def line_guides(
+    line_mask: np.ndarray,
+    *,
+    tau: float,
+    light: tuple[float, float] | None = None,
+    luminance: np.ndarray | None = None,
+) -> np.ndarray:
+    """(signed proximity, proximity*cos2θ, proximity*sin2θ) to the strokes in ``line_mask``.
+
+    The sign comes from ``light`` (dy, dx towards the light; for layouts) or from ``luminance``
+    (brighter than the stroke = +; for boards). Exactly one of them must be given.
+    """
+    h, w = line_mask.shape
+    out = np.zeros((h, w, 3), np.float32)
+    if not line_mask.any():
+        return out
+    dist, (iy, ix) = ndimage.distance_transform_edt(~line_mask, return_indices=True)
+    prox = np.exp(-np.maximum(dist - 0.5, 0.0) / tau).astype(np.float32)
+    if light is not None:
+        vy = np.arange(h, dtype=np.float32)[:, None] - iy
+        vx = np.arange(w, dtype=np.float32)[None, :] - ix
+        side = np.sign(vy * light[0] + vx * light[1])
+    else:
+        assert luminance is not None
+        lum = ndimage.uniform_filter(luminance, 3)
+        side = np.sign(lum - lum[iy, ix])
+    out[..., 0] = prox * side
+    # orientation from the structure tensor of the blurred stroke map
+    soft = ndimage.gaussian_filter(line_mask.astype(np.float32), 1.0)
+    gy = ndimage.sobel(soft, 0)
+    gx = ndimage.sobel(soft, 1)
+    jxx = ndimage.gaussian_filter(gx * gx, 2.0)
+    jyy = ndimage.gaussian_filter(gy * gy, 2.0)
+    jxy = ndimage.gaussian_filter(gx * gy, 2.0)
+    a = jxx - jyy
+    b = 2.0 * jxy
+    n = np.sqrt(a * a + b * b) + 1e-12
+    # read the orientation at the nearest stroke pixel so it holds across the whole neighbourhood
+    out[..., 1] = prox * (a / n)[iy, ix]
+    out[..., 2] = prox * (b / n)[iy, ix]
+    return out
+
+
+def board_edges(luma: np.ndarray, labels: np.ndarray, quantile: float) -> np.ndarray:
+    """The board's "lines": its strongest luminance edges plus its label borders."""
+    g = ndimage.gaussian_filter(luma, 1.0)
+    mag = np.hypot(ndimage.sobel(g, 0), ndimage.sobel(g, 1))
+    thr = float(np.quantile(mag, quantile)) if mag.size else 0.0
+    edges = mag > max(thr, 1e-3)
+    # thin to the ridge: keep pixels that are local maxima of magnitude in a 3x3 window
+    edges &= mag >= ndimage.maximum_filter(mag, 3) * 0.999
+    return edges | label_borders(labels)

@@ -1,0 +1,145 @@
+"""Variants: the parent's correspondences re-voted over an aligned repaint of the same boards.
+
+No search runs: every output pixel takes paint from the same board positions as in the approved
+parent, but from the board's variant (the same painting at dusk, in winter ...). Structure is
+therefore locked and only the light changes. Man-made areas are re-painted with the variant
+board's palette; lines are laid in as in a normal render.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import ndimage
+
+from haikei.engines.base import EngineContext, RenderRequest, RenderResult
+from haikei.engines.exemplar import kernels as K
+from haikei.engines.exemplar.boards import plan_classes
+from haikei.engines.exemplar.options import ExemplarOptions
+from haikei.errors import RenderRefused
+
+if TYPE_CHECKING:
+    from haikei.engines.exemplar.engine import ExemplarEngine
+
+__all__ = ["render_variant"]
+
+
+def render_variant(
+    engine: ExemplarEngine, request: RenderRequest, context: EngineContext, opts: ExemplarOptions
+) -> RenderResult:
+    from haikei.engines.exemplar.engine import _atlas, _candidates, _resize
+
+    t_start = time.perf_counter()
+    variant = str(request.variant)
+    h, w = request.height, request.width
+    context.progress(0.0, f"variant {variant}")
+
+    # 1. the parent's correspondences
+    sm = request.init_source_map
+    if sm is None:
+        raise RenderRefused(
+            "an exemplar variant re-votes the parent's correspondences: pass the parent's source map "
+            "(init_source_map) from its render"
+        )
+    if sm.shape != (h, w, 3) or not np.issubdtype(sm.dtype, np.integer):
+        raise RenderRefused(f"init_source_map must be an integer {w}x{h}x3 array, got {sm.dtype} {sm.shape}")
+    sm = sm.astype(np.int32)
+    bidx = sm[..., 0]
+    if (bidx >= len(request.boards)).any():
+        raise RenderRefused("init_source_map names an art board the request does not carry; pass the parent's boards")
+
+    # 2. the same class plan as the parent; every board involved needs the variant
+    vocab = request.vocabulary
+    present = [int(c) for c in np.unique(request.regions)]
+    plans, warnings = plan_classes(present, request.boards, request.direction, vocab, opts.min_class_pixels)
+    natural = [c for c in present if not vocab.classes[c].man_made]
+    man_made = [c for c in present if vocab.classes[c].man_made]
+    needed = {int(b) for b in np.unique(bidx[bidx >= 0])} | {b for c in man_made for b in plans[c].boards}
+    images: dict[int, np.ndarray] = {}
+    for b in sorted(needed):
+        board = request.boards[b]
+        img = board.variants.get(variant)
+        if img is None:
+            have = ", ".join(sorted(board.variants)) or "none"
+            raise RenderRefused(
+                f"art board {board.name or board.key[:12]} has no '{variant}' variant (it has: {have}); "
+                "register the aligned repaint of that board first"
+            )
+        if img.shape != board.image.shape or img.dtype != np.uint8:
+            raise RenderRefused(f"the '{variant}' variant of art board {board.name or board.key[:12]} is not aligned")
+        images[b] = img
+    slots = {c: i for i, c in enumerate(natural)}
+    slot_lut = np.full(256, -1, np.int32)
+    for c, s in slots.items():
+        slot_lut[c] = s
+    tcls = slot_lut[request.regions]
+    missing = (tcls >= 0) & (bidx < 0)
+    if missing.any():
+        raise RenderRefused(
+            f"the parent's source map has no correspondence for {int(missing.sum())} pixels of patch-painted "
+            "classes; render the parent with the exemplar engine first"
+        )
+    allowed = np.zeros((max(1, len(natural)), len(request.boards) * 256), np.uint8)
+    for c, s in slots.items():
+        for b in plans[c].boards:
+            allowed[s, b * 256 + plans[c].source] = 1
+    context.check_cancel()
+
+    # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
+    scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
+    canvas = np.zeros((h, w, 3), np.float32)
+    patch_boards = sorted({int(b) for b in np.unique(bidx[(bidx >= 0) & (tcls >= 0)])})
+    if patch_boards:
+        parts = {}
+        for b in patch_boards:
+            bh, bw = images[b].shape[:2]
+            sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
+            rgb = _resize(images[b], sw, sh, nearest=False).astype(np.float32)
+            parts[b] = (rgb, rgb[..., :0], _resize(request.boards[b].labels, sw, sh, nearest=True))
+        full = _atlas(parts, len(request.boards), np.zeros(0, np.float32))
+        nnf = np.zeros((h, w, 2), np.int32)
+        for b in patch_boards:
+            sel = bidx == b
+            s = scales[b]
+            ys = np.clip(np.round((sm[..., 1][sel] + 0.5) * s - 0.5), 0, full.hb[b] - 1).astype(np.int32)
+            xs = np.clip(np.round((sm[..., 2][sel] + 0.5) * s - 0.5), 0, full.wb[b] - 1).astype(np.int32)
+            nnf[..., 0][sel] = full.y0[b] + ys
+            nnf[..., 1][sel] = full.x0[b] + xs
+        cand_ptr, cand, _ = _candidates(full.skey, allowed)
+        K.fix_invalid(tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf)
+        context.check_cancel()
+        ones = np.ones((1, 1), np.float32)
+        K.vote(full.col, full.skey, allowed, tcls, nnf, ones, 30, opts.patch_size // 2, canvas)
+        canvas *= 1.0 / 255.0
+    context.progress(0.7, "man-made areas")
+
+    # 4. man-made areas in the variant's palette, then lines as in a normal render
+    ink = 1.0 - request.lines.astype(np.float32) / 255.0
+    light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
+    struct_rng = np.random.default_rng([request.seed, 0x5354])
+    engine._paint_man_made(
+        request, opts, plans, man_made, scales, request.regions, ink, light, struct_rng, canvas, images=images
+    )
+    nat = tcls >= 0
+    soft = ndimage.gaussian_filter(ink, 0.6)
+    canvas[nat] *= (1.0 - opts.line_darkening * np.clip(soft[nat], 0, 1))[:, None]
+    image = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    timings = {"total": time.perf_counter() - t_start}
+    recipe = {
+        "engine": engine.name,
+        "version": engine.version,
+        "mode": "variant",
+        "variant": variant,
+        "seed": request.seed,
+        "options": opts.model_dump(),
+        "boards": [{"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in sorted(needed)],
+        "classes": {
+            vocab.name_of(c): {"painted_from": vocab.name_of(p.source), "fallback": p.is_fallback}
+            for c, p in sorted(plans.items())
+        },
+    }
+    context.progress(1.0, "done")
+    return RenderResult(image=image, source_map=sm.copy(), recipe=recipe, warnings=warnings, timings=timings)

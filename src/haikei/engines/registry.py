@@ -1,0 +1,39 @@
+"""Engines are found through the ``haikei.engines`` entry-point group.
+
+Each entry point names a factory ``f(config: Mapping[str, Any]) -> Engine``; ``config`` is the
+engine's table from haikei.toml (``[engines.NAME]``), empty when absent. A factory whose
+optional extra is missing raises :class:`MissingExtraError` ("install haikei[sd]").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+from haikei.engines.base import Engine
+from haikei.errors import InputError
+
+__all__ = ["available_engines", "load_engine"]
+
+GROUP = "haikei.engines"
+
+
+def _factories() -> dict[str, Callable[[Mapping[str, Any]], Engine]]:
+    out: dict[str, Callable[[Mapping[str, Any]], Engine]] = {}
+    for ep in entry_points(group=GROUP):
+        out[ep.name] = ep  # loaded lazily
+    return out
+
+
+def available_engines() -> list[str]:
+    return sorted(_factories())
+
+
+def load_engine(name: str, config: Mapping[str, Any] | None = None) -> Engine:
+    eps = _factories()
+    if name not in eps:
+        raise InputError(f"unknown engine {name!r}; available: {', '.join(sorted(eps)) or 'none'}")
+    factory = eps[name].load()  # type: ignore[attr-defined]
+    engine: Engine = factory(dict(config or {}))
+    return engine

@@ -1,0 +1,226 @@
+"""Safe image reading and atomic writing.
+
+Every reader refuses rather than repairs: a file that is too large, truncated, not an image,
+or of an unusual kind gives one :class:`ImageError` naming the file and the fix. Modes are
+normalised the documented way (palette / 16-bit / CMYK / LA -> RGB; alpha is composited over
+white for paintings and refused for region maps), and EXIF orientation is applied.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+from haikei.domain.vocabulary import UNLABELLED, UNLABELLED_COLOUR, Vocabulary
+from haikei.errors import ImageError, RegionMapError
+
+__all__ = [
+    "MAX_PIXELS",
+    "atomic_write_bytes",
+    "decode_region_map",
+    "encode_region_map",
+    "load_gray",
+    "load_image",
+    "load_region_map",
+    "load_rgb",
+    "png_bytes",
+    "read_png_text",
+    "save_png",
+]
+
+MAX_PIXELS = 120_000_000  # ~ 16k x 7.5k: long PAN BGs fit, decompression bombs do not
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+def _open(source: str | os.PathLike[str] | bytes, name: str | None = None) -> tuple[Image.Image, str]:
+    label = name or (str(source) if not isinstance(source, bytes) else "<upload>")
+    if not isinstance(source, bytes):
+        p = Path(source)
+        if not p.is_file():
+            raise ImageError(label, "file not found", "check the path")
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ImageError(label, f"file is larger than {MAX_FILE_BYTES >> 20} MiB", "export a smaller file")
+        data = p.read_bytes()
+    else:
+        data = source
+    if not data:
+        raise ImageError(label, "file is empty", "export it again")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise ImageError(
+                    label, f"{w}x{h} is over the {MAX_PIXELS // 1_000_000} Mpx limit", "scale it down"
+                )
+            img.load()
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(label, "image is too large (decompression bomb guard)", "scale it down") from None
+    except UnidentifiedImageError:
+        raise ImageError(label, "not an image haikei can read", "save it as PNG, JPEG, TIFF or PSD") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(label, f"corrupt or truncated image ({exc})", "export it again") from None
+    return img, label
+
+
+def load_image(source: str | os.PathLike[str] | bytes, name: str | None = None) -> Image.Image:
+    """Open and fully decode an image with size guards and EXIF orientation applied."""
+    img, label = _open(source, name)
+    try:
+        img = ImageOps.exif_transpose(img)
+    except Exception as exc:  # pragma: no cover - odd EXIF blocks
+        raise ImageError(label, f"unreadable EXIF orientation ({exc})", "strip the metadata") from None
+    return img
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        img = Image.fromarray(np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+        mode = "L"
+    if mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        img = Image.fromarray(np.clip(arr * (255.0 if arr.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8))
+        mode = "L"
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+        mode = img.mode
+    if mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if mode == "RGB;16" or mode.startswith("RGB") and mode != "RGB":
+        return img.convert("RGB")
+    return img.convert("RGB")
+
+
+def load_rgb(source: str | os.PathLike[str] | bytes, name: str | None = None) -> np.ndarray:
+    """An image as ``uint8`` HxWx3 RGB (alpha composited over white)."""
+    return np.asarray(_to_rgb(load_image(source, name)), dtype=np.uint8).copy()
+
+
+def load_gray(source: str | os.PathLike[str] | bytes, name: str | None = None) -> np.ndarray:
+    """An image as ``uint8`` HxW luminance (alpha composited over white)."""
+    rgb = _to_rgb(load_image(source, name))
+    return np.asarray(rgb.convert("L"), dtype=np.uint8).copy()
+
+
+def decode_region_map(rgb: np.ndarray, vocabulary: Vocabulary, label: str = "<region map>") -> np.ndarray:
+    """Map an RGB region map to class ids; refuse colours outside the vocabulary.
+
+    The error names the first unknown colour, its pixel count and its bounding box.
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise RegionMapError(label, "region map must be an RGB image", "save it as RGB PNG")
+    packed = (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+    table = vocabulary.colour_table()
+    known: dict[int, int] = {}
+    for c in vocabulary.classes:
+        r, g, b = c.colour
+        known[(r << 16) | (g << 8) | b] = c.id
+    ur, ug, ub = UNLABELLED_COLOUR
+    known[(ur << 16) | (ug << 8) | ub] = UNLABELLED
+    del table
+    uniq, inverse = np.unique(packed.ravel(), return_inverse=True)
+    ids = np.empty(len(uniq), dtype=np.uint8)
+    unknown: list[tuple[int, int]] = []
+    for i, v in enumerate(uniq.tolist()):
+        cid = known.get(v)
+        if cid is None:
+            unknown.append((i, v))
+            ids[i] = UNLABELLED
+        else:
+            ids[i] = cid
+    if unknown:
+        counts = np.bincount(inverse, minlength=len(uniq))
+        worst_i, worst_v = max(unknown, key=lambda t: counts[t[0]])
+        ys, xs = np.nonzero(packed == worst_v)
+        colour = ((worst_v >> 16) & 255, (worst_v >> 8) & 255, worst_v & 255)
+        more = f" (and {len(unknown) - 1} other unknown colours)" if len(unknown) > 1 else ""
+        raise RegionMapError(
+            label,
+            f"colour {colour} is not a region class: {int(counts[worst_i])} pixels in "
+            f"x={int(xs.min())}..{int(xs.max())}, y={int(ys.min())}..{int(ys.max())}{more}",
+            "repaint it with a colour from 'haikei classes' (antialiasing off) or add the class in haikei.toml",
+        )
+    return ids[inverse].reshape(packed.shape)
+
+
+def encode_region_map(ids: np.ndarray, vocabulary: Vocabulary) -> np.ndarray:
+    """Class ids -> RGB with the vocabulary's standard colours (UNLABELLED -> black)."""
+    table = np.array(vocabulary.colour_table(), dtype=np.uint8)
+    return table[ids]
+
+
+def load_region_map(
+    source: str | os.PathLike[str] | bytes, vocabulary: Vocabulary, name: str | None = None
+) -> np.ndarray:
+    """Read a region / label map file as class ids. Alpha or palette tricks are refused."""
+    img = load_image(source, name)
+    label = name or str(source if not isinstance(source, bytes) else "<upload>")
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        alpha = np.asarray(img.convert("RGBA"))[..., 3]
+        if (alpha < 255).any():
+            raise RegionMapError(label, "region map has transparent pixels", "flatten it onto a class colour")
+    if img.mode not in ("RGB", "RGBA", "P", "L"):
+        raise RegionMapError(label, f"region map mode {img.mode} is not supported", "save it as 8-bit RGB PNG")
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return decode_region_map(rgb, vocabulary, label)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def png_bytes(arr: np.ndarray, text: Mapping[str, str] | None = None, compress_level: int = 6) -> bytes:
+    """Encode a uint8 array (HxW, HxWx3 or HxWx4) as PNG with optional iTXt chunks."""
+    if arr.dtype != np.uint8:
+        raise ValueError(f"png_bytes needs uint8, got {arr.dtype}")
+    img = Image.fromarray(arr)
+    info = None
+    if text:
+        info = PngImagePlugin.PngInfo()
+        for k, v in text.items():
+            info.add_itxt(k, v)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", pnginfo=info, compress_level=compress_level)
+    return buf.getvalue()
+
+
+def save_png(path: str | os.PathLike[str], arr: np.ndarray, text: Mapping[str, str] | None = None) -> None:
+    """Atomically write ``arr`` as a PNG (with iTXt metadata when given)."""
+    atomic_write_bytes(path, png_bytes(arr, text))
+
+
+def read_png_text(source: str | os.PathLike[str] | bytes) -> dict[str, str]:
+    """The text chunks (tEXt/iTXt/zTXt) of a PNG."""
+    img, _label = _open(source)
+    text = getattr(img, "text", None) or {k: v for k, v in img.info.items() if isinstance(v, str)}
+    return {str(k): str(v) for k, v in text.items()}

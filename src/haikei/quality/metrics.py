@@ -1,0 +1,514 @@
+"""Black-box metrics of a painting against its layout and art boards (see QUALITY.md).
+
+Nothing here knows which engine made the painting. A :class:`Reference` is built once from the
+art boards (classifier training patches, per-class colour / gradient samples, the boards' own
+repetition rate) and then scores any number of paintings of any size:
+
+- ``region_miou``   nearest-neighbour patch classifier trained on the boards' labelled patches
+                    (Lab mean + L contrast + gradient energy); the painting's patches are classified
+                    and compared with the layout's region map (classes the boards lack are mapped
+                    along the vocabulary's fallback chain; classes with no fallback are not scored).
+- ``line_f1``       colour Canny (smoothing, non-maximum suppression, hysteresis) matched to the
+                    layout's ink within ``tol_frac`` of the diagonal; F1 of precision and recall.
+- ``style_distance`` per class, sliced Wasserstein-1 between painting and board Lab colours plus
+                    Wasserstein-1 between their gradient magnitudes; area-weighted mean. Lab units.
+- ``repetition``    share of 16x16 patches with a near-duplicate farther than one patch away,
+                    minus the same share measured on the boards.
+
+Every sample is taken on a fixed grid, so the same inputs always give the same numbers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from haikei.domain.vocabulary import UNLABELLED, Vocabulary
+from haikei.errors import InputError
+from haikei.quality.colour import luminance, rgb_to_lab, sobel_magnitude
+
+__all__ = [
+    "QualityScores",
+    "Reference",
+    "line_f1",
+    "prepare_reference",
+    "repetition_rate",
+    "score_painting",
+]
+
+CLASSIFIER_PATCH = 9  # side of the window the region classifier describes (pixels)
+CLASSIFIER_K = 5
+PAINTING_SAMPLES = 40_000  # grid points classified per painting
+BOARD_SAMPLES_PER_CLASS = 3_000
+STYLE_SAMPLES = 4_000  # pixels per class and side for the Wasserstein distances
+STYLE_DIRECTIONS = 32
+STYLE_QUANTILES = 256
+REP_PATCH = 16  # repetition patch side in full-resolution pixels (8 at the half resolution used)
+REP_QUERIES = 3_000
+REP_MIN_STD = 3.0  # gray levels: flatter patches cannot visibly tile
+REP_DUP_RATIO = 0.3  # near-duplicate: RMS difference <= this x the patch's own std
+REP_NEIGHBOURS = 16
+
+
+class BoardLike(Protocol):
+    image: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the metrics need from the art boards, computed once."""
+
+    vocabulary: Vocabulary
+    classes: frozenset[int]  # class ids the boards show
+    train_features: np.ndarray  # N x F float32
+    train_labels: np.ndarray  # N uint8
+    lab_samples: dict[int, np.ndarray]  # class id -> M x 3 Lab
+    grad_samples: dict[int, np.ndarray]  # class id -> M gradient magnitudes
+    repetition_rate: float
+
+
+@dataclass
+class QualityScores:
+    region_miou: float | None
+    line_f1: float | None
+    style_distance: float | None
+    repetition: float | None
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region_miou": self.region_miou,
+            "line_f1": self.line_f1,
+            "style_distance": self.style_distance,
+            "repetition": self.repetition,
+            "metric_seconds": round(self.seconds, 4),
+            "details": self.details,
+            "warnings": list(self.warnings),
+        }
+
+
+# -- features --------------------------------------------------------------------------------
+def _patch_features(lab: np.ndarray) -> np.ndarray:
+    """HxWxF float32: window means of L, a, b; std of L; mean |dL/dx|, |dL/dy| (texture energy)."""
+    p = CLASSIFIER_PATCH
+    L = lab[..., 0]
+    gx = np.abs(ndimage.sobel(L, axis=1, mode="reflect")) / 8.0
+    gy = np.abs(ndimage.sobel(L, axis=0, mode="reflect")) / 8.0
+    feats = np.empty((*L.shape, 6), np.float32)
+    for i in range(3):
+        feats[..., i] = ndimage.uniform_filter(lab[..., i], p, mode="reflect")
+    mean_sq = ndimage.uniform_filter(L * L, p, mode="reflect")
+    feats[..., 3] = np.sqrt(np.maximum(mean_sq - feats[..., 0] ** 2, 0.0))
+    feats[..., 4] = ndimage.uniform_filter(gx, p, mode="reflect")
+    feats[..., 5] = ndimage.uniform_filter(gy, p, mode="reflect")
+    return feats
+
+
+def _grid(h: int, w: int, target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of a regular grid with about ``target`` points."""
+    step = max(1, int(np.sqrt(h * w / max(target, 1))))
+    ys = np.arange(step // 2, h, step)
+    xs = np.arange(step // 2, w, step)
+    return ys, xs
+
+
+def _even_take(idx: np.ndarray, n: int) -> np.ndarray:
+    """At most ``n`` entries of ``idx``, spread evenly (deterministic subsampling)."""
+    if len(idx) <= n:
+        return idx
+    return idx[np.linspace(0, len(idx) - 1, n).astype(np.int64)]
+
+
+def _interior(labels: np.ndarray, radius: int) -> np.ndarray:
+    """True where every label within ``radius`` (square window) is the same class."""
+    size = 2 * radius + 1
+    return np.asarray(ndimage.maximum_filter(labels, size) == ndimage.minimum_filter(labels, size))
+
+
+def _core(mask: np.ndarray, interior: np.ndarray) -> np.ndarray:
+    """The mask's pixels away from class borders, or the whole mask when nothing is left."""
+    core = mask & interior
+    return core if core.any() else mask
+
+
+def _check_painting(painting: np.ndarray, lines: np.ndarray | None, regions: np.ndarray | None) -> None:
+    if painting.ndim != 3 or painting.shape[2] != 3 or painting.dtype != np.uint8:
+        raise InputError(f"the painting must be uint8 HxWx3, got {painting.dtype} {painting.shape}")
+    h, w = painting.shape[:2]
+    for what, arr in (("layout lines", lines), ("region map", regions)):
+        if arr is not None and arr.shape != (h, w):
+            raise InputError(
+                f"{what} is {arr.shape[1]}x{arr.shape[0]} but the painting is {w}x{h}; "
+                "score the painting at its layout's size"
+            )
+
+
+# -- reference -------------------------------------------------------------------------------
+def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None = None) -> Reference:
+    """Train the region classifier and collect per-class samples from the art boards."""
+    vocab = vocabulary or Vocabulary()
+    if not boards:
+        raise InputError("no art board given; the metrics compare a painting with its art boards")
+    feats_by_class: dict[int, list[np.ndarray]] = {}
+    lab_by_class: dict[int, list[np.ndarray]] = {}
+    grad_by_class: dict[int, list[np.ndarray]] = {}
+    rep_hits = 0.0
+    rep_total = 0
+    for i, b in enumerate(boards):
+        img, labels = b.image, b.labels
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or labels.shape != img.shape[:2]:
+            raise InputError(f"art board {i}: need a uint8 HxWx3 image and a label map of the same size")
+        bad = (labels >= len(vocab)) & (labels != UNLABELLED)
+        if bad.any():
+            raise InputError(f"art board {i}: label id {int(labels[bad][0])} is not in the vocabulary")
+        lab = rgb_to_lab(img)
+        feats = _patch_features(lab)
+        grad = sobel_magnitude(lab[..., 0])
+        # a window is 'pure' when every label under it is the same class
+        pure = _interior(labels, CLASSIFIER_PATCH // 2)
+        ys, xs = _grid(*labels.shape, 4 * BOARD_SAMPLES_PER_CLASS * 8)
+        gl = labels[np.ix_(ys, xs)]
+        gp = pure[np.ix_(ys, xs)]
+        gf = feats[np.ix_(ys, xs)]
+        interior = _interior(labels, max(1, round(np.hypot(*labels.shape) / 600)))
+        for c in np.unique(labels):
+            if c == UNLABELLED:
+                continue
+            sel = (gl == c) & gp
+            if not sel.any():
+                sel = gl == c
+            if sel.any():
+                feats_by_class.setdefault(int(c), []).append(gf[sel])
+            core = np.flatnonzero(_core(labels == c, interior))
+            take = _even_take(core, STYLE_SAMPLES)
+            lab_by_class.setdefault(int(c), []).append(lab.reshape(-1, 3)[take])
+            grad_by_class.setdefault(int(c), []).append(grad.ravel()[take])
+        hits, total = _repetition_counts(img)
+        rep_hits += hits
+        rep_total += total
+    if not feats_by_class:
+        raise InputError("the art boards have no labelled pixels; label them first")
+    tf, tl = [], []
+    for c, parts in sorted(feats_by_class.items()):
+        allf = np.concatenate(parts)
+        take = _even_take(np.arange(len(allf)), BOARD_SAMPLES_PER_CLASS)
+        tf.append(allf[take])
+        tl.append(np.full(len(take), c, np.uint8))
+    lab_s = {c: _even_rows(np.concatenate(v), STYLE_SAMPLES) for c, v in lab_by_class.items()}
+    grad_s = {c: _even_rows(np.concatenate(v), STYLE_SAMPLES) for c, v in grad_by_class.items()}
+    return Reference(
+        vocabulary=vocab,
+        classes=frozenset(feats_by_class),
+        train_features=np.concatenate(tf).astype(np.float32),
+        train_labels=np.concatenate(tl),
+        lab_samples=lab_s,
+        grad_samples=grad_s,
+        repetition_rate=rep_hits / rep_total if rep_total else 0.0,
+    )
+
+
+def _even_rows(a: np.ndarray, n: int) -> np.ndarray:
+    return a[_even_take(np.arange(len(a)), n)]
+
+
+def _class_targets(regions: np.ndarray, ref: Reference) -> tuple[dict[int, int], list[str]]:
+    """Layout class id -> the board class that stands for it; names of classes nobody can stand for."""
+    vocab = ref.vocabulary
+    avail = [vocab.name_of(c) for c in ref.classes]
+    targets: dict[int, int] = {}
+    unscored: list[str] = []
+    for c in np.unique(regions).tolist():
+        if c == UNLABELLED:
+            continue
+        if c >= len(vocab):
+            raise InputError(f"region map has class id {c}, outside the vocabulary")
+        name = vocab.name_of(c)
+        got = vocab.resolve(name, avail)
+        if got is None:
+            unscored.append(name)
+        else:
+            targets[c] = vocab.id_of(got)
+    return targets, unscored
+
+
+# -- region_miou -----------------------------------------------------------------------------
+def _region_miou(
+    lab: np.ndarray, regions: np.ndarray, ref: Reference, targets: dict[int, int]
+) -> tuple[float | None, dict[str, float]]:
+    if not targets:
+        return None, {}
+    allowed = np.array(sorted(set(targets.values())), np.int64)
+    keep = np.isin(ref.train_labels, allowed)
+    train_f = ref.train_features[keep]
+    train_l = ref.train_labels[keep].astype(np.int64)
+    feats = _patch_features(lab)
+    ys, xs = _grid(*regions.shape, PAINTING_SAMPLES)
+    gr = regions[np.ix_(ys, xs)].ravel()
+    lut = np.full(256, -1, np.int64)
+    for c, t in targets.items():
+        lut[c] = t
+    truth = lut[gr]
+    ok = truth >= 0
+    q = feats[np.ix_(ys, xs)].reshape(-1, feats.shape[-1])[ok]
+    truth = truth[ok]
+    k = min(CLASSIFIER_K, len(train_f))
+    _, nn = cKDTree(train_f).query(q, k=k)
+    nn = nn.reshape(len(q), k)
+    votes = train_l[nn]
+    # majority vote; ties go to the class of the nearest neighbour
+    n_cls = int(allowed.max()) + 1
+    counts = np.zeros((len(q), n_cls), np.int32)
+    for j in range(k):
+        np.add.at(counts, (np.arange(len(q)), votes[:, j]), 1 + (j == 0))
+    pred = counts.argmax(axis=1)
+    per_class: dict[str, float] = {}
+    for t in allowed.tolist():
+        tp = int(np.sum((pred == t) & (truth == t)))
+        fp = int(np.sum((pred == t) & (truth != t)))
+        fn = int(np.sum((pred != t) & (truth == t)))
+        if tp + fn == 0:
+            continue
+        per_class[ref.vocabulary.name_of(t)] = tp / (tp + fp + fn)
+    if not per_class:
+        return None, {}
+    return float(np.mean(list(per_class.values()))), per_class
+
+
+# -- line_f1 ---------------------------------------------------------------------------------
+def _colour_canny(lab: np.ndarray, sigma: float, low_step: float, high_step: float) -> np.ndarray:
+    """Edge pixels of a Lab image: per pixel the channel with the strongest gradient decides."""
+    best_mag = np.zeros(lab.shape[:2], np.float32)
+    best_gx = np.zeros_like(best_mag)
+    best_gy = np.zeros_like(best_mag)
+    for i in range(3):
+        ch = ndimage.gaussian_filter(lab[..., i], sigma, mode="reflect")
+        gx = ndimage.sobel(ch, axis=1, mode="reflect") / 8.0
+        gy = ndimage.sobel(ch, axis=0, mode="reflect") / 8.0
+        mag = np.hypot(gx, gy)
+        better = mag > best_mag
+        best_mag = np.where(better, mag, best_mag)
+        best_gx = np.where(better, gx, best_gx)
+        best_gy = np.where(better, gy, best_gy)
+    # non-maximum suppression along the gradient, quantised to 4 directions
+    angle = (np.rad2deg(np.arctan2(best_gy, best_gx)) + 180.0) % 180.0
+    sector = ((angle + 22.5) // 45).astype(np.int8) % 4  # 0: horizontal gradient, 1: 45, 2: vertical, 3: 135
+    pad = np.pad(best_mag, 1, mode="constant")
+    h, w = best_mag.shape
+    offsets = {0: (0, 1), 1: (1, 1), 2: (1, 0), 3: (1, -1)}
+    keep = np.zeros((h, w), bool)
+    for s, (dy, dx) in offsets.items():
+        a = pad[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+        b = pad[1 - dy : 1 - dy + h, 1 - dx : 1 - dx + w]
+        keep |= (sector == s) & (best_mag >= a) & (best_mag >= b)
+    # a step of height s blurred by sigma peaks at s / (sqrt(2 pi) sigma) per pixel
+    norm = 1.0 / (np.sqrt(2 * np.pi) * sigma)
+    weak = keep & (best_mag > low_step * norm)
+    strong = keep & (best_mag > high_step * norm)
+    lab_cc, n = ndimage.label(weak, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return weak
+    has_strong = np.zeros(n + 1, bool)
+    has_strong[lab_cc[strong]] = True
+    has_strong[0] = False
+    return np.asarray(has_strong[lab_cc])
+
+
+def line_f1(
+    painting: np.ndarray,
+    lines: np.ndarray,
+    *,
+    tol_frac: float = 0.003,
+    low_step: float = 6.0,
+    high_step: float = 12.0,
+    _lab: np.ndarray | None = None,
+) -> tuple[float | None, dict[str, float]]:
+    """F1 of the painting's edges against the layout's ink (``lines`` < 128). None without ink.
+
+    Steps are in Lab units: an edge must be a colour step of at least ``high_step`` somewhere
+    along it and ``low_step`` everywhere. The tolerance is ``tol_frac`` of the diagonal.
+    """
+    _check_painting(painting, lines, None)
+    ink = lines < 128
+    if not ink.any():
+        return None, {}
+    h, w = lines.shape
+    diag = float(np.hypot(h, w))
+    lab = rgb_to_lab(painting) if _lab is None else _lab
+    sigma = max(1.0, diag / 1100.0)
+    edges = _colour_canny(lab, sigma, low_step, high_step)
+    tol = max(1.5, tol_frac * diag)
+    if not edges.any():
+        return 0.0, {"precision": 0.0, "recall": 0.0, "tolerance_px": tol, "sigma": sigma}
+    # within the tolerance = inside a (2 tol + 1) square around the other set (separable, fast)
+    size = 2 * int(tol) + 1
+    near_edge = ndimage.maximum_filter(edges.view(np.uint8), size) > 0
+    near_ink = ndimage.maximum_filter(ink.view(np.uint8), size) > 0
+    recall = float(np.mean(near_edge[ink]))
+    precision = float(np.mean(near_ink[edges]))
+    f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+    return f1, {"precision": precision, "recall": recall, "tolerance_px": tol, "sigma": sigma}
+
+
+# -- style_distance --------------------------------------------------------------------------
+def _quantiles(x: np.ndarray) -> np.ndarray:
+    q = (np.arange(STYLE_QUANTILES) + 0.5) / STYLE_QUANTILES
+    return np.quantile(x, q, axis=0)
+
+
+def _directions() -> np.ndarray:
+    rng = np.random.default_rng(20240601)  # fixed: the metric must not depend on anything else
+    d = rng.normal(size=(STYLE_DIRECTIONS, 3))
+    return d / np.linalg.norm(d, axis=1, keepdims=True)
+
+
+def _sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
+    dirs = _directions()
+    pa = _quantiles(a @ dirs.T)
+    pb = _quantiles(b @ dirs.T)
+    return float(np.mean(np.abs(pa - pb)))
+
+
+def _style_distance(
+    lab: np.ndarray, regions: np.ndarray, ref: Reference, targets: dict[int, int]
+) -> tuple[float | None, dict[str, dict[str, float]]]:
+    if not targets:
+        return None, {}
+    grad = sobel_magnitude(lab[..., 0])
+    interior = _interior(regions, max(1, round(np.hypot(*regions.shape) / 600)))
+    ys, xs = _grid(*regions.shape, 500_000)  # a fixed pixel grid keeps big paintings fast
+    g_reg = regions[np.ix_(ys, xs)]
+    g_int = interior[np.ix_(ys, xs)]
+    g_lab = lab[np.ix_(ys, xs)].reshape(-1, 3)
+    g_grad = grad[np.ix_(ys, xs)].ravel()
+    per: dict[str, dict[str, float]] = {}
+    total = 0.0
+    weight = 0
+    for c, t in sorted(targets.items()):
+        area = g_reg == c
+        n = int(area.sum())
+        if n == 0:  # a sliver thinner than the grid step
+            continue
+        take = _even_take(np.flatnonzero(_core(area, g_int)), STYLE_SAMPLES)
+        colour = _sliced_w1(g_lab[take], ref.lab_samples[t])
+        texture = float(np.mean(np.abs(_quantiles(g_grad[take]) - _quantiles(ref.grad_samples[t]))))
+        per[ref.vocabulary.name_of(c)] = {"colour": colour, "gradient": texture, "area": n}
+        total += n * (colour + texture)
+        weight += n
+    return (total / weight if weight else None), per
+
+
+# -- repetition ------------------------------------------------------------------------------
+def _dct_basis(n: int) -> np.ndarray:
+    """Orthonormal 1-D DCT-II basis, rows are frequencies."""
+    k = np.arange(n)[:, None]
+    x = np.arange(n)[None, :]
+    basis = np.cos(np.pi * (x + 0.5) * k / n) * np.sqrt(2.0 / n)
+    basis[0] /= np.sqrt(2.0)
+    return basis
+
+
+def _repetition_counts(img: np.ndarray) -> tuple[int, int]:
+    """(queries with a distant near-duplicate, queries) for one image, at half resolution."""
+    gray = luminance(img)
+    h2, w2 = gray.shape[0] // 2, gray.shape[1] // 2
+    p = REP_PATCH // 2
+    if h2 < 3 * p or w2 < 3 * p:
+        return 0, 0
+    half = gray[: 2 * h2, : 2 * w2].reshape(h2, 2, w2, 2).mean(axis=(1, 3))
+    # low-frequency DCT coefficients of every p x p window (top-left anchored) as search keys;
+    # the basis is orthonormal, so key distance <= true patch distance (no duplicate is missed by the bound)
+    basis = _dct_basis(p)
+    pairs = [(u, v) for u in range(4) for v in range(4) if u + v <= 3]
+    nh, nw = h2 - p + 1, w2 - p + 1
+    rows = {
+        v: ndimage.correlate1d(half, basis[v], axis=1, mode="constant")[:, p // 2 : p // 2 + nw]
+        for v in range(4)
+    }
+    keys = np.empty((nh, nw, len(pairs)), np.float32)
+    for i, (u, v) in enumerate(pairs):
+        keys[..., i] = ndimage.correlate1d(rows[v], basis[u], axis=0, mode="constant")[p // 2 : p // 2 + nh]
+    tree = cKDTree(keys.reshape(-1, len(pairs)))
+    ys, xs = _grid(nh, nw, REP_QUERIES)
+    qy, qx = (a.ravel() for a in np.meshgrid(ys, xs, indexing="ij"))
+    windows = np.lib.stride_tricks.sliding_window_view(half, (p, p))
+    qpatch = windows[qy, qx].reshape(len(qy), -1)
+    qstd = qpatch.std(axis=1)
+    textured = qstd >= REP_MIN_STD
+    hits = 0
+    if textured.any():
+        tq = np.flatnonzero(textured)
+        radius = REP_DUP_RATIO * qstd[tq] * p  # L2 over p*p pixels of an RMS bound
+        k = min(REP_NEIGHBOURS, nh * nw)
+        dist = np.empty((len(tq), k))
+        idx = np.empty((len(tq), k), np.int64)
+        # query in chunks of similar radius: one wide bound for all would make every query slow
+        order = np.argsort(radius)
+        for chunk in np.array_split(order, max(1, len(order) // 128)):
+            d, j = tree.query(keys[qy[tq[chunk]], qx[tq[chunk]]], k=k, distance_upper_bound=float(radius[chunk].max()))
+            dist[chunk] = d.reshape(len(chunk), k)
+            idx[chunk] = j.reshape(len(chunk), k)
+        valid = np.isfinite(dist) & (dist <= radius[:, None])
+        cy, cx = np.divmod(np.where(valid, idx, 0), nw)
+        far = (np.maximum(np.abs(cy - qy[tq, None]), np.abs(cx - qx[tq, None])) >= p) & valid
+        for row in np.flatnonzero(far.any(axis=1)):
+            cands = np.flatnonzero(far[row])
+            cp = windows[cy[row, cands], cx[row, cands]].reshape(len(cands), -1)
+            rms = np.sqrt(np.mean((cp - qpatch[tq[row]]) ** 2, axis=1))
+            if (rms <= REP_DUP_RATIO * qstd[tq[row]]).any():
+                hits += 1
+    return hits, len(qy)
+
+
+def repetition_rate(img: np.ndarray) -> float:
+    """Share of 16x16 patches (on a grid) that have a near-duplicate at least a patch away."""
+    hits, total = _repetition_counts(img)
+    return hits / total if total else 0.0
+
+
+# -- all together ----------------------------------------------------------------------------
+def score_painting(
+    painting: np.ndarray, lines: np.ndarray, regions: np.ndarray, reference: Reference
+) -> QualityScores:
+    """All metrics of one painting. Higher region_miou / line_f1, lower style_distance / repetition is better."""
+    t0 = time.perf_counter()
+    _check_painting(painting, lines, regions)
+    targets, unscored = _class_targets(regions, reference)
+    warnings = [
+        f"class {name!r} is not on the art boards and has no fallback there; not scored" for name in unscored
+    ]
+    vocab = reference.vocabulary
+    fallbacks = {
+        vocab.name_of(c): vocab.name_of(t) for c, t in targets.items() if c != t
+    }  # layout class -> board class used to judge it
+    lab = rgb_to_lab(painting)
+    miou, per_iou = _region_miou(lab, regions, reference, targets)
+    lf1, line_info = line_f1(painting, lines, _lab=lab)
+    style, per_style = _style_distance(lab, regions, reference, targets)
+    rep_hits, rep_total = _repetition_counts(painting)
+    painting_rate = rep_hits / rep_total if rep_total else 0.0
+    return QualityScores(
+        region_miou=miou,
+        line_f1=lf1,
+        style_distance=style,
+        repetition=painting_rate - reference.repetition_rate,
+        seconds=time.perf_counter() - t0,
+        details={
+            "iou_per_class": per_iou,
+            "line": line_info,
+            "style_per_class": per_style,
+            "repetition_painting": painting_rate,
+            "repetition_boards": reference.repetition_rate,
+            "fallbacks": fallbacks,
+            "unscored_classes": unscored,
+        },
+        warnings=warnings,
+    )

@@ -1,0 +1,149 @@
+"""haikei.toml: a production's settings, read once and passed down (no globals).
+
+```toml
+[production]
+name = "The Dog & The Boy"
+width = 1920            # delivery frame size
+height = 1080
+episode = "ep01"
+
+[database]
+url = "sqlite:///haikei.db"      # relative sqlite paths are inside the production folder
+                                  # or postgresql://user@host/db for a studio server
+[blobs]
+path = "blobs"                    # a path every render worker can reach (see specs/queue.md)
+
+[render]
+engine = "exemplar"
+candidates = 3
+allowed_engines = ["exemplar", "baseline", "sd"]
+
+[delivery]
+pattern = "{episode}_{bg}_bg_v{revision:03d}"
+
+[signing]
+cert_chain = "keys/chain.pem"
+private_key = "keys/signer.key"
+
+[classes.paddy_water]             # studio classes extend the vocabulary
+colour = [90, 200, 200]
+fallback = ["water", "rice_paddy"]
+
+[engines.sd]                      # engine tables are passed to the engine factory as they are
+model = "/models/sd15"
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from haikei.domain.vocabulary import Vocabulary
+from haikei.errors import ConfigError
+
+__all__ = ["CONFIG_NAME", "Settings"]
+
+CONFIG_NAME = "haikei.toml"
+
+
+class ProductionSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200, description="production title")
+    width: int = Field(ge=16, le=16384, description="delivery frame width in pixels")
+    height: int = Field(ge=16, le=16384, description="delivery frame height in pixels")
+    episode: str = Field(default="", max_length=50, description="episode code used in file names, e.g. ep01")
+
+
+class DatabaseSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(default="sqlite:///haikei.db", description="sqlite:///FILE or postgresql://...")
+
+
+class BlobSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(default="blobs", description="content-addressed blob folder; shared by all workers")
+
+
+class RenderSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engine: str = Field(default="exemplar", description="default engine")
+    candidates: int = Field(default=3, ge=1, le=16, description="candidates per cut")
+    allowed_engines: list[str] = Field(
+        default_factory=lambda: ["exemplar", "baseline", "sd"], description="engines delivery accepts"
+    )
+
+
+class DeliverySection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    pattern: str = Field(
+        default="{episode}_{bg}_bg_v{revision:03d}",
+        description="file name pattern; fields: episode, bg, cut, revision, production",
+    )
+
+
+class SigningSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    cert_chain: str = Field(default="keys/chain.pem", description="PEM: signing cert then intermediates/root")
+    private_key: str = Field(default="keys/signer.key", description="PEM private key of the signing cert")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    production: ProductionSection
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    blobs: BlobSection = Field(default_factory=BlobSection)
+    render: RenderSection = Field(default_factory=RenderSection)
+    delivery: DeliverySection = Field(default_factory=DeliverySection)
+    signing: SigningSection = Field(default_factory=SigningSection)
+    classes: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    engines: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    # -- derived ----------------------------------------------------------------------------
+    def vocabulary(self) -> Vocabulary:
+        if not self.classes:
+            return Vocabulary()
+        try:
+            return Vocabulary().extended(self.classes)
+        except (ValueError, KeyError) as exc:
+            raise ConfigError(f"{CONFIG_NAME} [classes]: {exc}") from None
+
+    def database_url(self, root: Path) -> str:
+        url = self.database.url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            rel = url[len("sqlite:///") :]
+            return f"sqlite:///{(root / rel).resolve()}"
+        return url
+
+    def blob_root(self, root: Path) -> Path:
+        p = Path(self.blobs.path)
+        return p if p.is_absolute() else root / p
+
+    # -- file I/O ---------------------------------------------------------------------------
+    @classmethod
+    def load(cls, root: Path) -> Settings:
+        path = root / CONFIG_NAME
+        if not path.is_file():
+            raise ConfigError(
+                f"{root}: not a haikei production (no {CONFIG_NAME}); "
+                "create one with 'haikei init PATH --name NAME' or pass -p PATH"
+            )
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+        try:
+            settings = cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ConfigError(f"{path}: {where}: {first['msg']}; fix the file") from None
+        settings.vocabulary()  # validate class extensions early
+        return settings
+
+    def dump(self) -> str:
+        return tomli_w.dumps(self.model_dump(exclude_defaults=False))

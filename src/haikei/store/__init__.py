@@ -1,0 +1,1 @@
+"""SQL tables, repositories and the content-addressed blob store."""

@@ -1,0 +1,224 @@
+"""SQLAlchemy 2 tables. The schema is created by Alembic migrations (store/migrations), never create_all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ProductionRow(Base):
+    __tablename__ = "production"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    episode: Mapped[str] = mapped_column(String(50), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ReviewStatusRow(Base):
+    __tablename__ = "review_statuses"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    short_name: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    is_wip: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_retake: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_feedback_request: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    colour: Mapped[str] = mapped_column(String(20), default="#888888")
+
+
+class BackgroundRow(Base):
+    __tablename__ = "backgrounds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    status_id: Mapped[int] = mapped_column(ForeignKey("review_statuses.id"))
+    direction_text: Mapped[str] = mapped_column(Text, default="")
+    artboard_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)  # explicit choice; empty = by tags
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", use_alter=True, name="fk_bg_current"), nullable=True
+    )
+    approved_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", use_alter=True, name="fk_bg_approved"), nullable=True
+    )
+    lock_version: Mapped[int] = mapped_column(Integer, default=0)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    status: Mapped[ReviewStatusRow] = relationship(lazy="joined")
+    cuts: Mapped[list[CutRow]] = relationship(back_populates="background", order_by="CutRow.number")
+
+
+class CutRow(Base):
+    __tablename__ = "cuts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    episode: Mapped[str] = mapped_column(String(50), default="")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    pan_length: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pan_direction: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    due_date: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    background_id: Mapped[int | None] = mapped_column(ForeignKey("backgrounds.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    background: Mapped[BackgroundRow | None] = relationship(back_populates="cuts")
+
+
+class LayoutRow(Base):
+    __tablename__ = "layouts"
+    __table_args__ = (UniqueConstraint("background_id", "revision", name="uq_layout_revision"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    lines_blob: Mapped[str] = mapped_column(String(64))
+    regions_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    book_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    source_name: Mapped[str] = mapped_column(String(300), default="")
+    source_hash: Mapped[str] = mapped_column(String(64), default="")  # hash of the files it came from
+    labelled: Mapped[bool] = mapped_column(Boolean, default=True)
+    artist: Mapped[str] = mapped_column(String(200), default="")
+    cleanup: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what intake did (scan clean-up ...)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ArtBoardRow(Base):
+    __tablename__ = "artboards"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    image_blob: Mapped[str] = mapped_column(String(64))
+    labels_blob: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    artist: Mapped[str] = mapped_column(String(200), default="")
+    licence: Mapped[str] = mapped_column(Text, default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    variants: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # tag -> image blob
+    classes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # class names it shows
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class VersionRow(Base):
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("background_id", "revision", name="uq_version_revision"),
+        # one version per (BG, render key); human versions have an empty key (migration 0002)
+        Index(
+            "uq_versions_render_key",
+            "background_id",
+            "render_key",
+            unique=True,
+            sqlite_where=text("render_key <> ''"),
+            postgresql_where=text("render_key <> ''"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    engine: Mapped[str] = mapped_column(String(50), default="")
+    engine_version: Mapped[str] = mapped_column(String(50), default="")
+    image_blob: Mapped[str] = mapped_column(String(64))
+    source_map_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    recipe: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    render_key: Mapped[str] = mapped_column(String(64), default="")
+    variant: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    candidate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    layout_id: Mapped[int | None] = mapped_column(ForeignKey("layouts.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    changed_share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NoteRow(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), nullable=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    mask_blob: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status_change: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_claim", "state", "priority", "id"),
+        Index("ix_jobs_render_key", "render_key"),
+        Index("ix_jobs_background", "background_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # render | retake | refine | variant
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # higher first
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    render_key: Mapped[str] = mapped_column(String(64), default="")
+    engine: Mapped[str] = mapped_column(String(50), default="", server_default="")  # claim filter (0002)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # earliest cut due date (0002)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    result_version_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
