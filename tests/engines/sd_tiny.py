@@ -165,3 +165,28 @@ def save_japanese(folder: Path) -> Path:
     index["tokenizer"] = ["transformers", "T5Tokenizer"]
     (target / "model_index.json").write_text(json.dumps(index))
     return target
+
+
+def tiny_models(root: Path) -> dict[str, Path]:
+    """Build (once per folder) the tiny models every sd test loads from disk."""
+    paths = {
+        "sd15": root / "sd15", "cn_line": root / "cn_line", "cn_seg": root / "cn_seg",
+    }  # fmt: skip
+    if not (root / "done").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        model = save_sd15(root)
+        save_controlnet(root, model, "cn_line", seed=1)
+        save_controlnet(root, model, "cn_seg", seed=2)
+        (root / "done").write_text("ok")
+    return paths
+
+
+def engine_config(paths: dict[str, Path], **changes: object) -> dict[str, object]:
+    cfg: dict[str, object] = {
+        "model": str(paths["sd15"]),
+        "controlnets": [{"kind": "lineart", "path": str(paths["cn_line"]), "weight": 1.0}],
+        "steps": 2,
+        "guidance": 5.0,
+    }
+    cfg.update(changes)
+    return cfg

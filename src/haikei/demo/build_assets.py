@@ -219,6 +219,7 @@ def _write_board(
     jpg = _jpeg(rgb)
     (out / f"{name}.jpg").write_bytes(jpg)
     save_png(out / f"{name}_labels.png", encode_region_map(labels, vocab))
+    (out / f"{name}_labels.png").chmod(0o644)
     return {
         "image": f"{name}.jpg",
         "labels": f"{name}_labels.png",

@@ -397,7 +397,7 @@ class DemoCut:
     width: int = 1920
     height: int = 1080
     pan_length: int | None = None  # layout width of a PAN, in pixels at the frame's scale
-    pan_direction: str | None = None  # left_to_right | right_to_left
+    pan_direction: str | None = None  # left | right | up | down (the cut sheet's words)
     seed: int = 0
     notes: str = ""
 
@@ -412,7 +412,7 @@ def demo_cuts() -> list[DemoCut]:
             "lake",
             "c003",
             pan_length=3840,
-            pan_direction="left_to_right",
+            pan_direction="right",
             notes="PAN along the lake shore, twice the frame width",
         ),
         DemoCut("c004", "coast", "c004", seed=1, notes="cliffs and beach"),

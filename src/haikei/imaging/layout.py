@@ -16,7 +16,7 @@ Method (all steps measured on the image, sizes scaled to it):
    rotated back about its centre (same size) and thresholded again;
 4. despeckle: ink specks smaller than ``speck_px`` are removed;
 5. frame: long horizontal / vertical stroke bands (1-D openings), paired into rectangles whose
-   four edges are >= 85 % inked; the largest wins; the crop starts just inside its line.
+   four edges are >= 85 % inked; the largest wins; the crop starts 1 px inside its line.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def _find_frame(ink: np.ndarray) -> tuple[tuple[int, int, int, int], int] | None
                     ys = slice(t.centre, b.centre + 1)
                     if min(t.hit[xs].mean(), b.hit[xs].mean(), lft.hit[ys].mean(), rgt.hit[ys].mean()) < _EDGE_COVERAGE:
                         continue
-                    box = (lft.hi + 1, t.hi + 1, rgt.lo, b.lo)
+                    box = (lft.hi + 2, t.hi + 2, rgt.lo - 1, b.lo - 1)  # 1 px clear of the line
                     thick = round(np.median([t.hi - t.lo, b.hi - b.lo, lft.hi - lft.lo, rgt.hi - rgt.lo])) + 1
                     best = (area, box, int(thick))
     if best is None:

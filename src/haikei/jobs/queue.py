@@ -32,7 +32,7 @@ from sqlalchemy import case, func, select, text, update
 from haikei.domain.models import Job, JobState, Version
 from haikei.errors import ConflictError, NotFoundError
 from haikei.services.context import ServiceContext
-from haikei.services.rendering import RenderSpec, find_background, prepare
+from haikei.services.rendering import RenderSpec, find_background, plan
 from haikei.store.convert import to_job
 from haikei.store.tables import BackgroundRow, CutRow, JobRow, VersionRow, utcnow
 
@@ -98,8 +98,8 @@ def submit(
     """Queue one render. Refuses a request the service would refuse (unlabelled layout, an engine
     off the allow-list ...) now rather than on a worker. The same render key already pending,
     running or done returns that job; an already stored version makes a job that is done at once."""
-    # 1. validate and compute the render key (loads the inputs, writes nothing)
-    prep = prepare(ctx, spec)
+    # 1. validate against the database and compute the render key (decodes no image)
+    prep = plan(ctx, spec)
     # 2. one transaction: dedupe, then insert
     with ctx.db.immediate() as s:
         _lock_render_key(s, prep.render_key)

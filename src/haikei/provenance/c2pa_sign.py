@@ -232,9 +232,10 @@ def build_manifest(spec: ManifestSpec) -> tuple[dict[str, Any], list[tuple[dict[
     # 2. ingredients, each with the person who made it and its hash
     ingredients: list[tuple[dict[str, Any], str, bytes]] = []
     ids: list[str] = []
-    for i, ing in enumerate(([spec.layout] if spec.layout else []) + list(spec.art_boards)):
+    named = [("layout", spec.layout)] if spec.layout else []
+    named += [(f"art_board_{i}", b) for i, b in enumerate(spec.art_boards)]
+    for label, ing in named:
         data = _read_source(ing.source, ing.role)
-        label = "layout" if ing.role == "layout" else f"art_board_{i}"
         meta: dict[str, Any] = {
             "org.haikei.role": ing.role,
             "org.haikei.artist": ing.artist,

@@ -32,10 +32,12 @@ from haikei.store.tables import BackgroundRow, LayoutRow, VersionRow
 
 __all__ = [
     "PreparedRender",
+    "RenderPlan",
     "RenderSpec",
     "commit",
     "find_background",
     "latest_layout",
+    "plan",
     "prepare",
     "render_backgrounds",
     "render_spec",
@@ -106,8 +108,28 @@ def _direction(text: str) -> Direction:
     return parse_direction(text) if text.strip() else Direction()
 
 
-def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
-    """Load everything the engine needs and compute the render key. Writes nothing."""
+@dataclass
+class RenderPlan:
+    """What a render will use, by reference (blob keys, board rows) and its render key: the
+    cheap part of :func:`prepare` (no pixels decoded), enough for a queue to dedupe a job."""
+
+    spec: RenderSpec
+    background_id: int
+    bg_name: str
+    layout_id: int
+    engine: Engine
+    boards: list[Any]
+    direction: Direction
+    lines_blob: str
+    regions_blob: str
+    parent_image_blob: str | None
+    parent_map_blob: str | None
+    inputs: dict[str, Any]
+    render_key: str
+
+
+def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
+    """Check the request against the database and compute its render key. Decodes no image."""
     if spec.kind not in RENDER_KINDS:
         raise InputError(f"render kind {spec.kind!r} is not one of {', '.join(RENDER_KINDS)}")
     allowed = ctx.settings.render.allowed_engines
@@ -134,34 +156,12 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
         lines_blob, regions_blob = layout.lines_blob, layout.regions_blob
         parent_image_blob = parent.image_blob if parent else None
         parent_map_blob = parent.source_map_blob if parent else None
+    if spec.kind in ("retake", "refine", "variant") and parent_image_blob is None:
+        raise RenderRefused(f"a {spec.kind} needs a parent version")
+    if spec.kind == "retake" and not spec.mask_blob:
+        raise RenderRefused("a retake needs a mask")
     direction = _direction(direction_text)
     boards = boards_for_render(ctx, explicit, direction)
-    lines = load_gray(ctx.blobs.get(lines_blob), name=f"layout lines of {bg_name}")
-    regions = load_region_map(ctx.blobs.get(regions_blob), ctx.vocabulary, name=f"region map of {bg_name}")
-    if (regions == UNLABELLED).any():
-        raise RenderRefused(f"the layout of {bg_name} has unlabelled pixels; label them first")
-    init = load_rgb(ctx.blobs.get(parent_image_blob)) if parent_image_blob else None
-    source_map = _load_array(ctx.blobs.get(parent_map_blob)) if parent_map_blob else None
-    mask = None
-    if spec.mask_blob:
-        mask = load_gray(ctx.blobs.get(spec.mask_blob), name="retake mask") >= 128
-    if spec.kind in ("retake", "refine", "variant") and init is None:
-        raise RenderRefused(f"a {spec.kind} needs a parent version")
-    if spec.kind == "retake" and mask is None:
-        raise RenderRefused("a retake needs a mask")
-    request = RenderRequest(
-        lines=lines,
-        regions=regions,
-        boards=tuple(load_board_input(ctx, b) for b in boards),
-        direction=direction,
-        vocabulary=ctx.vocabulary,
-        seed=int(spec.seed),
-        mask=mask,
-        init=init,
-        init_source_map=source_map if spec.kind == "variant" else None,
-        variant=spec.variant,
-        options=dict(spec.options),
-    )
     inputs = {
         "background": bg_name,
         "layout_id": layout_id,
@@ -187,7 +187,38 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
             "inputs": inputs,
         }
     ))
-    return PreparedRender(spec, bg_id, layout_id, engine, request, inputs, key)
+    return RenderPlan(
+        spec, bg_id, bg_name, layout_id, engine, boards, direction, lines_blob, regions_blob,
+        parent_image_blob, parent_map_blob, inputs, key,
+    )
+
+
+def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
+    """Load everything the engine needs and compute the render key. Writes nothing."""
+    p = plan(ctx, spec)
+    lines = load_gray(ctx.blobs.get(p.lines_blob), name=f"layout lines of {p.bg_name}")
+    regions = load_region_map(ctx.blobs.get(p.regions_blob), ctx.vocabulary, name=f"region map of {p.bg_name}")
+    if (regions == UNLABELLED).any():
+        raise RenderRefused(f"the layout of {p.bg_name} has unlabelled pixels; label them first")
+    init = load_rgb(ctx.blobs.get(p.parent_image_blob)) if p.parent_image_blob else None
+    source_map = _load_array(ctx.blobs.get(p.parent_map_blob)) if p.parent_map_blob else None
+    mask = None
+    if spec.mask_blob:
+        mask = load_gray(ctx.blobs.get(spec.mask_blob), name="retake mask") >= 128
+    request = RenderRequest(
+        lines=lines,
+        regions=regions,
+        boards=tuple(load_board_input(ctx, b) for b in p.boards),
+        direction=p.direction,
+        vocabulary=ctx.vocabulary,
+        seed=int(spec.seed),
+        mask=mask,
+        init=init,
+        init_source_map=source_map if spec.kind == "variant" else None,
+        variant=spec.variant,
+        options=dict(spec.options),
+    )
+    return PreparedRender(spec, p.background_id, p.layout_id, p.engine, request, p.inputs, p.render_key)
 
 
 def _direction_dict(d: Direction) -> dict[str, Any]:

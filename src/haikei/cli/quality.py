@@ -1,0 +1,131 @@
+"""``haikei quality`` (score one painting) and ``haikei bench`` (engines vs the baseline on bundled cases)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import resource
+import time
+from pathlib import Path
+
+import typer
+
+from haikei.domain.vocabulary import Vocabulary
+from haikei.engines.base import BoardInput
+from haikei.errors import InputError
+
+__all__ = ["register"]
+
+
+def _fmt(v: object, spec: str) -> str:
+    return "-" if v is None else format(v, spec)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``quality`` and ``bench`` commands to the root app."""
+
+    @app.command("quality")
+    def quality(
+        artboard: list[Path] = typer.Option(..., "--artboard", help="art board image (repeat for several)"),
+        artboard_labels: list[Path] = typer.Option(
+            ..., "--artboard-labels", help="label map of each --artboard, in the same order (class colours)"
+        ),
+        layout: Path = typer.Option(..., "--layout", help="layout line drawing (dark ink on light paper)"),
+        regions: Path = typer.Option(..., "--regions", help="layout region map in the vocabulary's colours"),
+        image: Path = typer.Option(..., "--image", help="the painting to score"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+    ) -> None:
+        """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition)."""
+        from haikei.imaging.io import load_gray, load_region_map, load_rgb
+        from haikei.quality.metrics import prepare_reference, score_painting
+
+        t0 = time.perf_counter()
+        if len(artboard) != len(artboard_labels):
+            raise InputError(
+                f"{len(artboard)} --artboard but {len(artboard_labels)} --artboard-labels; give one label map per board"
+            )
+        vocab = Vocabulary()
+        boards = []
+        for img_path, lab_path in zip(artboard, artboard_labels, strict=True):
+            img = load_rgb(img_path)
+            labels = load_region_map(lab_path, vocab)
+            if labels.shape != img.shape[:2]:
+                raise InputError(f"{lab_path}: label map is not the size of {img_path}; export both at one size")
+            key = hashlib.sha256(img.tobytes()).hexdigest()
+            boards.append(BoardInput(key=key, image=img, labels=labels, name=img_path.name))
+        lines = load_gray(layout)
+        region_ids = load_region_map(regions, vocab)
+        painting = load_rgb(image)
+        ref = prepare_reference(boards, vocab)
+        scores = score_painting(painting, lines, region_ids, ref)
+        out = scores.as_dict()
+        out["seconds"] = round(time.perf_counter() - t0, 3)
+        out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if as_json:
+            typer.echo(json.dumps(out, indent=2))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"quality of {image.name}")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        table.add_column("better")
+        table.add_row("region_miou", _fmt(scores.region_miou, ".3f"), "higher")
+        table.add_row("line_f1", _fmt(scores.line_f1, ".3f"), "higher")
+        table.add_row("style_distance", _fmt(scores.style_distance, ".2f"), "lower")
+        table.add_row("repetition", _fmt(scores.repetition, "+.3f"), "lower")
+        table.add_row("seconds (whole command)", f"{out['seconds']:.2f}", "")
+        table.add_row("peak_rss_mb", f"{out['peak_rss_mb']:.0f}", "")
+        console = Console()
+        console.print(table)
+        for w in scores.warnings:
+            console.print(f"[yellow]warning:[/] {w}")
+
+    @app.command("bench")
+    def bench(
+        json_file: Path | None = typer.Option(None, "--json", help="write the full results as JSON here"),
+        sheet: Path | None = typer.Option(None, "--sheet", help="write a contact sheet PNG here"),
+        engine: str = typer.Option("exemplar", "--engine", help="engine to compare with the baseline"),
+        sizes: str = typer.Option("960x540,1920x1080", "--sizes", help="comma-separated WIDTHxHEIGHT"),
+        repeat: int = typer.Option(3, "--repeat", min=1, max=50, help="renders per case; medians are quoted"),
+        cases: str | None = typer.Option(None, "--cases", help="comma-separated bundled case names (default all)"),
+        seed: int = typer.Option(0, "--seed", help="render seed"),
+    ) -> None:
+        """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from haikei.imaging.io import atomic_write_bytes, save_png
+        from haikei.quality.bench import demo_cases, parse_sizes, run_bench
+        from haikei.quality.sheet import contact_sheet
+
+        console = Console(stderr=True)
+        names = [c.strip() for c in cases.split(",") if c.strip()] if cases else None
+        bench_cases = demo_cases(names, parse_sizes(sizes))
+        report = run_bench(bench_cases, engine, repeat=repeat, seed=seed, progress=lambda m: console.print(m))
+        if json_file is not None:
+            atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
+        if sheet is not None:
+            save_png(sheet, contact_sheet(report))
+        table = Table(title=f"bench: median of {repeat}")
+        for col in ("case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep"):
+            table.add_column(col)
+        for r in report.runs:
+            m = r.metrics
+            table.add_row(
+                r.case,
+                r.size,
+                r.engine,
+                _fmt(r.seconds, ".2f"),
+                _fmt(r.mpx_per_s, ".2f"),
+                _fmt(r.peak_rss_mb, ".0f"),
+                _fmt(m.get("region_miou"), ".3f") if not r.error else "refused",
+                _fmt(m.get("line_f1"), ".3f"),
+                _fmt(m.get("style_distance"), ".2f"),
+                _fmt(m.get("repetition"), "+.3f"),
+            )
+        Console().print(table)
+        for r in report.runs:
+            if r.error:
+                console.print(f"[red]{r.engine} on {r.case} {r.size}:[/] {r.error}")

@@ -1,0 +1,1 @@
+"""Durable render jobs: the queue in the production database, and executors that run it."""

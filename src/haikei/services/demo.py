@@ -1,0 +1,178 @@
+"""The demo production: bundled art boards + procedurally drawn layouts, painted and delivered.
+
+Everything here goes through the same services a studio uses (intake, art boards, rendering,
+review, delivery); the demo only supplies the inputs and the choices a person would make.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haikei.domain.models import FrameSize
+from haikei.errors import ProductionError
+from haikei.services.context import ServiceContext
+from haikei.settings import CONFIG_NAME
+
+__all__ = ["DEMO_DIRECTIONS", "DemoReport", "build_demo"]
+
+# art direction per demo scene, as an art director would write it (Japanese and English)
+DEMO_DIRECTIONS: dict[str, str] = {
+    "mountain_road": "秋の午後、快晴、山道",
+    "rice_fields": "summer morning, clear sky, rice paddies",
+    "lake": "夏の朝、晴れ、湖畔",
+    "coast": "夏の午後、快晴、海岸",
+    "village_street": "秋の午後、晴れ、田舎町",
+    "forest_path": "autumn afternoon, sunlight through trees (木漏れ日)",
+}
+
+DEMO_USERS = (("director", "director", "Haruka Aoki"), ("artist", "artist", "Kenji Mori"))
+LAYOUT_ARTIST = "haikei demo layouts (drawn by code)"
+
+
+@dataclass
+class DemoReport:
+    root: Path
+    engine: str
+    seconds: dict[str, float] = field(default_factory=dict)
+    versions: int = 0
+    users: list[tuple[str, str, str]] = field(default_factory=list)  # (name, role, password)
+    delivery: Path | None = None
+    delivered: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "engine": self.engine,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+            "versions": self.versions,
+            "users": [{"name": n, "role": r, "password": p} for n, r, p in self.users],
+            "delivery": str(self.delivery) if self.delivery else None,
+            "delivered": self.delivered,
+            "notes": self.notes,
+        }
+
+
+def best_engine(ctx: ServiceContext) -> str:
+    """The built-in painter when it loads here, else the baseline."""
+    from haikei.errors import HaikeiError
+
+    try:
+        ctx.engine("exemplar")
+        return "exemplar"
+    except (HaikeiError, ImportError):
+        return "baseline"
+
+
+def _prepare_folder(root: Path, force: bool) -> None:
+    if root.exists():
+        if (root / CONFIG_NAME).exists() and force:
+            shutil.rmtree(root)
+        elif any(root.iterdir()):
+            what = "a production" if (root / CONFIG_NAME).exists() else "a folder with files"
+            raise ProductionError(f"{root}: is already {what}; pass --force to rebuild a demo there or choose another path")
+
+
+def build_demo(
+    path: str | Path,
+    *,
+    frame: FrameSize = FrameSize(1920, 1080),
+    engine: str | None = None,
+    candidates: int = 2,
+    force: bool = False,
+    step: Callable[[str], None] | None = None,
+    on_progress: Callable[[str, int, float, str], None] | None = None,
+) -> DemoReport:
+    from haikei.app import create_production
+    from haikei.demo.boards import board_files
+    from haikei.demo.scenes import demo_cuts, write_demo_layouts
+    from haikei.services.artboards import add_artboard
+    from haikei.services.backgrounds import set_direction
+    from haikei.services.intake import import_folder
+    from haikei.services.rendering import render_backgrounds
+
+    say = step or (lambda _m: None)
+    root = Path(path).resolve()
+    _prepare_folder(root, force)
+    t0 = time.perf_counter()
+    ctx = create_production(root, "haikei demo: 田舎の背景 (countryside BGs)", frame, episode="ep01")
+    try:
+        report = DemoReport(root=root, engine="")
+        # 1. art boards, with their painters, licences and consent
+        say("art boards")
+        for bf in board_files():
+            add_artboard(
+                ctx,
+                bf.image_path,
+                bf.labels_path,
+                name=bf.name,
+                tags=sorted(bf.tags),
+                artist=bf.artist,
+                licence=f"{bf.licence} ({bf.source})",
+                consent=bf.consent,
+            )
+        # 2. layouts drawn by code, imported like a studio's files
+        say("layouts")
+        layouts = root / "layouts"
+        layouts.mkdir()
+        write_demo_layouts(layouts, frame.width, frame.height)
+        import_folder(ctx, layouts, artist=LAYOUT_ARTIST)
+        # 3. art direction per BG
+        for cut in demo_cuts():
+            if cut.cut == cut.bg.split("-")[0]:
+                set_direction(ctx, cut.bg, DEMO_DIRECTIONS.get(cut.scene, ""))
+        report.seconds["setup"] = time.perf_counter() - t0
+        # 4. paint every BG
+        report.engine = engine or best_engine(ctx)
+        say(f"painting with {report.engine}")
+        t1 = time.perf_counter()
+        versions = render_backgrounds(
+            ctx, None, engine=report.engine, candidates=candidates, seed=0, actor="demo", on_progress=on_progress
+        )
+        report.versions = len(versions)
+        report.seconds["render"] = time.perf_counter() - t1
+        # 5. people: a director and an artist for the review page
+        report.users = _demo_users(ctx, report)
+        # 6. delivery: signed PNG + PSD per BG, credits
+        say("delivery")
+        t2 = time.perf_counter()
+        _deliver(ctx, report)
+        report.seconds["delivery"] = time.perf_counter() - t2
+        report.seconds["total"] = time.perf_counter() - t0
+        return report
+    finally:
+        ctx.close()
+
+
+def _demo_users(ctx: ServiceContext, report: DemoReport) -> list[tuple[str, str, str]]:
+    try:
+        from haikei.services.users import add_user
+    except ImportError:
+        report.notes.append("review app not installed in this build: no users made")
+        return []
+    out = []
+    for name, role, display in DEMO_USERS:
+        password = f"{name}-demo"
+        add_user(ctx, name, role, password=password, display_name=display)
+        out.append((name, role, password))
+    return out
+
+
+def _deliver(ctx: ServiceContext, report: DemoReport) -> None:
+    try:
+        from haikei.services.delivery import export
+    except ImportError:
+        report.notes.append("delivery not available in this build")
+        return
+    from haikei.provenance.keys import init_keys
+
+    init_keys(ctx.root / "keys", org="haikei demo studio")
+    out = ctx.root / "delivery"
+    result = export(ctx, out)
+    report.delivery = out
+    report.delivered = [str(p.relative_to(ctx.root)) for p in result.files]
