@@ -16,7 +16,7 @@ class Sheet:
     frame_width: int
 
 
-def draw_sheet(w: int = 1400, h: int = 1000, line: int = 3, frame_width: int = 4) -> Sheet:
+def draw_sheet(w: int = 1000, h: int = 720, line: int = 3, frame_width: int = 4) -> Sheet:
     """A layout sheet: drawn frame, a landscape inside it, lines and notes running outside it."""
     img = Image.new("L", (w, h), 255)
     d = ImageDraw.Draw(img)

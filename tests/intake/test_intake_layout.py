@@ -36,7 +36,8 @@ def test_clean_scan_recovers_lines_angle_and_frame(angle: float, kw: dict[str, f
     # the crop is the inside of the drawn frame, within a few pixels
     assert result.crop_box is not None
     assert np.abs(np.subtract(result.crop_box, sheet.inner_box)).max() <= 3
-    assert result.frame_thickness == pytest.approx(sheet.frame_width, abs=3)
+    # the measured line is the thresholded pencil's width: the drawn width plus its blur
+    assert sheet.frame_width - 1 <= result.frame_thickness <= sheet.frame_width + 5
     # the lines inside the frame match the drawing; dust and the margin notes are gone
     p, r, f1 = f1_within(_cleaned_in_sheet(result, sheet.truth.shape), sheet.truth, sheet.inner_box)
     assert f1 > 0.9, (p, r)

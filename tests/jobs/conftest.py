@@ -28,7 +28,7 @@ def make_prod(tmp_path: Path, db_url: str | None) -> Iterator[object]:
     made: list[ServiceContext] = []
 
     def make(n_bgs: int = 4, size: tuple[int, int] = SIZE, name: str = "prod") -> ServiceContext:
-        ctx = build_production(tmp_path / name, n_bgs, size[0], size[1], db_url=db_url)
+        ctx = build_production(tmp_path / name, n_bgs, size[0], size[1], db_url=db_url, board_scale=0.25)
         made.append(ctx)
         return ctx
 

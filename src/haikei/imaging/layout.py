@@ -92,8 +92,9 @@ def _paper_background(gray: np.ndarray) -> np.ndarray:
     f = max(1, min(h, w) // 256)
     hs, ws = h // f, w // f
     small = gray[: hs * f, : ws * f].reshape(hs, f, ws, f).mean(axis=(1, 3), dtype=np.float32)
-    small = ndimage.grey_closing(small, size=(5, 5), mode="nearest")
-    small = ndimage.uniform_filter(small, size=5, mode="nearest")
+    k = max(5, round(min(hs, ws) / 50)) | 1  # strokes up to ~1/50 of the short side
+    small = ndimage.grey_closing(small, size=(k, k), mode="nearest")
+    small = ndimage.uniform_filter(small, size=k, mode="nearest")
     zoom = (h / hs, w / ws)
     bg = ndimage.zoom(small, zoom, order=1, mode="nearest", grid_mode=True)
     bg = bg[:h, :w]
@@ -267,6 +268,8 @@ def clean_scan(
 
     # 4. remove dust
     ink, specks = _despeckle(ink, speck_px)
+    if ink.sum() < 1e-4 * h * w:
+        raise ImageError(name, f"no ink found: {int(ink.sum())} ink pixels after dust removal", "check the scan exposure")
 
     # 5. find the frame and crop inside it
     sheet = np.where(ink, 0, 255).astype(np.uint8)
@@ -295,5 +298,5 @@ def is_scan(gray: np.ndarray, *, name: str = "<image>") -> bool:
         return False
     mode_share = float(np.bincount(paper).max()) / paper.size
     bg = _paper_background(gray)
-    spread = float(np.percentile(bg, 99) - np.percentile(bg, 1))
-    return mode_share < 0.5 or spread > 12.0
+    spread = float(np.percentile(bg, 90) - np.percentile(bg, 10))
+    return mode_share < 0.5 or spread > 10.0

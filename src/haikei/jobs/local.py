@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from haikei.domain.models import Job
-from haikei.errors import InputError
+from haikei.errors import EngineError, InputError
 from haikei.jobs import queue
 from haikei.jobs.worker import Worker, WorkerOptions, worker_name
 from haikei.services.context import ServiceContext
@@ -110,6 +110,8 @@ class LocalExecutor:
         self._procs: list[Any] = []
         self._threads: list[threading.Thread] = []
         self._stop: Any = None
+        self._spawned = 0
+        self.restarts = 0
 
     @property
     def running(self) -> bool:
@@ -121,17 +123,8 @@ class LocalExecutor:
             return
         tag = f"{os.getpid()}-{int(time.time() * 1000) % 100000}"
         if self.mode == "process":
-            spawn = mp.get_context("spawn")
-            self._stop = spawn.Event()
-            for i in range(self.workers):
-                p = spawn.Process(
-                    target=_process_main,
-                    args=(self.factory, f"w{i}", self.options, self._stop, os.getpid(), _numba_threads(self.workers)),
-                    name=f"haikei-worker-{tag}-{i}",
-                    daemon=False,
-                )
-                p.start()
-                self._procs.append(p)
+            self._stop = mp.get_context("spawn").Event()
+            self._procs = [self._spawn(i) for i in range(self.workers)]
         else:
             self._stop = threading.Event()
             for i in range(self.workers):
@@ -149,6 +142,34 @@ class LocalExecutor:
 
     def alive(self) -> int:
         return sum(p.is_alive() for p in self._procs) + sum(t.is_alive() for t in self._threads)
+
+    def tend(self) -> int:
+        """Replace worker processes that died (killed, out of memory ...) while not stopping;
+        returns how many workers are alive. At most ``2 * workers`` replacements per executor,
+        so a worker that dies at start-up does not loop forever."""
+        if self._stop is None or self._stop.is_set() or self.mode != "process":
+            return self.alive()
+        for i, p in enumerate(self._procs):
+            if not p.is_alive() and self.restarts < 2 * self.workers:
+                log.warning("worker process %s exited with %s; starting a new one", p.pid, p.exitcode)
+                self.restarts += 1
+                self._procs[i] = self._spawn(i)
+        return self.alive()
+
+    def _spawn(self, i: int) -> Any:
+        spawn = mp.get_context("spawn")
+        self._spawned += 1
+        p = spawn.Process(
+            target=_process_main,
+            args=(
+                self.factory, f"w{self._spawned - 1}", self.options, self._stop, os.getpid(),
+                _numba_threads(self.workers),
+            ),
+            name=f"haikei-worker-{os.getpid()}-{i}",
+            daemon=False,
+        )
+        p.start()
+        return p
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Ask the workers to stop: a running render is interrupted and its job handed back."""
@@ -180,7 +201,7 @@ class LocalExecutor:
         try:
             return wait_for(
                 ctx, job_ids, on_update=on_update, poll_s=poll_s, timeout_s=timeout_s,
-                stale_s=self.options.stale_s, alive=self.alive,
+                stale_s=self.options.stale_s, alive=self.tend,
             )
         finally:
             if self._watch_ctx is None:
@@ -214,7 +235,7 @@ def wait_for(
         if all(j.state.is_final for j in jobs):
             return jobs
         if alive is not None and alive() == 0:
-            raise InputError("every worker has exited while jobs were left; see 'haikei jobs' and the worker log")
+            raise EngineError("every worker has exited while jobs were left; see 'haikei jobs' and the worker log")
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError(f"jobs still unfinished after {timeout_s} s")
         time.sleep(poll_s)

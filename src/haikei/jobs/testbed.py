@@ -60,19 +60,45 @@ def add_scene_bgs(
     return names
 
 
+def _scaled_board(src_image: Path, src_labels: Path, scale: float, out: Path) -> tuple[Path, Path]:
+    """The board and its label map scaled (labels by nearest neighbour), written to ``out``."""
+    from PIL import Image
+
+    out.mkdir(parents=True, exist_ok=True)
+    with Image.open(src_image) as im, Image.open(src_labels) as lab:
+        size = (max(16, round(im.width * scale)), max(16, round(im.height * scale)))
+        im.convert("RGB").resize(size, Image.Resampling.LANCZOS).save(out / "board.png")
+        lab.convert("RGB").resize(size, Image.Resampling.NEAREST).save(out / "labels.png")
+    return out / "board.png", out / "labels.png"
+
+
 def build_production(
-    path: str | Path, n_bgs: int, width: int, height: int, *, db_url: str | None = None, boards: int = 2
+    path: str | Path,
+    n_bgs: int,
+    width: int,
+    height: int,
+    *,
+    db_url: str | None = None,
+    boards: int = 2,
+    board_scale: float = 1.0,
 ) -> ServiceContext:
-    """A production at ``path`` with the bundled demo boards and ``n_bgs`` scene BGs."""
+    """A production at ``path`` with the bundled demo boards (scaled by ``board_scale``: small
+    boards make fast tests) and ``n_bgs`` scene BGs."""
+    import tempfile
+
     from haikei.app import create_production
     from haikei.demo.boards import board_files
     from haikei.services.artboards import add_artboard
 
     ctx = create_production(path, "queue testbed", FrameSize(width, height), db_url=db_url)
-    for bf in board_files()[:boards]:
-        add_artboard(
-            ctx, bf.image_path, bf.labels_path, name=bf.name, tags=sorted(bf.tags), artist=bf.artist,
-            licence=bf.licence, consent=bf.consent,
-        )
+    with tempfile.TemporaryDirectory(prefix="haikei-testbed-") as tmp:
+        for bf in board_files()[:boards]:
+            image, labels = bf.image_path, bf.labels_path
+            if board_scale != 1.0:
+                image, labels = _scaled_board(image, labels, board_scale, Path(tmp) / bf.name)
+            add_artboard(
+                ctx, image, labels, name=bf.name, tags=sorted(bf.tags), artist=bf.artist,
+                licence=bf.licence, consent=bf.consent,
+            )
     add_scene_bgs(ctx, n_bgs, width, height)
     return ctx

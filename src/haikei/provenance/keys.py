@@ -211,8 +211,8 @@ def init_keys(
 
     d.mkdir(parents=True, exist_ok=True)
     # atomic_write_bytes creates its temp file with mode 0600 (mkstemp); certificates are then opened up
-    atomic_write_bytes(files.root_key, key_pem(root_key))
-    atomic_write_bytes(files.signing_key, key_pem(sign_key))
+    atomic_write_bytes(files.root_key, key_pem(root_key), mode=0o600)
+    atomic_write_bytes(files.signing_key, key_pem(sign_key), mode=0o600)
     atomic_write_bytes(files.root_cert, cert_pem(root))
     atomic_write_bytes(files.signing_chain, cert_pem(leaf) + cert_pem(root))
     for p in (files.root_key, files.signing_key):

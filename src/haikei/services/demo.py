@@ -113,7 +113,7 @@ def build_demo(
                 name=bf.name,
                 tags=sorted(bf.tags),
                 artist=bf.artist,
-                licence=f"{bf.licence} ({bf.source})",
+                licence=f"{bf.licence}, {bf.title} from Debian plasma-workspace-wallpapers",
                 consent=bf.consent,
             )
         # 2. layouts drawn by code, imported like a studio's files

@@ -43,6 +43,7 @@ class BlobStore:
             return key
         dst.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dst.parent)
+        os.fchmod(fd, 0o644)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

@@ -303,6 +303,7 @@ class ExemplarEngine:
         done_work = 0.0
         has_natural = bool(natural)
         for lvl in range(levels - 1, -1, -1) if has_natural else []:
+            t_lvl = time.perf_counter()
             tcls = tclss[lvl]
             hl, wl = tcls.shape
             parts = {b: (preps[b].col[lvl], preps[b].gd[lvl], preps[b].lab[lvl]) for b in used_boards}
@@ -356,6 +357,7 @@ class ExemplarEngine:
             K.vote(atlas.col, atlas.skey, allowed, tcls, nnf, weight, 0, r, new_est)
             est = new_est
             prev_atlas = atlas
+            timings[f"level{lvl}"] = time.perf_counter() - t_lvl
         timings["search"] = time.perf_counter() - t
         context.check_cancel()
         context.progress(0.82, "painting")

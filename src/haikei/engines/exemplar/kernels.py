@@ -2,8 +2,8 @@
 
 Arrays (all C-contiguous):
 
-- target features ``tcol`` (H, W, 3) float32 colour estimate and ``tgd`` (H, W, G) float32 guides,
-  weights already folded in (a feature is ``sqrt(weight) * value``);
+- target features ``tf`` (H, W, C) float32: the colour estimate and the guides, weights already
+  folded in (a feature is ``sqrt(weight) * value``); the atlas ``sf`` (Hs, Ws, C) likewise;
 - ``tcls`` (H, W) int32: the *target class slot* of each pixel, ``-1`` where nothing is synthesised
   (structured man-made pixels, pixels pinned to an init image);
 - the source atlas: every chosen board side by side at the level's scale, padded with a margin
@@ -54,11 +54,10 @@ def _rand(seed: np.uint64, it: int, y: int, x: int, k: int) -> np.uint64:
     return _hash(h, np.uint64(y * 65536 + x))
 
 
-@njit(cache=True)
-def _dist(tcol, tgd, scol, sgd, ty, tx, sy, sx, r, wcol, bound):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _dist(tf, sf, ty, tx, sy, sx, r, bound):  # type: ignore[no-untyped-def]
     """Sum of squared feature differences over a (2r+1)^2 patch; stops early past ``bound``."""
-    h, w = tcol.shape[0], tcol.shape[1]
-    g = tgd.shape[2]
+    h, w, g = tf.shape
     d = 0.0
     for dy in range(-r, r + 1):
         yy = ty + dy
@@ -68,12 +67,8 @@ def _dist(tcol, tgd, scol, sgd, ty, tx, sy, sx, r, wcol, bound):  # type: ignore
             xx = tx + dx
             if xx < 0 or xx >= w:
                 continue
-            if wcol > 0.0:
-                for c in range(3):
-                    e = tcol[yy, xx, c] - scol[sy + dy, sx + dx, c]
-                    d += wcol * e * e
             for c in range(g):
-                e = tgd[yy, xx, c] - sgd[sy + dy, sx + dx, c]
+                e = tf[yy, xx, c] - sf[sy + dy, sx + dx, c]
                 d += e * e
         if d > bound:
             return d
@@ -100,12 +95,12 @@ def init_random(tcls, cand_ptr, cand, seed, nnf, cost):  # type: ignore[no-untyp
 
 
 @njit(cache=True, parallel=True)
-def recompute_cost(tcol, tgd, scol, sgd, tcls, nnf, r, wcol, cost):  # type: ignore[no-untyped-def]
+def recompute_cost(tf, sf, tcls, nnf, r, cost):  # type: ignore[no-untyped-def]
     h, w = tcls.shape
     for y in prange(h):
         for x in range(w):
             if tcls[y, x] >= 0:
-                cost[y, x] = _dist(tcol, tgd, scol, sgd, y, x, nnf[y, x, 0], nnf[y, x, 1], r, wcol, np.inf)
+                cost[y, x] = _dist(tf, sf, y, x, nnf[y, x, 0], nnf[y, x, 1], r, np.inf)
 
 
 @njit(cache=True)
@@ -119,8 +114,8 @@ def count_occurrences(tcls, nnf, hs, ws):  # type: ignore[no-untyped-def]
     return occ
 
 
-@njit(cache=True)
-def _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, sy, sx, r, wcol, lam_e, best):  # type: ignore[no-untyped-def]
+@njit(cache=True, inline="always")
+def _try(tf, sf, skey, allowed, occ, slot, y, x, sy, sx, r, lam_e, best):  # type: ignore[no-untyped-def]
     """Cost of source (sy, sx) for target (y, x) if allowed, else inf. ``best`` bounds the work."""
     hs, ws = skey.shape
     if sy < 0 or sy >= hs or sx < 0 or sx >= ws:
@@ -131,14 +126,14 @@ def _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, sy, sx, r, wcol, 
     pen = lam_e * occ[sy, sx]
     if pen >= best:
         return np.inf, np.inf
-    d = _dist(tcol, tgd, scol, sgd, y, x, sy, sx, r, wcol, best - pen)
+    d = _dist(tf, sf, y, x, sy, sx, r, best - pen)
     return d + pen, d
 
 
 @njit(cache=True, parallel=True)
 def patchmatch_iteration(  # type: ignore[no-untyped-def]
-    tcol, tgd, scol, sgd, tcls, skey, allowed, cand_ptr, cand, occ, lam_e,
-    nnf, cost, r, wcol, seed, it, stripe, n_global, radius0,
+    tf, sf, tcls, skey, allowed, cand_ptr, cand, occ, lam_e,
+    nnf, cost, r, seed, it, stripe, n_global, radius0,
 ):
     """One PatchMatch pass (propagation + random search), stripe-parallel and deterministic.
 
@@ -173,7 +168,7 @@ def patchmatch_iteration(  # type: ignore[no-untyped-def]
                     sy = nnf[y, px, 0]
                     sx = nnf[y, px, 1] + step
                     if sy != by or sx != bx:
-                        t, d = _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, sy, sx, r, wcol, le, best)
+                        t, d = _try(tf, sf, skey, allowed, occ, slot, y, x, sy, sx, r, le, best)
                         if t < best:
                             best, bd, by, bx = t, d, sy, sx
                 py = y - step
@@ -181,7 +176,7 @@ def patchmatch_iteration(  # type: ignore[no-untyped-def]
                     sy = nnf[py, x, 0] + step
                     sx = nnf[py, x, 1]
                     if sy != by or sx != bx:
-                        t, d = _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, sy, sx, r, wcol, le, best)
+                        t, d = _try(tf, sf, skey, allowed, occ, slot, y, x, sy, sx, r, le, best)
                         if t < best:
                             best, bd, by, bx = t, d, sy, sx
                 # random search: shrinking window around the best, then global draws in the class
@@ -191,7 +186,7 @@ def patchmatch_iteration(  # type: ignore[no-untyped-def]
                     hsh = _rand(np.uint64(seed), it, y, x, k)
                     oy = np.int64(hsh % np.uint64(2 * rad + 1)) - rad
                     ox = np.int64((hsh >> np.uint64(24)) % np.uint64(2 * rad + 1)) - rad
-                    t, d = _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, by + oy, bx + ox, r, wcol, le, best)
+                    t, d = _try(tf, sf, skey, allowed, occ, slot, y, x, by + oy, bx + ox, r, le, best)
                     if t < best:
                         best, bd, by, bx = t, d, by + oy, bx + ox
                     rad //= 2
@@ -200,7 +195,7 @@ def patchmatch_iteration(  # type: ignore[no-untyped-def]
                 for g in range(n_global):
                     hsh = _rand(np.uint64(seed), it, y, x, 64 + g)
                     j = cand_ptr[slot] + np.int64(hsh % np.uint64(n))
-                    t, d = _try(tcol, tgd, scol, sgd, skey, allowed, occ, slot, y, x, cand[j, 0], cand[j, 1], r, wcol, le, best)
+                    t, d = _try(tf, sf, skey, allowed, occ, slot, y, x, cand[j, 0], cand[j, 1], r, le, best)
                     if t < best:
                         best, bd, by, bx = t, d, cand[j, 0], cand[j, 1]
                 nnf[y, x, 0] = by

@@ -7,6 +7,7 @@ wide PANs), decode, restore pixels outside a retake mask, describe.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -46,6 +47,25 @@ def line_condition(lines: np.ndarray, kind: str) -> np.ndarray:
     if kind == "scribble":  # scribble nets were trained on thick strokes
         ink = ndimage.grey_dilation(ink, size=(3, 3))
     return np.repeat(ink[..., None], 3, axis=2)
+
+
+def _cancel_hooks(models: list[Any], context: EngineContext) -> list[Any]:
+    """Check cancel between the blocks of each forward pass, so a big window stops quickly.
+
+    Only the rendering thread's own forward passes are checked (an engine may serve two threads).
+    """
+    me = threading.get_ident()
+
+    def hook(_module: Any, _args: Any) -> None:
+        if threading.get_ident() == me:
+            context.check_cancel()
+
+    handles = []
+    for model in models:
+        for block in [*model.down_blocks, model.mid_block, *getattr(model, "up_blocks", [])]:
+            if block is not None:
+                handles.append(block.register_forward_pre_hook(hook))
+    return handles
 
 
 def _pad_to(a: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -203,27 +223,32 @@ class SDEngine:
             def on_step(i: int, count: int) -> None:
                 context.progress((i + 1) / total, f"step {i + 1}/{count}")
 
-            latents = denoise(
-                m.pipe.unet,
-                scheduler,
-                DenoiseInputs(
-                    latents=latents,
-                    timesteps=timesteps,
-                    prompt_embeds=embeds,
-                    guidance=guidance,
-                    controls=controls,
-                    pooled_embeds=pooled,
-                    image_embeds=image_embeds,
-                    init_latents=init_latents,
-                    noise=noise,
-                    latent_mask=latent_mask,
-                    inpaint_extra=inpaint_extra,
-                    tile=opts.tile,
-                    stride=min(opts.tile_stride, opts.tile),
-                ),
-                on_step,
-                context.check_cancel,
-            )
+            hooks = _cancel_hooks([m.pipe.unet, *m.controlnets], context)
+            try:
+                latents = denoise(
+                    m.pipe.unet,
+                    scheduler,
+                    DenoiseInputs(
+                        latents=latents,
+                        timesteps=timesteps,
+                        prompt_embeds=embeds,
+                        guidance=guidance,
+                        controls=controls,
+                        pooled_embeds=pooled,
+                        image_embeds=image_embeds,
+                        init_latents=init_latents,
+                        noise=noise,
+                        latent_mask=latent_mask,
+                        inpaint_extra=inpaint_extra,
+                        tile=opts.tile,
+                        stride=min(opts.tile_stride, opts.tile),
+                    ),
+                    on_step,
+                    context.check_cancel,
+                )
+            finally:
+                for hk in hooks:
+                    hk.remove()
             t_denoise = time.perf_counter()
 
             # 6. decode (tiled VAE for very large PANs keeps memory bounded)

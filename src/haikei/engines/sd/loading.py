@@ -213,9 +213,7 @@ def load_models(cfg: SDConfig) -> LoadedModels:
                     str(spec.path), config=str(spec.config), dtype=dtype, local_files_only=True
                 )
             else:
-                net = diffusers.ControlNetModel.from_pretrained(
-                    spec.path, dtype=dtype, local_files_only=True
-                )
+                net = diffusers.ControlNetModel.from_pretrained(spec.path, dtype=dtype, local_files_only=True)
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(f"sd engine: cannot load controlnets[{i}] at {spec.path}: {exc}") from None
         if net.config.cross_attention_dim != pipe.unet.config.cross_attention_dim:

@@ -1,0 +1,491 @@
+"""Review: people pick, approve, reject, ask for retakes, paint over and approve variants.
+
+Every state change names the acting user (role checked here, not only at the edge), takes the
+BG's ``lock_version`` the person saw and is refused with :class:`ConflictError` when someone
+else changed the BG since (optimistic concurrency: no change is silently overwritten). The
+check, the bump of ``lock_version``, the status change and the note that records who and when
+are one write transaction. Uploads are decoded by :mod:`haikei.imaging.io` (size and bomb
+guards) and checked before anything is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from haikei.domain.models import Job, Note, User, Version, VersionKind
+from haikei.domain.vocabulary import UNLABELLED
+from haikei.errors import ConflictError, ImageError, InputError, NotFoundError, RenderRefused
+from haikei.imaging.io import encode_region_map, load_gray, load_image, load_region_map, load_rgb, png_bytes
+from haikei.services.context import ServiceContext
+from haikei.services.rendering import RenderSpec, find_background, latest_layout, plan
+from haikei.services.users import require
+from haikei.store.convert import to_background, to_job, to_layout, to_note, to_version
+from haikei.store.tables import (
+    ArtBoardRow,
+    BackgroundRow,
+    CutRow,
+    JobRow,
+    LayoutRow,
+    NoteRow,
+    ReviewStatusRow,
+    UserRow,
+    VersionRow,
+)
+
+__all__ = [
+    "CHANGE_THRESHOLD",
+    "MAX_UPLOAD_BYTES",
+    "BgDetail",
+    "CutCard",
+    "approve",
+    "approve_variant",
+    "bg_detail",
+    "cut_cards",
+    "label_layout",
+    "pick",
+    "reject",
+    "request_retake",
+    "request_variants",
+    "upload_paintover",
+    "variant_tags",
+]
+
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+CHANGE_THRESHOLD = 6  # a pixel counts as changed when a channel moved more than this (of 255)
+_UPLOAD_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}\.(png|psd)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CutCard:
+    cut: str
+    bg: str
+    status: str
+    status_name: str
+    colour: str
+    retakes: int
+    assignee: str
+    lock_version: int
+    layout_id: int | None
+    labelled: bool
+    current_version_id: int | None
+    approved_version_id: int | None
+
+
+@dataclass
+class BgDetail:
+    bg: Any  # domain Background
+    status_name: str
+    colour: str
+    assignee: str
+    layout: Any | None  # domain Layout
+    versions: list[Version] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    approved_variants: dict[int, Note] = field(default_factory=dict)  # variant version id -> approval note
+    variant_tags: list[str] = field(default_factory=list)
+
+    @property
+    def main_versions(self) -> list[Version]:
+        return [v for v in self.versions if v.variant is None]
+
+    @property
+    def variants(self) -> list[Version]:
+        return [v for v in self.versions if v.variant is not None]
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def cut_cards(ctx: ServiceContext, *, status: str | None = None, sort: str = "cut") -> list[CutCard]:
+    """Every cut as a card for the overview; ``status`` filters by short name; sort by cut or status."""
+    if sort not in ("cut", "status", "retakes"):
+        raise InputError(f"sort {sort!r} is not one of cut, status, retakes")
+    with ctx.db.session() as s:
+        retakes = dict(
+            s.execute(
+                select(NoteRow.background_id, func.count())
+                .where(NoteRow.status_change == "retake")
+                .group_by(NoteRow.background_id)
+            ).all()
+        )
+        latest = {
+            r.background_id: r
+            for r in s.scalars(select(LayoutRow).order_by(LayoutRow.background_id, LayoutRow.revision))
+        }
+        users = {u.id: u.display_name or u.name for u in s.scalars(select(UserRow))}
+        out = []
+        for cut in s.scalars(select(CutRow).order_by(CutRow.number)):
+            bg = s.get(BackgroundRow, cut.background_id) if cut.background_id else None
+            if bg is None:
+                continue
+            if status and bg.status.short_name != status:
+                continue
+            lay = latest.get(bg.id)
+            out.append(
+                CutCard(
+                    cut=cut.number, bg=bg.name, status=bg.status.short_name, status_name=bg.status.name,
+                    colour=bg.status.colour, retakes=int(retakes.get(bg.id, 0)),
+                    assignee=users.get(bg.assignee_id, "") if bg.assignee_id else "",
+                    lock_version=bg.lock_version, layout_id=lay.id if lay else None,
+                    labelled=bool(lay and lay.labelled), current_version_id=bg.current_version_id,
+                    approved_version_id=bg.approved_version_id,
+                )
+            )
+    if sort == "status":
+        out.sort(key=lambda c: (c.status, c.cut))
+    elif sort == "retakes":
+        out.sort(key=lambda c: (-c.retakes, c.cut))
+    return out
+
+
+def variant_tags(ctx: ServiceContext) -> list[str]:
+    """Tags (season / time of day) for which some consented art board has an aligned repaint."""
+    with ctx.db.session() as s:
+        tags: set[str] = set()
+        for b in s.scalars(select(ArtBoardRow).where(ArtBoardRow.consent)):
+            tags.update((b.variants or {}).keys())
+    return sorted(tags)
+
+
+def bg_detail(ctx: ServiceContext, ref: str) -> BgDetail:
+    with ctx.db.session() as s:
+        bg = find_background(s, ref)
+        lay = s.scalars(
+            select(LayoutRow).where(LayoutRow.background_id == bg.id).order_by(LayoutRow.revision.desc())
+        ).first()
+        assignee = s.get(UserRow, bg.assignee_id) if bg.assignee_id else None
+        versions = [to_version(v) for v in s.scalars(
+            select(VersionRow).where(VersionRow.background_id == bg.id).order_by(VersionRow.revision.desc())
+        )]
+        notes = [to_note(n) for n in s.scalars(
+            select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
+        )]
+        jobs = [to_job(j) for j in s.scalars(
+            select(JobRow).where(JobRow.background_id == bg.id).order_by(JobRow.id.desc()).limit(20)
+        )]
+        detail = BgDetail(
+            bg=to_background(bg), status_name=bg.status.name, colour=bg.status.colour,
+            assignee=(assignee.display_name or assignee.name) if assignee else "",
+            layout=to_layout(lay) if lay else None, versions=versions, notes=notes, jobs=jobs,
+        )
+    variant_ids = {v.id for v in detail.variants}
+    for n in reversed(detail.notes):  # oldest first: the latest verdict wins
+        if n.version_id in variant_ids and n.status_change in ("approved", "retake"):
+            if n.status_change == "approved":
+                detail.approved_variants[n.version_id] = n
+            else:
+                detail.approved_variants.pop(n.version_id, None)
+    detail.variant_tags = variant_tags(ctx)
+    return detail
+
+
+# -- the one way state changes ---------------------------------------------------------------
+
+
+@contextmanager
+def _change(
+    ctx: ServiceContext, user: User, ref: str, expected_lock: int, action: str
+) -> Iterator[tuple[Any, BackgroundRow]]:
+    """A write transaction on one BG: role checked, lock version compared and bumped."""
+    require(user, action)
+    with ctx.db.immediate() as s:
+        bg = find_background(s, ref)
+        s.execute(select(BackgroundRow.id).where(BackgroundRow.id == bg.id).with_for_update())
+        s.refresh(bg)
+        if bg.lock_version != int(expected_lock):
+            last = s.scalars(
+                select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
+            ).first()
+            who = f" (last: {last.author} at {last.created_at:%H:%M:%S}: {last.status_change or 'note'})" if last else ""
+            raise ConflictError(
+                f"{bg.name} was changed by someone else since you opened it{who}; "
+                "reload the page to see the change, then try again"
+            )
+        bg.lock_version += 1
+        yield s, bg
+
+
+def _status(s: Any, short: str) -> ReviewStatusRow:
+    row = s.scalars(select(ReviewStatusRow).where(ReviewStatusRow.short_name == short)).first()
+    if row is None:
+        raise NotFoundError(f"review status {short!r} is not defined in this production")
+    return row
+
+
+def _version_of(s: Any, bg: BackgroundRow, version_id: int) -> VersionRow:
+    v = s.get(VersionRow, int(version_id))
+    if v is None or v.background_id != bg.id:
+        raise NotFoundError(f"version {version_id} is not a version of {bg.name}")
+    return v
+
+
+def _note(s: Any, bg: BackgroundRow, user: User, text: str, *, version_id: int | None = None,
+          status: str | None = None, mask_blob: str | None = None) -> NoteRow:
+    row = NoteRow(background_id=bg.id, version_id=version_id, author=user.name, text=text.strip(),
+                  mask_blob=mask_blob, status_change=status)
+    s.add(row)
+    return row
+
+
+def pick(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = "") -> Note:
+    """Make a candidate the BG's current version; the BG then waits for approval."""
+    with _change(ctx, user, ref, expected_lock, "pick") as (s, bg):
+        v = _version_of(s, bg, version_id)
+        if v.variant is not None:
+            raise InputError(f"r{v.revision} is a {v.variant} variant; approve it in the variants section")
+        bg.current_version_id = v.id
+        new_status = None
+        if not bg.status.is_approved:
+            bg.status_id = _status(s, "wfa").id
+            new_status = "wfa"
+        note = _note(s, bg, user, text or f"picked r{v.revision} as the BG", version_id=v.id, status=new_status)
+        s.flush()
+        return to_note(note)
+
+
+def approve(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = "") -> Note:
+    with _change(ctx, user, ref, expected_lock, "approve") as (s, bg):
+        v = _version_of(s, bg, version_id)
+        if v.variant is not None:
+            raise InputError(f"r{v.revision} is a {v.variant} variant; approve it with approve_variant")
+        bg.current_version_id = v.id
+        bg.approved_version_id = v.id
+        bg.status_id = _status(s, "approved").id
+        note = _note(s, bg, user, text or f"approved r{v.revision}", version_id=v.id, status="approved")
+        s.flush()
+        return to_note(note)
+
+
+def reject(ctx: ServiceContext, user: User, ref: str, expected_lock: int, text: str,
+           version_id: int | None = None) -> Note:
+    if not text.strip():
+        raise InputError("say what is wrong: a rejection needs a note")
+    with _change(ctx, user, ref, expected_lock, "reject") as (s, bg):
+        vid = _version_of(s, bg, version_id).id if version_id else bg.current_version_id
+        bg.status_id = _status(s, "retake").id
+        if bg.approved_version_id is not None and bg.approved_version_id == vid:
+            bg.approved_version_id = None
+        note = _note(s, bg, user, text, version_id=vid, status="retake")
+        s.flush()
+        return to_note(note)
+
+
+def _decode_mask(data: bytes, w: int, h: int) -> np.ndarray:
+    img = load_image(data, name="retake mask")
+    if img.size != (w, h):
+        raise ImageError("retake mask", f"is {img.size[0]}x{img.size[1]}, the BG is {w}x{h}", "draw it on the BG's page")
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        mask = np.asarray(img.convert("RGBA"))[..., 3] >= 128
+    else:
+        mask = np.asarray(img.convert("L")) >= 128
+    if not mask.any():
+        raise InputError("the retake mask is empty; paint over the area to re-render")
+    if mask.all():
+        raise InputError("the retake mask covers the whole BG; to repaint everything, render new candidates")
+    return mask
+
+
+def _engine_for(ctx: ServiceContext, parent_engine: str, engine: str | None) -> str:
+    if engine:
+        return engine
+    allowed = ctx.settings.render.allowed_engines
+    return parent_engine if parent_engine in allowed else ctx.settings.render.engine
+
+
+def request_retake(
+    ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, mask_png: bytes, text: str,
+    *, engine: str | None = None, seed: int = 0,
+) -> tuple[Note, Job]:
+    """A retake note with a mask on a version; queues a regional re-render (the next version)."""
+    from haikei.jobs.queue import submit
+
+    require(user, "retake")
+    if not text.strip():
+        raise InputError("say what to change: a retake needs a note")
+    # 1. check everything before storing anything
+    with ctx.db.session() as s:
+        bg = find_background(s, ref)
+        parent = _version_of(s, bg, version_id)
+        name, w, h, parent_engine, lock = bg.name, bg.width, bg.height, parent.engine, bg.lock_version
+    if lock != int(expected_lock):
+        raise ConflictError(f"{name} was changed by someone else since you opened it; reload the page and draw the retake again")
+    mask = _decode_mask(mask_png, w, h)
+    mask_key = ctx.blobs.put(png_bytes(np.where(mask, 255, 0).astype(np.uint8)))
+    spec = RenderSpec(bg=name, engine=_engine_for(ctx, parent_engine, engine), seed=seed, kind="retake",
+                      parent_version_id=int(version_id), mask_blob=mask_key, actor=user.name)
+    plan(ctx, spec)  # refuses now what a worker would refuse later
+    # 2. the note and the status change (lock checked again, inside the transaction)
+    with _change(ctx, user, ref, expected_lock, "retake") as (s, bg):
+        bg.status_id = _status(s, "retake").id
+        note = _note(s, bg, user, text, version_id=int(version_id), status="retake", mask_blob=mask_key)
+        s.flush()
+        out = to_note(note)
+    # 3. the job (a worker renders it; the new version becomes current when done)
+    job = submit(ctx, spec, priority=1, requested_by=user.name)
+    return out, job
+
+
+def _changed(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    return (np.abs(new.astype(np.int16) - old.astype(np.int16)).max(axis=2) > CHANGE_THRESHOLD)
+
+
+def _diff_overlay(new: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """The new painting dimmed to grey, changed pixels in a strong magenta tint."""
+    grey = new.mean(axis=2, keepdims=True) * 0.45 + 110
+    out = np.repeat(grey, 3, axis=2)
+    tint = np.array([255, 0, 170], np.float64)
+    out[changed] = new[changed] * 0.35 + tint * 0.65
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def check_upload_name(filename: str) -> str:
+    """The plain file name of an upload, or InputError for path tricks and wrong types."""
+    name = filename or ""
+    if not _UPLOAD_NAME.match(name) or name.startswith(".") or ".." in name:
+        raise InputError(
+            f"file name {name[:80]!r} is not a plain .png or .psd name; save the paint-over as NAME.png or NAME.psd"
+        )
+    return name
+
+
+def upload_paintover(
+    ctx: ServiceContext, user: User, ref: str, parent_version_id: int, expected_lock: int, data: bytes,
+    filename: str, text: str = "",
+) -> Version:
+    """A person's painted-over image (PNG or PSD, the BG's size) as a new human version."""
+    require(user, "upload")
+    # 1. the upload: name, size, decodable, same size as the BG
+    name = check_upload_name(filename)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(name, f"is over the {MAX_UPLOAD_BYTES >> 20} MiB upload limit", "export a smaller file")
+    is_psd = name.lower().endswith(".psd")
+    if is_psd and not data.startswith(b"8BPS") or not is_psd and not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ImageError(name, f"is not a {'PSD' if is_psd else 'PNG'} file", "export it again as PNG or PSD")
+    with ctx.db.session() as s:
+        bg = find_background(s, ref)
+        parent = _version_of(s, bg, parent_version_id)
+        bg_name, w, h, lock, parent_blob = bg.name, bg.width, bg.height, bg.lock_version, parent.image_blob
+        parent_rev, layout_id = parent.revision, parent.layout_id
+    if lock != int(expected_lock):
+        raise ConflictError(f"{bg_name} was changed by someone else since you opened it; reload the page and upload again")
+    image = load_rgb(data, name=name)
+    if image.shape[:2] != (h, w):
+        raise ImageError(name, f"is {image.shape[1]}x{image.shape[0]}, the BG is {w}x{h}",
+                         "paint over the full-size version and keep its size")
+    # 2. what the person changed
+    old = load_rgb(ctx.blobs.get(parent_blob), name=f"r{parent_rev}")
+    changed = _changed(image, old)
+    share = float(changed.mean())
+    if share == 0.0:
+        raise InputError(f"{name} is the same as r{parent_rev}; nothing to upload")
+    recipe: dict[str, Any] = {
+        "schema": "haikei.recipe/1", "kind": "human", "actor": user.name, "digital_source_type": "digitalCreation",
+        "parent_version_id": int(parent_version_id), "parent_image": parent_blob, "file_name": name,
+        "format": "psd" if is_psd else "png", "changed_share": share, "change_threshold": CHANGE_THRESHOLD,
+    }
+    recipe["changed_mask"] = ctx.blobs.put(png_bytes(np.where(changed, 255, 0).astype(np.uint8)))
+    recipe["diff_overlay"] = ctx.blobs.put(png_bytes(_diff_overlay(image, changed)))
+    image_key = ctx.blobs.put(png_bytes(image, {"haikei:recipe": json.dumps(recipe, sort_keys=True)}))
+    # 3. the version, the BG's current version, the note: one transaction
+    with _change(ctx, user, ref, expected_lock, "upload") as (s, bg):
+        rev = (s.scalar(select(func.max(VersionRow.revision)).where(VersionRow.background_id == bg.id)) or 0) + 1
+        row = VersionRow(
+            background_id=bg.id, revision=rev, parent_id=int(parent_version_id), kind=VersionKind.human.value,
+            image_blob=image_key, recipe=recipe, render_key="", layout_id=layout_id, created_by=user.name,
+            changed_share=share,
+        )
+        s.add(row)
+        s.flush()
+        bg.current_version_id = row.id
+        bg.status_id = _status(s, "wfa").id
+        _note(s, bg, user, text or f"paint-over of r{parent_rev} ({share:.1%} of pixels changed)",
+              version_id=row.id, status="wfa")
+        s.flush()
+        return to_version(row)
+
+
+def request_variants(
+    ctx: ServiceContext, user: User, ref: str, tags: list[str], expected_lock: int, *, seed: int = 0
+) -> list[Job]:
+    """Queue the season / time-of-day set of the approved BG (structure locked)."""
+    from haikei.jobs.queue import submit
+
+    require(user, "variant")
+    available = variant_tags(ctx)
+    tags = [t.strip() for t in tags if t.strip()]
+    if not tags:
+        raise InputError(f"choose at least one variant ({', '.join(available) or 'none available'})")
+    unknown = [t for t in tags if t not in available]
+    if unknown:
+        hint = ", ".join(available) if available else "no art board has aligned variants yet"
+        raise InputError(f"no art board has a {', '.join(unknown)} variant; available: {hint}")
+    with ctx.db.session() as s:
+        bg = find_background(s, ref)
+        if bg.approved_version_id is None:
+            raise RenderRefused(f"{bg.name} has no approved version; approve one before making variants")
+        approved = s.get(VersionRow, bg.approved_version_id)
+        assert approved is not None
+        name, approved_id, approved_engine = bg.name, approved.id, approved.engine
+    specs = [RenderSpec(bg=name, engine=_engine_for(ctx, approved_engine, None), seed=seed, kind="variant",
+                        parent_version_id=approved_id, variant=t, actor=user.name) for t in tags]
+    for sp in specs:
+        plan(ctx, sp)
+    with _change(ctx, user, ref, expected_lock, "variant") as (s, bg):
+        _note(s, bg, user, f"variants requested: {', '.join(tags)}", version_id=approved_id)
+    return [submit(ctx, sp, requested_by=user.name) for sp in specs]
+
+
+def approve_variant(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int) -> Note:
+    with _change(ctx, user, ref, expected_lock, "approve") as (s, bg):
+        v = _version_of(s, bg, version_id)
+        if v.variant is None:
+            raise InputError(f"r{v.revision} is not a variant; approve it as the BG instead")
+        note = _note(s, bg, user, f"approved the {v.variant} variant r{v.revision}", version_id=v.id, status="approved")
+        s.flush()
+        return to_note(note)
+
+
+def label_layout(
+    ctx: ServiceContext, user: User, ref: str, specs: list[str], expected_revision: int
+) -> tuple[int, int]:
+    """Paint-bucket labelling ('sky@120,40' ...) as a new layout revision; refused when the layout
+    changed since the page was opened. Returns (new revision, pixels still unlabelled)."""
+    from haikei.imaging.regions import derive_regions, parse_label_spec
+
+    require(user, "label")
+    points = [parse_label_spec(sp, ctx.vocabulary) for sp in specs]
+    if not points:
+        raise InputError("click an area and choose a class first")
+    with ctx.db.session() as s:
+        bg = find_background(s, ref)
+        lay = latest_layout(s, bg.id)
+        if lay.revision != int(expected_revision):
+            raise ConflictError(f"the layout of {bg.name} changed since you opened it; reload the page and label again")
+        fields = {k: getattr(lay, k) for k in ("lines_blob", "regions_blob", "book_blob", "source_name",
+                                               "source_hash", "artist")}
+        bg_id = bg.id
+    lines = load_gray(ctx.blobs.get(fields["lines_blob"]), name="layout lines")
+    h, w = lines.shape
+    ids = (load_region_map(ctx.blobs.get(fields["regions_blob"]), ctx.vocabulary)
+           if fields["regions_blob"] else np.full((h, w), UNLABELLED, np.uint8))
+    components, _ = derive_regions(lines)
+    from haikei.imaging.regions import label_regions
+
+    ids = label_regions(components, points, base=np.ascontiguousarray(ids, np.uint8))
+    remaining = int((ids == UNLABELLED).sum())
+    fields["regions_blob"] = ctx.blobs.put(png_bytes(encode_region_map(ids, ctx.vocabulary)))
+    with ctx.db.immediate() as s:
+        rev = s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
+        if rev != int(expected_revision):
+            raise ConflictError("the layout changed while you were labelling; reload the page and label again")
+        s.add(LayoutRow(background_id=bg_id, revision=rev + 1, labelled=remaining == 0,
+                        cleanup={"labelled_by": user.name, "points": list(specs)}, **fields))
+    return rev + 1, remaining

@@ -1,0 +1,190 @@
+"""The JSON API (/api): what the pages' scripts call, and what scripts use with an API token.
+
+Every change takes the ``lock_version`` the caller saw (GET /api/bgs/{ref} returns it); a
+stale one answers 409 with a message, and nothing changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
+
+from haikei.domain.models import Job, Note, User, Version
+from haikei.errors import InputError
+from haikei.jobs.queue import get_job
+from haikei.services import review
+from haikei.web.auth import api_actor, app_ctx, reader
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["review"])
+
+Lock = Annotated[int, Field(ge=0, description="the BG's lock_version you saw; a stale one is refused (409)")]
+
+
+class PickBody(BaseModel):
+    version_id: int = Field(ge=1, description="the version to make the BG's current one")
+    lock_version: Lock
+    text: str = Field(default="", max_length=4000, description="optional note")
+
+
+class RejectBody(BaseModel):
+    lock_version: Lock
+    text: str = Field(min_length=1, max_length=4000, description="what is wrong")
+    version_id: int | None = Field(default=None, ge=1, description="the version rejected (default: current)")
+
+
+class RetakeBody(BaseModel):
+    version_id: int = Field(ge=1, description="the version the mask was drawn on")
+    lock_version: Lock
+    text: str = Field(min_length=1, max_length=4000, description="what to change in the masked area")
+    mask: str = Field(min_length=10, max_length=40_000_000,
+                      description="the mask as a PNG data URL or base64 PNG, BG size; painted (alpha or white) = re-render")
+    engine: str | None = Field(default=None, max_length=50, description="engine (default: the version's own)")
+
+
+class VariantsBody(BaseModel):
+    tags: list[str] = Field(min_length=1, max_length=16, description="variant tags, e.g. autumn, evening")
+    lock_version: Lock
+
+
+class LockBody(BaseModel):
+    lock_version: Lock
+
+
+class LabelBody(BaseModel):
+    points: list[str] = Field(min_length=1, max_length=500, description="CLASS@X,Y in layout pixels, e.g. sky@120,40")
+    layout_revision: int = Field(ge=1, description="the layout revision you labelled; a stale one is refused (409)")
+
+
+def _version(v: Version) -> dict[str, Any]:
+    d = asdict(v)
+    d["kind"] = v.kind.value
+    d["image_url"] = f"/img/v/{v.id}"
+    return d
+
+
+def _note(n: Note) -> dict[str, Any]:
+    return asdict(n)
+
+
+def _job(j: Job) -> dict[str, Any]:
+    return {"id": j.id, "kind": j.kind, "state": j.state.value, "progress": j.progress, "message": j.message,
+            "error": j.error, "result_version_ids": list(j.result_version_ids), "final": j.state.is_final,
+            "variant": j.params.get("variant"), "requested_by": j.params.get("actor", "")}
+
+
+@router.get("/me")
+def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
+    return {"name": user.name, "display_name": user.display_name, "role": user.role.value,
+            "can": sorted(a for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant")
+                          if user.role.can(a))}
+
+
+@router.get("/cuts")
+def cuts(request: Request, user: Annotated[User, Depends(reader)], status: str | None = None,
+         sort: str = "cut") -> list[dict[str, Any]]:
+    return [asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort)]
+
+
+@router.get("/bgs/{ref}")
+def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
+    d = review.bg_detail(app_ctx(request), ref)
+    return {
+        **asdict(d.bg), "status_name": d.status_name, "assignee": d.assignee,
+        "layout": asdict(d.layout) if d.layout else None,
+        "versions": [_version(v) for v in d.versions], "notes": [_note(n) for n in d.notes],
+        "jobs": [_job(j) for j in d.jobs], "approved_variants": sorted(d.approved_variants),
+        "variant_tags": d.variant_tags,
+    }
+
+
+@router.get("/bgs/{ref}/jobs")
+def bg_jobs(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> list[dict[str, Any]]:
+    return [_job(j) for j in review.bg_detail(app_ctx(request), ref).jobs]
+
+
+@router.get("/jobs/{job_id}")
+def job(request: Request, job_id: int, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
+    return _job(get_job(app_ctx(request), job_id))
+
+
+@router.post("/bgs/{ref}/pick")
+def pick(request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    return _note(review.pick(app_ctx(request), user, ref, body.version_id, body.lock_version, body.text))
+
+
+@router.post("/bgs/{ref}/approve")
+def approve(request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    return _note(review.approve(app_ctx(request), user, ref, body.version_id, body.lock_version, body.text))
+
+
+@router.post("/bgs/{ref}/reject")
+def reject(request: Request, ref: str, body: RejectBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    return _note(review.reject(app_ctx(request), user, ref, body.lock_version, body.text, body.version_id))
+
+
+def _decode_b64_png(text: str) -> bytes:
+    if text.startswith("data:"):
+        head, _, text = text.partition(",")
+        if head != "data:image/png;base64":
+            raise InputError("the mask must be a PNG data URL (data:image/png;base64,...)")
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError("the mask is not valid base64") from None
+
+
+@router.post("/bgs/{ref}/retake")
+def retake(request: Request, ref: str, body: RetakeBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    note, job = review.request_retake(app_ctx(request), user, ref, body.version_id, body.lock_version,
+                                      _decode_b64_png(body.mask), body.text, engine=body.engine)
+    return {"note": _note(note), "job": _job(job)}
+
+
+@router.post("/bgs/{ref}/paintover")
+def paintover(
+    request: Request,
+    ref: str,
+    user: Annotated[User, Depends(api_actor)],
+    file: Annotated[UploadFile, File(description="the painted-over image: PNG or PSD, the BG's size")],
+    version_id: Annotated[int, Form(ge=1, description="the version painted over")],
+    lock_version: Annotated[int, Form(ge=0)],
+    text: Annotated[str, Form(max_length=4000)] = "",
+) -> dict[str, Any]:
+    data = read_upload(request, file)
+    v = review.upload_paintover(app_ctx(request), user, ref, version_id, lock_version, data, file.filename or "", text)
+    return _version(v)
+
+
+def read_upload(request: Request, file: UploadFile) -> bytes:
+    limit = int(request.app.state.max_upload_bytes)
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"the upload is over the {limit >> 20} MiB limit; export a smaller file")
+    return data
+
+
+@router.post("/bgs/{ref}/variants")
+def variants(request: Request, ref: str, body: VariantsBody, user: Annotated[User, Depends(api_actor)]) -> list[dict[str, Any]]:
+    return [_job(j) for j in review.request_variants(app_ctx(request), user, ref, body.tags, body.lock_version)]
+
+
+@router.post("/bgs/{ref}/variants/{version_id}/approve")
+def approve_variant(request: Request, ref: str, version_id: int, body: LockBody,
+                    user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    return _note(review.approve_variant(app_ctx(request), user, ref, version_id, body.lock_version))
+
+
+@router.post("/bgs/{ref}/labels")
+def labels(request: Request, ref: str, body: LabelBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+    ctx = app_ctx(request)
+    rev, remaining = review.label_layout(ctx, user, ref, body.points, body.layout_revision)
+    layout = review.bg_detail(ctx, ref).layout
+    return {"layout_revision": rev, "unlabelled_pixels": remaining, "layout_id": layout.id if layout else None,
+            "regions_url": f"/img/layout/{layout.id}/regions?w=0" if layout else None}

@@ -1,0 +1,38 @@
+"""Jinja2 templates, made once per app (kept on app.state, not in a module global)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+__all__ = ["render"]
+
+HERE = Path(__file__).parent
+
+
+def _when(d: datetime | None) -> str:
+    return f"{d:%Y-%m-%d %H:%M}" if d else ""
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    t = getattr(request.app.state, "templates", None)
+    if t is None:
+        t = Jinja2Templates(directory=HERE / "templates")
+        t.env.filters["when"] = _when
+        t.env.filters["pct"] = lambda x: "" if x is None else f"{x:.1%}"
+        request.app.state.templates = t
+    return t
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    from haikei.web.auth import csrf_token
+
+    ctx = request.app.state.ctx
+    base = {"csrf": csrf_token(request), "production": ctx.settings.production.name, "user": None}
+    base.update(context)
+    return _templates(request).TemplateResponse(request, name, base, status_code=status_code)
