@@ -338,14 +338,17 @@ class ExemplarEngine:
                                atlas.y0, atlas.x0, atlas.hb, atlas.wb, 2, new_nnf, new_cost)
                 K.fix_invalid(tcls, atlas.skey, allowed, cand_ptr, cand, seed, 6, new_nnf)
             nnf, cost = new_nnf, new_cost
-            K.recompute_cost(est, tgds[lvl], atlas.col, atlas.gd, tcls, nnf, r, wcol, cost)
+            sw = np.float32(math.sqrt(wcol))
+            tf = np.ascontiguousarray(np.concatenate([est * sw, tgds[lvl]], axis=-1))
+            sf = np.ascontiguousarray(np.concatenate([atlas.col * sw, atlas.gd], axis=-1))
+            K.recompute_cost(tf, sf, tcls, nnf, r, cost)
             iters = opts.iterations if lvl == levels - 1 else max(1, (opts.iterations + 1) // 2)
-            radius0 = max(4, min(32, max(hl, wl) // 8))
+            radius0 = max(4, min(16, max(hl, wl) // 8))
             for it in range(iters):
                 context.check_cancel()
                 occ = K.count_occurrences(tcls, nnf, atlas.skey.shape[0], atlas.skey.shape[1])
-                K.patchmatch_iteration(est, tgds[lvl], atlas.col, atlas.gd, tcls, atlas.skey, allowed, cand_ptr, cand,
-                                       occ, lam_e, nnf, cost, r, wcol, seed, it + 16 * lvl, 16, 2, radius0)
+                K.patchmatch_iteration(tf, sf, tcls, atlas.skey, allowed, cand_ptr, cand,
+                                       occ, lam_e, nnf, cost, r, seed, it + 16 * lvl, 16, 1, radius0)
                 done_work += 4**-lvl / iters
                 context.progress(0.05 + 0.75 * done_work / total_work, f"searching level {lvl}")
             context.check_cancel()
