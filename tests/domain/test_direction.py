@@ -6,6 +6,8 @@ import dataclasses
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from haikei.domain.direction import (
     BASE_NEGATIVE_EN,
@@ -16,7 +18,7 @@ from haikei.domain.direction import (
     parse_direction,
     prompt_terms,
 )
-from haikei.domain.glossary import CLOSED_TOKENS, FIELDS, Glossary, load_glossary
+from haikei.domain.glossary import CLOSED_TOKENS, FIELDS, Glossary, en_words, is_latin_letter, load_glossary
 from haikei.domain.vocabulary import DEFAULT_CLASSES
 from haikei.errors import InputError
 
@@ -447,3 +449,35 @@ def test_custom_glossary_is_used() -> None:
     assert d.extra_tags == ("lantern",)
     assert d.free_text == ("夕方",)  # this glossary does not know 夕方
     assert prompt_terms(d, "en", g)[0].endswith("paper lanterns, 夕方")
+
+
+# ------------------------------------------------------------------ properties
+
+_ALPHABET = "秋夕方逆光雨上がり山海空気街灯のにでとなやはるかみなとアキガスタンク abcfallrin,、。・-'3"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_no_content_character_is_lost(text: str) -> None:
+    """With a glossary that knows nothing, every kanji, katakana and English word (but a lone
+    article or preposition) ends in free text."""
+    d = parse_direction(text, Glossary.from_toml(""))
+    kept = " ".join(d.free_text)
+    for ch in text:
+        if ch.isalpha() and not is_latin_letter(ch) and not ("\u3041" <= ch <= "\u309f"):
+            assert ch in kept, (text, d.free_text)
+    for word, _, _ in en_words(text):
+        if word not in {"a", "in", "an", "on", "of", "or", "by", "for"}:
+            assert word in kept.lower(), (text, d.free_text)
+    assert d.tags() == frozenset()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_parse_is_total_and_free_text_is_from_the_text(text: str) -> None:
+    d = parse_direction(text)
+    for words in d.free_text:
+        assert words and words in text
+    assert Direction.from_json(d.to_json()) == d
+    prompt_terms(d, "en")
+    prompt_terms(d, "ja")

@@ -60,7 +60,13 @@ def test_delivery_psd_reads_back_layer_by_layer(tmp_path: Path) -> None:
     psd = PSDImage.open(tmp_path / "c012.psd")
     assert psd.size == (W, H)
     layers = list(psd)  # bottom first
-    assert [layer.name for layer in layers] == ["regions", "render exemplar 0.3", "paint-over 佐藤 花子", "layout lines", "BOOK"]
+    assert [layer.name for layer in layers] == [
+        "regions",
+        "render exemplar 0.3",
+        "paint-over 佐藤 花子",
+        "layout lines",
+        "BOOK",
+    ]
     assert [layer.visible for layer in layers] == [False, True, True, False, True]
     assert layers[3].blend_mode.name == "MULTIPLY"
     # cropped to their visible pixels
@@ -123,7 +129,9 @@ def test_layer_helpers_refuse_mismatched_inputs() -> None:
     with pytest.raises(InputError, match="engine"):
         delivery_layers(render=s["render"], engine=" ", lines=s["lines"])
     with pytest.raises(InputError, match="artist"):
-        delivery_layers(render=s["render"], engine="e", lines=s["lines"], paintovers=[("", opaque_layer(s["render"]))])
+        delivery_layers(
+            render=s["render"], engine="e", lines=s["lines"], paintovers=[("", opaque_layer(s["render"]))]
+        )
     with pytest.raises(InputError, match="paint-over"):
         paintover_layer(s["render"], s["after"][:5])
     with pytest.raises(InputError, match="BOOK mask"):

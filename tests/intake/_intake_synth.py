@@ -28,7 +28,11 @@ def draw_sheet(w: int = 1000, h: int = 720, line: int = 3, frame_width: int = 4)
     # horizon running past the frame into the margin on both sides
     d.line((fx0 - 60, Y(0.55), fx1 + 60, Y(0.55)), fill=0, width=line)
     # mountains
-    d.line([(X(0.0), Y(0.45)), (X(0.15), Y(0.2)), (X(0.3), Y(0.4)), (X(0.45), Y(0.15)), (X(0.62), Y(0.55))], fill=0, width=line)
+    d.line(
+        [(X(0.0), Y(0.45)), (X(0.15), Y(0.2)), (X(0.3), Y(0.4)), (X(0.45), Y(0.15)), (X(0.62), Y(0.55))],
+        fill=0,
+        width=line,
+    )
     # a house: walls, roof, door
     d.rectangle((X(0.65), Y(0.35), X(0.85), Y(0.7)), outline=0, width=line)
     d.line([(X(0.63), Y(0.37)), (X(0.75), Y(0.22)), (X(0.87), Y(0.37))], fill=0, width=line)
@@ -41,7 +45,11 @@ def draw_sheet(w: int = 1000, h: int = 720, line: int = 3, frame_width: int = 4)
     d.text((fx0, fy0 - 40), "C012  BG-12  PAN ->", fill=0)
     d.line((fx1 - 200, fy1 + 40, fx1 - 20, fy1 + 40), fill=0, width=line)
     truth = np.asarray(img) < 128
-    return Sheet(truth, (fx0 + frame_width, fy0 + frame_width, fx1 - frame_width + 1, fy1 - frame_width + 1), frame_width)
+    return Sheet(
+        truth,
+        (fx0 + frame_width, fy0 + frame_width, fx1 - frame_width + 1, fy1 - frame_width + 1),
+        frame_width,
+    )
 
 
 def simulate_scan(

@@ -40,7 +40,14 @@ def test_japanese_headers_shift_jis_and_fullwidth(tmp_path: Path) -> None:
     text = "話数,カット,幅,高さ,パン長,パン方向,尺,備考\n1,12,１９２０,１０８０,480px,右,3+12,逆光\n"
     rows = read_cut_sheet(_write(tmp_path, "sheet.csv", text, "cp932"))
     (r,) = rows
-    assert (r.episode, r.cut, r.width, r.height, r.pan_length, r.pan_direction) == ("ep01", "c012", 1920, 1080, 480, "right")
+    assert (r.episode, r.cut, r.width, r.height, r.pan_length, r.pan_direction) == (
+        "ep01",
+        "c012",
+        1920,
+        1080,
+        480,
+        "right",
+    )
     assert r.duration_frames == 3 * 24 + 12 and r.notes == "逆光"
 
 
@@ -66,11 +73,17 @@ def test_toml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("cut,frame\nc012,1920by1080\n", r"sheet\.csv: line 2: frame '1920by1080' is not WIDTHxHEIGHT; write it like 1920x1080"),
+        (
+            "cut,frame\nc012,1920by1080\n",
+            r"sheet\.csv: line 2: frame '1920by1080' is not WIDTHxHEIGHT; write it like 1920x1080",
+        ),
         ("cut,width,height\nc012,1920,\n", r"line 2: only one of width/height"),
         ("cut,width,height,frame\nc012,1920,1080,1280x720\n", r"line 2: frame 1280x720 disagrees"),
         ("cut,pan_length\nc012,960\n", r"line 2: a PAN needs both"),
-        ("cut,pan_length,pan_direction\nc012,960,sideways\n", r"pan_direction 'sideways' is unknown; write left, right, up or down"),
+        (
+            "cut,pan_length,pan_direction\nc012,960,sideways\n",
+            r"pan_direction 'sideways' is unknown; write left, right, up or down",
+        ),
         ("cut,width,height\nc012,-5,1080\n", r"width '-5' is not a whole number of pixels"),
         ("cut,width,height\nc012,99999,1080\n", r"width '99999'"),
         ("cut,notes\nc012,a\nx12,b\n", r"line 3: 'x12' is not a cut number"),
@@ -92,8 +105,11 @@ def test_bad_csv_rows_name_file_line_and_fix(tmp_path: Path, body: str, message:
     ("body", "message"),
     [
         ('[[cut]]\ncut = "c012"\nframe = "big"\n', r"sheet\.toml: \[\[cut\]\] #1: frame 'big'"),
-        ('[[cut]]\ncut = "c012"\n[[cut]]\ncut = 12\n', r"\[\[cut\]\] #2: cut c012 is already on \[\[cut\]\] #1"),
-        ('cuts = 1\n', r"unknown keys"),
+        (
+            '[[cut]]\ncut = "c012"\n[[cut]]\ncut = 12\n',
+            r"\[\[cut\]\] #2: cut c012 is already on \[\[cut\]\] #1",
+        ),
+        ("cuts = 1\n", r"unknown keys"),
         ('[[cut]]\ncut = "c012"\nframe = [1920, 1080]\n', r"frame must be a single value"),
         ("[[cut]\n", r"not valid TOML"),
     ],

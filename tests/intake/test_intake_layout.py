@@ -90,7 +90,9 @@ def test_is_scan_tells_paper_from_digital_line_art() -> None:
     # a digital drawing with soft antialiased lines is still digital
     from scipy import ndimage
 
-    soft = np.clip(255 - ndimage.gaussian_filter(sheet.truth.astype(np.float32), 1.0) * 400, 0, 255).astype(np.uint8)
+    soft = np.clip(255 - ndimage.gaussian_filter(sheet.truth.astype(np.float32), 1.0) * 400, 0, 255).astype(
+        np.uint8
+    )
     assert not is_scan(soft)
     # a clean, evenly lit scan still has grainy paper
     quiet = simulate_scan(sheet.truth, 0.0, seed=4, noise=2.0)

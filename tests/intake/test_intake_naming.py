@@ -29,7 +29,9 @@ from haikei.errors import InputError
         ("c1234.png", None, ("c1234",), "lines", "png"),
     ],
 )
-def test_supported_names(filename: str, episode: str | None, cuts: tuple[str, ...], role: str, ext: str) -> None:
+def test_supported_names(
+    filename: str, episode: str | None, cuts: tuple[str, ...], role: str, ext: str
+) -> None:
     name = parse_layout_name(filename)
     assert name is not None, explain_layout_name(filename)[1]
     assert (name.episode, name.cuts, name.role, name.extension) == (episode, cuts, role, ext)
@@ -74,7 +76,18 @@ def test_refused_names_say_why(filename: str, reason_part: str) -> None:
     assert reason_part in reason
 
 
-@pytest.mark.parametrize(("raw", "canon"), [("12", "c012"), (12, "c012"), ("C12", "c012"), ("cut012", "c012"), ("c0012", "c012"), ("12A", "c012a"), ("1234", "c1234")])
+@pytest.mark.parametrize(
+    ("raw", "canon"),
+    [
+        ("12", "c012"),
+        (12, "c012"),
+        ("C12", "c012"),
+        ("cut012", "c012"),
+        ("c0012", "c012"),
+        ("12A", "c012a"),
+        ("1234", "c1234"),
+    ],
+)
 def test_canonical_cut(raw: str | int, canon: str) -> None:
     assert canonical_cut(raw) == canon
 

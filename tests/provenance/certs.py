@@ -36,6 +36,7 @@ def make_cert(
     ca: bool = False,
     eku: list[x509.ObjectIdentifier] | None = None,
     key_usage: bool = True,
+    aki: bool = True,
 ) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     iname, ikey = issuer if issuer else (subject, key)
@@ -53,6 +54,10 @@ def make_cert(
         b = b.add_extension(ku(sign=not ca, cert_sign=ca), critical=True)
     if eku:
         b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+    if aki and issuer:
+        b = b.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ikey.public_key()), critical=False
+        )
     return b.sign(ikey, hashes.SHA256())
 
 
@@ -61,7 +66,9 @@ def pem(*certs: x509.Certificate) -> bytes:
 
 
 def key_pem(k: ec.EllipticCurvePrivateKey) -> bytes:
-    return k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return k.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def new_key() -> ec.EllipticCurvePrivateKey:

@@ -50,12 +50,18 @@ def spec(**over) -> ManifestSpec:
     base = dict(
         title="c012 BG rev 3",
         steps=(
-            EngineStep("sd", "0.2", TRAINED_ALGORITHMIC_MEDIA, seed=7, render_key="ab" * 32, requested_by="伊藤"),
+            EngineStep(
+                "sd", "0.2", TRAINED_ALGORITHMIC_MEDIA, seed=7, render_key="ab" * 32, requested_by="伊藤"
+            ),
             HumanStep("佐藤 花子", changed_fraction=0.125),
         ),
-        layout=IngredientSpec("c012_LO.png", png_bytes(np.full((16, 16), 255, np.uint8)), "田中 一郎", "layout"),
+        layout=IngredientSpec(
+            "c012_LO.png", png_bytes(np.full((16, 16), 255, np.uint8)), "田中 一郎", "layout"
+        ),
         art_boards=(
-            IngredientSpec("autumn river", png_bytes(picture(16, 16, 1)), "木村 さくら", "art_board", "staff work"),
+            IngredientSpec(
+                "autumn river", png_bytes(picture(16, 16, 1)), "木村 さくら", "art_board", "staff work"
+            ),
         ),
         approved_by="山田 太郎",
         facts={"cut": "c012", "revision": 3},
@@ -125,7 +131,9 @@ def test_manifest_names_people_engines_and_forbids_training() -> None:
 
 
 def test_manifest_first_human_step_is_a_creation() -> None:
-    definition, _ = build_manifest(spec(steps=(HumanStep("Aki"), EngineStep("exemplar", "0.3", ALGORITHMIC_MEDIA))))
+    definition, _ = build_manifest(
+        spec(steps=(HumanStep("Aki"), EngineStep("exemplar", "0.3", ALGORITHMIC_MEDIA)))
+    )
     actions = definition["assertions"][0]["data"]["actions"]
     assert [a["action"] for a in actions] == ["c2pa.created", "c2pa.edited"]
     assert [a["digitalSourceType"] for a in actions] == [DIGITAL_CREATION, ALGORITHMIC_MEDIA]
@@ -168,7 +176,10 @@ def test_signed_png_verifies_and_tells_who_made_it(tmp_path: Path, studio) -> No
     assert r.source_type == COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA
     assert r.approved_by == "山田 太郎"
     assert r.facts["cut"] == "c012"
-    assert [(i.role, i.artist) for i in r.ingredients] == [("layout", "田中 一郎"), ("art_board", "木村 さくら")]
+    assert [(i.role, i.artist) for i in r.ingredients] == [
+        ("layout", "田中 一郎"),
+        ("art_board", "木村 さくら"),
+    ]
     assert r.ingredients[1].licence == "staff work"
     assert [(a.action, a.source_type) for a in r.actions] == [
         ("c2pa.created", TRAINED_ALGORITHMIC_MEDIA),
@@ -206,7 +217,8 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
     body = b"".join(
-        struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF) for t, d in chunks
+        struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+        for t, d in chunks
     )
     return b"\x89PNG\r\n\x1a\n" + body
 
@@ -317,4 +329,22 @@ def test_spec_variants_still_sign(tmp_path: Path, studio) -> None:
     r = verify(dst, trust_anchors=root)
     assert r.valid and r.source_type == ALGORITHMIC_MEDIA and r.ingredients == ()
     assert r.training_mining == {"cawg.ai_inference": "allowed"}
-    assert replace(spec(), title="x").title == "x"
+
+
+def test_the_chain_check_matches_what_the_c2pa_library_accepts(tmp_path: Path) -> None:
+    from haikei.errors import ConfigError
+    from haikei.provenance.keys import check_signing_chain
+    from tests.provenance.certs import EMAIL, key_pem, make_cert, new_key, pem
+
+    rk, lk = new_key(), new_key()
+    root = make_cert("root", rk, ca=True)
+    good = check_signing_chain(pem(make_cert("leaf", lk, ("root", rk), eku=EMAIL), root), key_pem(lk))
+    save_png(tmp_path / "a.png", picture())
+    sign_png(tmp_path / "a.png", tmp_path / "b.png", spec(), good)
+    assert verify(tmp_path / "b.png", trust_anchors=pem(root)).valid
+    # a certificate the check refuses (no Authority Key Identifier) is refused by the library too
+    no_aki = make_cert("leaf", lk, ("root", rk), eku=EMAIL, aki=False)
+    with pytest.raises(ConfigError, match="Authority Key Identifier"):
+        check_signing_chain(pem(no_aki, root), key_pem(lk))
+    with pytest.raises(ConfigError, match="refused the signing certificate"):
+        sign_png(tmp_path / "a.png", tmp_path / "c.png", spec(), replace(good, chain_pem=pem(no_aki, root)))

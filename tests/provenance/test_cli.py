@@ -35,7 +35,9 @@ def test_keys_init_then_verify(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "VALID" in res.output and "Aki Mori" in res.output and "compositeSynthetic" in res.output
 
-    res = runner.invoke(app(), ["verify", str(tmp_path / "bg.png"), "--json", "--trust", str(prod / "keys" / "root-ca.pem")])
+    res = runner.invoke(
+        app(), ["verify", str(tmp_path / "bg.png"), "--json", "--trust", str(prod / "keys" / "root-ca.pem")]
+    )
     assert res.exit_code == 0
     report = json.loads(res.output)
     assert report["valid"] is True and report["actions"][1]["agent"].startswith("Aki Mori")

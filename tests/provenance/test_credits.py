@@ -25,7 +25,11 @@ EX = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
 def data(**over) -> CreditsInput:
     base = dict(
         production="犬と少年",
-        layouts=[LayoutWork("c010", "田中 一郎"), LayoutWork("c2", "田中 一郎"), LayoutWork("c3", "Aki Mori")],
+        layouts=[
+            LayoutWork("c010", "田中 一郎"),
+            LayoutWork("c2", "田中 一郎"),
+            LayoutWork("c3", "Aki Mori"),
+        ],
         boards=[
             BoardUse("autumn river", "木村 さくら", "c2", "staff work"),
             BoardUse("autumn river", "木村 さくら", "c010", "staff work"),
@@ -39,7 +43,11 @@ def data(**over) -> CreditsInput:
             PaintOverWork("c3", "Ken", 1000, 1000),
         ],
         approvals=[Approval("c2", "山田 太郎"), Approval("c010", "山田 太郎"), Approval("c3", "山田 太郎")],
-        engines=[EngineUse("c2", "sd", "0.2", SD), EngineUse("c010", "exemplar", "0.3", EX), EngineUse("c3", "sd", "0.2", SD)],
+        engines=[
+            EngineUse("c2", "sd", "0.2", SD),
+            EngineUse("c010", "exemplar", "0.3", EX),
+            EngineUse("c3", "sd", "0.2", SD),
+        ],
     )
     base.update(over)
     return CreditsInput(**base)
@@ -51,7 +59,10 @@ def test_credits_group_people_by_role_with_their_cuts() -> None:
     assert [r.role for r in c.roles] == ["art_director", "layout", "art_board", "paint_over"]
     assert roles["art_director"].people[0].name == "山田 太郎"
     assert roles["art_director"].people[0].cuts == ("c2", "c3", "c010")  # natural cut order
-    assert [(p.name, p.cuts) for p in roles["layout"].people] == [("田中 一郎", ("c2", "c010")), ("Aki Mori", ("c3",))]
+    assert [(p.name, p.cuts) for p in roles["layout"].people] == [
+        ("田中 一郎", ("c2", "c010")),
+        ("Aki Mori", ("c3",)),
+    ]
     kimura = next(p for p in roles["art_board"].people if p.name == "木村 さくら")
     assert kimura.boards == ("autumn river", "dusk town")
     assert kimura.cuts == ("c2", "c3", "c010")
@@ -59,7 +70,10 @@ def test_credits_group_people_by_role_with_their_cuts() -> None:
     sato = next(p for p in roles["paint_over"].people if p.name == "佐藤 花子")
     assert sato.per_cut == (("c2", 0.1), ("c010", 0.35))
     assert sato.share == pytest.approx(450 / 2000)
-    assert [(e.engine, e.version, e.cuts) for e in c.engines] == [("exemplar", "0.3", ("c010",)), ("sd", "0.2", ("c2", "c3"))]
+    assert [(e.engine, e.version, e.cuts) for e in c.engines] == [
+        ("exemplar", "0.3", ("c010",)),
+        ("sd", "0.2", ("c2", "c3")),
+    ]
 
 
 def test_roles_without_people_are_left_out() -> None:
@@ -74,7 +88,10 @@ def test_roles_without_people_are_left_out() -> None:
         ({"boards": [BoardUse("b", "", "c1")]}, "art-board painter is empty"),
         ({"approvals": [Approval("", "Yamada")]}, "cut is empty"),
         ({"paint_overs": [PaintOverWork("c1", "A", 11, 10)]}, "changed_pixels=11"),
-        ({"paint_overs": [PaintOverWork("c1", "A", 1, 10), PaintOverWork("c1", "B", 1, 20)]}, "pixels in paint-over"),
+        (
+            {"paint_overs": [PaintOverWork("c1", "A", 1, 10), PaintOverWork("c1", "B", 1, 20)]},
+            "pixels in paint-over",
+        ),
         ({"production": ""}, "production"),
     ],
 )

@@ -48,7 +48,7 @@ def test_keys_init_does_not_overwrite_without_force(tmp_path: Path) -> None:
 def test_a_single_self_signed_certificate_is_refused_clearly() -> None:
     k = new_key()
     cert = make_cert("lonely", k, eku=EMAIL)
-    with pytest.raises(ConfigError, match="self-signed.*haikei keys init"):
+    with pytest.raises(ConfigError, match=r"self-signed.*haikei keys init"):
         check_signing_chain(pem(cert), key_pem(k))
 
 
@@ -67,6 +67,7 @@ def test_a_chain_without_its_issuer_is_refused() -> None:
         ({"eku": [x509.ObjectIdentifier("1.3.6.1.5.5.7.3.1")]}, "none of the extended key usages"),
         ({"eku": EMAIL, "key_usage": False}, "no Key Usage"),
         ({"eku": EMAIL, "ca": True}, "CA certificate"),
+        ({"eku": EMAIL, "aki": False}, "Authority Key Identifier"),
     ],
 )
 def test_signing_certificates_c2pa_would_refuse(kwargs: dict, message: str) -> None:

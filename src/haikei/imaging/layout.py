@@ -16,7 +16,7 @@ Method (all steps measured on the image, sizes scaled to it):
    rotated back about its centre (same size) and thresholded again;
 4. despeckle: ink specks smaller than ``speck_px`` are removed;
 5. frame: long horizontal / vertical stroke bands (1-D openings), paired into rectangles whose
-   four edges are >= 85 % inked; the largest wins; the crop starts 1 px inside its line.
+   four edges are >= 85 % inked; the largest wins; the crop starts just inside its line.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 from haikei.errors import ImageError
@@ -83,7 +84,11 @@ def _check_gray(gray: np.ndarray, name: str) -> None:
         got = f"{gray.dtype} {gray.shape}" if isinstance(gray, np.ndarray) else type(gray).__name__
         raise ImageError(name, f"a scan must be a 2-D uint8 grey image, got {got}", "load it with load_gray")
     if min(gray.shape) < 64:
-        raise ImageError(name, f"{gray.shape[1]}x{gray.shape[0]} is too small for a scanned layout", "scan at 150 dpi or more")
+        raise ImageError(
+            name,
+            f"{gray.shape[1]}x{gray.shape[0]} is too small for a scanned layout",
+            "scan at 150 dpi or more",
+        )
 
 
 def _paper_background(gray: np.ndarray) -> np.ndarray:
@@ -95,11 +100,7 @@ def _paper_background(gray: np.ndarray) -> np.ndarray:
     k = max(5, round(min(hs, ws) / 50)) | 1  # strokes up to ~1/50 of the short side
     small = ndimage.grey_closing(small, size=(k, k), mode="nearest")
     small = ndimage.uniform_filter(small, size=k, mode="nearest")
-    zoom = (h / hs, w / ws)
-    bg = ndimage.zoom(small, zoom, order=1, mode="nearest", grid_mode=True)
-    bg = bg[:h, :w]
-    if bg.shape != gray.shape:  # zoom can round one pixel short
-        bg = np.pad(bg, ((0, h - bg.shape[0]), (0, w - bg.shape[1])), mode="edge")
+    bg = np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BILINEAR), np.float32)
     return np.maximum(bg, 1.0)
 
 
@@ -130,17 +131,18 @@ def _skew_angle(ink: np.ndarray) -> float:
     ys, xs = np.nonzero(ink)
     if len(ys) < 50:
         return 0.0
-    step = max(1, len(ys) // 200_000)
-    y = ys[::step].astype(np.float64)
-    x = xs[::step].astype(np.float64)
+    step = max(1, len(ys) // 80_000)
+    y = ys[::step].astype(np.float32)
+    x = xs[::step].astype(np.float32)
+    shift = np.float32(ink.shape[0] + ink.shape[1])  # keeps projections positive: floor == truncation
 
     def score(deg: float) -> float:
         t = math.radians(deg)
         c, s = math.cos(t), math.sin(t)
-        u = np.rint(y * c + x * s)  # row of each point once the sheet is rotated back
-        v = np.rint(x * c - y * s)
-        hu = np.bincount((u - u.min()).astype(np.int64))
-        hv = np.bincount((v - v.min()).astype(np.int64))
+        u = (y * c + x * s + shift).astype(np.int32)  # row of each point once the sheet is rotated back
+        v = (x * c - y * s + shift).astype(np.int32)
+        hu = np.bincount(u).astype(np.float64)
+        hv = np.bincount(v).astype(np.float64)
         return float(np.dot(hu, hu) + np.dot(hv, hv))
 
     coarse = np.arange(-MAX_SKEW_DEG, MAX_SKEW_DEG + 1e-9, 0.25)
@@ -170,13 +172,13 @@ class _Band:
 def _bands(ink: np.ndarray, axis: int, tol: int, max_thick: int) -> list[_Band]:
     """Horizontal (axis=0: rows) or vertical (axis=1: columns) long thin lines."""
     img = ink if axis == 0 else ink.T
-    h, w = img.shape
+    w = img.shape[1]
     run = max(15, w // 40)
     u8 = img.astype(np.uint8)
     opened = ndimage.maximum_filter1d(ndimage.minimum_filter1d(u8, run, axis=1), run, axis=1)
     profile = opened.sum(axis=1, dtype=np.int64)
     cand = profile >= 0.25 * w
-    labels, n = ndimage.label(cand)
+    labels, _ = ndimage.label(cand)
     out: list[_Band] = []
     for sl in ndimage.find_objects(labels):
         r0, r1 = sl[0].start, sl[0].stop
@@ -186,7 +188,7 @@ def _bands(ink: np.ndarray, axis: int, tol: int, max_thick: int) -> list[_Band]:
         lo, hi = int(rows.min()), int(rows.max())
         if hi - lo + 1 > max_thick:
             continue  # a dark slab (scanner bed, filled area), not a drawn line
-        hit = img[max(0, lo - tol) : hi + tol + 1].any(axis=0)
+        hit = np.asarray(img[max(0, lo - tol) : hi + tol + 1].any(axis=0), dtype=bool)
         out.append(_Band(int(r0 + np.argmax(seg)), lo, hi, hit))
     out.sort(key=lambda b: -int(b.hit.sum()))
     return out[:12]
@@ -216,9 +218,12 @@ def _find_frame(ink: np.ndarray) -> tuple[tuple[int, int, int, int], int] | None
                         continue
                     xs = slice(lft.centre, rgt.centre + 1)
                     ys = slice(t.centre, b.centre + 1)
-                    if min(t.hit[xs].mean(), b.hit[xs].mean(), lft.hit[ys].mean(), rgt.hit[ys].mean()) < _EDGE_COVERAGE:
+                    if (
+                        min(t.hit[xs].mean(), b.hit[xs].mean(), lft.hit[ys].mean(), rgt.hit[ys].mean())
+                        < _EDGE_COVERAGE
+                    ):
                         continue
-                    box = (lft.hi + 2, t.hi + 2, rgt.lo - 1, b.lo - 1)  # 1 px clear of the line
+                    box = (lft.hi + 1, t.hi + 1, rgt.lo, b.lo)
                     thick = round(np.median([t.hi - t.lo, b.hi - b.lo, lft.hi - lft.lo, rgt.hi - rgt.lo])) + 1
                     best = (area, box, int(thick))
     if best is None:
@@ -253,7 +258,11 @@ def clean_scan(
     sigma = max(0.5, 1.4826 * float(np.median(np.abs(flat - paper_norm))))
     t = min(_otsu(np.clip(flat, 0, 255).astype(np.uint8)), paper_norm - 6.0 * sigma)
     if t <= 0 or not (flat <= t).any():
-        raise ImageError(name, "no ink found: the sheet is blank or its lines are lost in the paper's noise", "check the scan exposure")
+        raise ImageError(
+            name,
+            "no ink found: the sheet is blank or its lines are lost in the paper's noise",
+            "check the scan exposure",
+        )
     t_weak = min(paper_norm - 3.0 * sigma, t + (paper_norm - t) / 2.0)
     ink = _threshold(flat, t, t_weak)
     paper_level = float(np.median(gray[~ink]))
@@ -263,13 +272,18 @@ def clean_scan(
     angle = _skew_angle(ink)
     deskewed = abs(angle) > DESKEW_MIN_DEG
     if deskewed:
-        flat_r = ndimage.rotate(flat, -angle, reshape=False, order=1, mode="constant", cval=paper_norm)
+        flat_img = Image.fromarray(flat.astype(np.float32), mode="F")
+        flat_r = np.asarray(
+            flat_img.rotate(-angle, Image.Resampling.BILINEAR, expand=False, fillcolor=paper_norm), np.float32
+        )
         ink = _threshold(flat_r, t, t_weak)
 
     # 4. remove dust
     ink, specks = _despeckle(ink, speck_px)
     if ink.sum() < 1e-4 * h * w:
-        raise ImageError(name, f"no ink found: {int(ink.sum())} ink pixels after dust removal", "check the scan exposure")
+        raise ImageError(
+            name, f"no ink found: {int(ink.sum())} ink pixels after dust removal", "check the scan exposure"
+        )
 
     # 5. find the frame and crop inside it
     sheet = np.where(ink, 0, 255).astype(np.uint8)
@@ -277,12 +291,16 @@ def clean_scan(
     if found is None:
         if require_frame:
             raise ImageError(
-                name, "no drawn frame (a closed rectangle around the shot) was found", "scan the whole layout sheet"
+                name,
+                "no drawn frame (a closed rectangle around the shot) was found",
+                "scan the whole layout sheet",
             )
         return CleanedLayout(sheet, sheet, t, paper_level, ink_level, angle, deskewed, None, 0, specks)
     (x0, y0, x1, y1), thick = found
     lines = sheet[y0:y1, x0:x1].copy()
-    return CleanedLayout(lines, sheet, t, paper_level, ink_level, angle, deskewed, (x0, y0, x1, y1), thick, specks)
+    return CleanedLayout(
+        lines, sheet, t, paper_level, ink_level, angle, deskewed, (x0, y0, x1, y1), thick, specks
+    )
 
 
 def is_scan(gray: np.ndarray, *, name: str = "<image>") -> bool:

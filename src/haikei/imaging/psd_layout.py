@@ -1,6 +1,7 @@
 """Read a layered layout PSD: line drawing, region map and BOOK mask as separate layers.
 
-Layer names (case-insensitive, anywhere in the layer tree, hidden layers included):
+Layer names (case-insensitive, anywhere in the layer tree; a hidden role layer is still read,
+hidden layers inside a role group are not):
 
 * lines: ``lines``, ``line``, ``lo``, ``layout``, ``線画``, ``レイアウト`` — required;
 * regions: ``regions``, ``region``, ``領域``, ``色分け`` — optional;
@@ -57,15 +58,21 @@ def layer_role(name: str) -> str | None:
 
 def _rgba(layer: Any, viewbox: tuple[int, int, int, int], label: str) -> np.ndarray:
     try:
-        img = layer.composite(viewport=viewbox, force=True)
+        # the role layer counts even when hidden (artists hide regions while drawing); hidden
+        # layers inside a role group stay hidden
+        img = layer.composite(viewport=viewbox, layer_filter=lambda x: x is layer or bool(x.visible))
     except Exception as exc:  # psd-tools raises many kinds on odd layers
-        raise ImageError(label, f"layer {layer.name!r} cannot be composited ({exc})", "rasterize it in Photoshop") from None
+        raise ImageError(
+            label, f"layer {layer.name!r} cannot be composited ({exc})", "rasterize it in Photoshop"
+        ) from None
     w, h = viewbox[2] - viewbox[0], viewbox[3] - viewbox[1]
     if img is None:
         return np.zeros((h, w, 4), np.uint8)
     arr = np.asarray(img.convert("RGBA"), dtype=np.uint8)
     if arr.shape[:2] != (h, w):  # pragma: no cover - composite honours the viewport
-        raise ImageError(label, f"layer {layer.name!r} composited to {arr.shape[1]}x{arr.shape[0]}", "rasterize it")
+        raise ImageError(
+            label, f"layer {layer.name!r} composited to {arr.shape[1]}x{arr.shape[0]}", "rasterize it"
+        )
     return arr
 
 
@@ -83,9 +90,15 @@ def read_layout_psd(path: str | os.PathLike[str]) -> LayoutLayers:
     try:
         psd = PSDImage.open(p)
     except Exception as exc:
-        raise ImageError(label, f"not a PSD haikei can read ({type(exc).__name__}: {exc})", "save it again as PSD") from None
+        raise ImageError(
+            label, f"not a PSD haikei can read ({type(exc).__name__}: {exc})", "save it again as PSD"
+        ) from None
     if psd.width * psd.height > MAX_PIXELS:
-        raise ImageError(label, f"{psd.width}x{psd.height} is over the {MAX_PIXELS // 1_000_000} Mpx limit", "scale it down")
+        raise ImageError(
+            label,
+            f"{psd.width}x{psd.height} is over the {MAX_PIXELS // 1_000_000} Mpx limit",
+            "scale it down",
+        )
     if psd.depth != 8:
         raise ImageError(label, f"{psd.depth}-bit PSD", "convert it to 8 bits per channel")
 
@@ -97,13 +110,17 @@ def read_layout_psd(path: str | os.PathLike[str]) -> LayoutLayers:
             continue
         if role in found:
             raise ImageError(
-                label, f"two layers mean {role}: {found[role].name!r} and {layer.name!r}", "rename or merge one of them"
+                label,
+                f"two layers mean {role}: {found[role].name!r} and {layer.name!r}",
+                "rename or merge one of them",
             )
         found[role] = layer
     if "lines" not in found:
         names = ", ".join(LAYER_NAMES["lines"])
         present = ", ".join(repr(ly.name) for ly in psd.descendants()) or "none"
-        raise ImageError(label, f"no line-drawing layer (layers: {present})", f"name the lines layer one of: {names}")
+        raise ImageError(
+            label, f"no line-drawing layer (layers: {present})", f"name the lines layer one of: {names}"
+        )
     viewbox = psd.viewbox
 
     # 3. lines: flattened onto white, as grey

@@ -59,7 +59,11 @@ def derive_regions(
         min_area = max(16, round(0.0002 * h * w))
     ink = lines < 128
     if ink.all():
-        raise ImageError(name, "the image is all ink: there is no area to fill", "check it is a line drawing (black lines on white)")
+        raise ImageError(
+            name,
+            "the image is all ink: there is no area to fill",
+            "check it is a line drawing (black lines on white)",
+        )
 
     # 2. area cores: paper farther than gap/2 from any ink, so a gap of up to ``gap`` px between a
     #    line end and another line separates two cores; then the areas too thin to have a core
@@ -86,7 +90,9 @@ def derive_regions(
     small = sizes < min_area
     small[0] = False
     if not (~small[1:]).any():
-        raise ImageError(name, f"every area is smaller than {min_area} px", "draw larger areas or lower min_area")
+        raise ImageError(
+            name, f"every area is smaller than {min_area} px", "draw larger areas or lower min_area"
+        )
     specks = small[areas]
     areas[specks] = 0
     unassigned = areas == 0
@@ -139,7 +145,9 @@ def label_regions(
     paint: dict[int, int] = {}
     for class_id, x, y in points:
         if not 0 <= x < w or not 0 <= y < h:
-            raise InputError(f"point ({x}, {y}) is outside the {w}x{h} layout; use 0 <= x < {w}, 0 <= y < {h}")
+            raise InputError(
+                f"point ({x}, {y}) is outside the {w}x{h} layout; use 0 <= x < {w}, 0 <= y < {h}"
+            )
         if not 0 <= class_id < UNLABELLED:
             raise InputError(f"class id {class_id} is out of range; use 0..{UNLABELLED - 1}")
         paint[int(components[y, x])] = int(class_id)

@@ -154,11 +154,14 @@ class Worker:
         cancel = threading.Event()
         beat = _Beat(self, job, cancel)
         try:
-            # 1. rebuild the request from the job's parameters (latest layout, boards by consent)
+            # 1. heartbeat from the moment of the claim (loading inputs can take a while)
+            beat.start()
+            # 2. rebuild the request from the job's parameters (latest layout, boards by consent)
             spec = RenderSpec.from_params(job.params)
             prep = prepare(self.ctx, spec)
-            # 2. render with the heartbeat running beside it
-            beat.start()
+            if cancel.is_set():
+                raise RenderCanceled("stopped before rendering")
+            # 3. render with the heartbeat running beside it
             t0 = time.perf_counter()
             result = prep.engine.render(prep.request, EngineContext(progress=beat.progress, cancel=cancel))
             result.timings.setdefault("seconds_job", time.perf_counter() - t0)
@@ -166,7 +169,7 @@ class Worker:
             beat.join()
             if beat.reason is not None:
                 raise RenderCanceled(f"render stopped ({beat.reason})")
-            # 3. blob first, then version + job done in one transaction
+            # 4. blob first, then version + job done in one transaction
             commit(
                 self.ctx, prep, result, job_id=job.id, in_transaction=queue.finish_in(job.id, self.worker_id, job.attempts)
             )

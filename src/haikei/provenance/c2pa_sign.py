@@ -368,6 +368,8 @@ def _sign_bytes(
         try:
             manifest = builder.sign(s, mime, io.BytesIO(data), out)
         except c2pa.C2paError as exc:
+            if "certificate" in str(exc).lower():
+                raise ConfigError(f"the C2PA library refused the signing certificate: {exc}") from None
             raise InputError(f"C2PA signing failed: {exc}") from None
     return out.getvalue(), manifest
 
@@ -534,7 +536,9 @@ def _report_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
         elif label == DELIVERY_LABEL:
             out["source_type"] = str(data.get("digitalSourceType", ""))
             out["approved_by"] = str(data.get("approvedBy", ""))
-            out["facts"] = {k: v for k, v in data.items() if k not in ("digitalSourceType", "approvedBy")}
+            out["facts"] = {
+                k: v for k, v in data.items() if k not in ("digitalSourceType", "approvedBy", "generator")
+            }
     out["actions"] = tuple(acts)
     known = [a.source_type for a in acts if a.source_type in _KNOWN_SOURCE_TYPES]
     if not out.get("source_type") and known:  # signed by another tool: derive it from the actions

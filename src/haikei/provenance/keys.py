@@ -1,8 +1,9 @@
 """Signing keys for C2PA: a studio test chain, loading a real chain, and the checks C2PA makes.
 
 C2PA refuses a single self-signed certificate. A signing certificate must be an X.509 v3 end-entity
-certificate (not a CA) issued by a CA, with Key Usage ``digitalSignature`` and an Extended Key Usage
-from the C2PA list (document signing, e-mail protection, ...; never ``anyExtendedKeyUsage``), and the
+certificate (not a CA) issued by a CA, with Key Usage ``digitalSignature``, an Extended Key Usage
+from the C2PA list (document signing, e-mail protection, ...; never ``anyExtendedKeyUsage``) and an
+Authority Key Identifier (c2pa-python 0.38 rejects a signing certificate without one), and the
 private key must match it. :func:`check_signing_chain` checks exactly that up front so a bad chain
 gives one clear :class:`ConfigError` instead of an error from the signing library.
 
@@ -315,6 +316,13 @@ def check_signing_chain(
             f"{label}: {subject} has none of the extended key usages C2PA accepts "
             f"({', '.join(sorted(C2PA_SIGNING_EKUS))})"
         )
+    try:
+        exts.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    except x509.ExtensionNotFound:
+        raise ConfigError(
+            f"{label}: {subject} has no Authority Key Identifier extension, without which the C2PA "
+            "library calls the certificate invalid; reissue it with one"
+        ) from None
     now = now or dt.datetime.now(dt.UTC)
     for c in certs:
         if not (c.not_valid_before_utc <= now <= c.not_valid_after_utc):

@@ -38,19 +38,22 @@ __all__ = [
     "Reference",
     "line_f1",
     "prepare_reference",
+    "region_miou",
     "repetition_rate",
     "score_painting",
+    "style_distance",
 ]
 
 CLASSIFIER_PATCH = 9  # side of the window the region classifier describes (pixels)
 CLASSIFIER_K = 5
-PAINTING_SAMPLES = 40_000  # grid points classified per painting
-BOARD_SAMPLES_PER_CLASS = 3_000
+CLASSIFIER_EPS = 0.5
+PAINTING_SAMPLES = 15_000  # grid points classified per painting
+BOARD_SAMPLES_PER_CLASS = 2_000
 STYLE_SAMPLES = 4_000  # pixels per class and side for the Wasserstein distances
 STYLE_DIRECTIONS = 32
 STYLE_QUANTILES = 256
 REP_PATCH = 16  # repetition patch side in full-resolution pixels (8 at the half resolution used)
-REP_QUERIES = 3_000
+REP_QUERIES = 1_500
 REP_MIN_STD = 3.0  # gray levels: flatter patches cannot visibly tile
 REP_DUP_RATIO = 0.3  # near-duplicate: RMS difference <= this x the patch's own std
 REP_NEIGHBOURS = 16
@@ -261,14 +264,21 @@ def _region_miou(
     q = feats[np.ix_(ys, xs)].reshape(-1, feats.shape[-1])[ok]
     truth = truth[ok]
     k = min(CLASSIFIER_K, len(train_f))
-    _, nn = cKDTree(train_f).query(q, k=k)
-    nn = nn.reshape(len(q), k)
+    # identical patches (flat paint) are looked up once; eps bounds the search to 1.5x the true
+    # neighbour distance, which keeps queries far from every board patch from scanning them all
+    q = np.ascontiguousarray(q)
+    rows = q.view(np.dtype((np.void, q.dtype.itemsize * q.shape[1]))).ravel()
+    _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+    uq = q[first]
+    _, nn_u = cKDTree(train_f).query(uq, k=k, eps=CLASSIFIER_EPS)
+    nn = nn_u.reshape(len(uq), k)[inverse.ravel()]
     votes = train_l[nn]
     # majority vote; ties go to the class of the nearest neighbour
     n_cls = int(allowed.max()) + 1
-    counts = np.zeros((len(q), n_cls), np.int32)
-    for j in range(k):
-        np.add.at(counts, (np.arange(len(q)), votes[:, j]), 1 + (j == 0))
+    weights = np.ones(votes.shape)
+    weights[:, 0] = 2.0  # the nearest neighbour breaks ties
+    flat_idx = (np.arange(len(q))[:, None] * n_cls + votes).ravel()
+    counts = np.bincount(flat_idx, weights=weights.ravel(), minlength=len(q) * n_cls).reshape(len(q), n_cls)
     pred = counts.argmax(axis=1)
     per_class: dict[str, float] = {}
     for t in allowed.tolist():
@@ -459,12 +469,12 @@ def _repetition_counts(img: np.ndarray) -> tuple[int, int]:
         valid = np.isfinite(dist) & (dist <= radius[:, None])
         cy, cx = np.divmod(np.where(valid, idx, 0), nw)
         far = (np.maximum(np.abs(cy - qy[tq, None]), np.abs(cx - qx[tq, None])) >= p) & valid
-        for row in np.flatnonzero(far.any(axis=1)):
-            cands = np.flatnonzero(far[row])
-            cp = windows[cy[row, cands], cx[row, cands]].reshape(len(cands), -1)
-            rms = np.sqrt(np.mean((cp - qpatch[tq[row]]) ** 2, axis=1))
-            if (rms <= REP_DUP_RATIO * qstd[tq[row]]).any():
-                hits += 1
+        rows, cols = np.nonzero(far)  # verify every surviving pair on the full patch, at once
+        if len(rows):
+            cand = windows[cy[rows, cols], cx[rows, cols]].reshape(len(rows), -1)
+            rms = np.sqrt(np.mean((cand - qpatch[tq[rows]]) ** 2, axis=1))
+            dup = rms <= REP_DUP_RATIO * qstd[tq[rows]]
+            hits = len(np.unique(rows[dup]))
     return hits, len(qy)
 
 
@@ -472,6 +482,20 @@ def repetition_rate(img: np.ndarray) -> float:
     """Share of 16x16 patches (on a grid) that have a near-duplicate at least a patch away."""
     hits, total = _repetition_counts(img)
     return hits / total if total else 0.0
+
+
+def region_miou(painting: np.ndarray, regions: np.ndarray, reference: Reference) -> float | None:
+    """The region classifier's mIoU alone (see module doc); None when no class can be judged."""
+    _check_painting(painting, None, regions)
+    targets, _ = _class_targets(regions, reference)
+    return _region_miou(rgb_to_lab(painting), regions, reference, targets)[0]
+
+
+def style_distance(painting: np.ndarray, regions: np.ndarray, reference: Reference) -> float | None:
+    """The area-weighted style distance alone (Lab units, lower is better)."""
+    _check_painting(painting, None, regions)
+    targets, _ = _class_targets(regions, reference)
+    return _style_distance(rgb_to_lab(painting), regions, reference, targets)[0]
 
 
 # -- all together ----------------------------------------------------------------------------

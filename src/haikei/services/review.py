@@ -367,7 +367,8 @@ def upload_paintover(
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageError(name, f"is over the {MAX_UPLOAD_BYTES >> 20} MiB upload limit", "export a smaller file")
     is_psd = name.lower().endswith(".psd")
-    if is_psd and not data.startswith(b"8BPS") or not is_psd and not data.startswith(b"\x89PNG\r\n\x1a\n"):
+    magic = b"8BPS" if is_psd else b"\x89PNG\r\n\x1a\n"
+    if not data.startswith(magic):
         raise ImageError(name, f"is not a {'PSD' if is_psd else 'PNG'} file", "export it again as PNG or PSD")
     with ctx.db.session() as s:
         bg = find_background(s, ref)

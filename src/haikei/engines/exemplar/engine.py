@@ -227,8 +227,10 @@ class ExemplarEngine:
         context.check_cancel()
 
         # 4. sizes: working level (long side <= search_max_side) and pyramid below it
+        # searched at half the output size, at least search_max_side/2 and at most search_max_side
+        cap = min(opts.search_max_side, max(opts.search_max_side // 2, max(full_h, full_w) // 2))
         k = 0
-        while max(math.ceil(h / 2**k), math.ceil(w / 2**k)) > opts.search_max_side:
+        while max(math.ceil(full_h / 2**k), math.ceil(full_w / 2**k)) > cap:
             k += 1
         f = 2**k
         levels = 1

@@ -13,8 +13,8 @@ class ExemplarOptions(BaseModel):
     patch_size: int = Field(5, ge=3, le=7, description="Patch side in pixels (odd): 3 is fast, 7 copies larger strokes.")
     search_max_side: int = Field(
         1024, ge=128, le=4096,
-        description="Patches are searched at a working size whose long side is at most this; matches are "
-        "then carried to full size (halving steps) and the board's full-resolution paint is voted.",
+        description="Patches are searched at about half the output size, with a long side between half this and "
+        "this; matches are then carried to full size and the board's full-resolution paint is voted.",
     )
     iterations: int = Field(4, ge=1, le=12, description="PatchMatch passes on the coarsest level; finer levels use about half.")
     colour_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the current painting estimate (coherence).")

@@ -48,7 +48,10 @@ def board_palette(pixels: np.ndarray) -> Palette:
 
 def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """The board's fine brush / paper texture (high-pass luminance), mirrored to cover h x w."""
-    hp = luma - ndimage.gaussian_filter(luma, 3.0)
+    hp = luma - ndimage.gaussian_filter(luma, 1.5)
+    # keep the grain, not the board's drawn structure: strong edges are clipped to the grain's size
+    spread = float(np.median(np.abs(hp))) * 2.5 + 1e-4
+    hp = np.clip(hp, -spread, spread)
     bh, bw = hp.shape
     reps = (int(np.ceil((h + bh) / bh)), int(np.ceil((w + bw) / bw)))
     tile = np.block([[hp if (i + j) % 2 == 0 else hp[::-1, ::-1] for j in range(reps[1])] for i in range(reps[0])])
@@ -75,55 +78,65 @@ def paint_structured(
         return out, painted
     inked = ink > 0.5
     ly, lx = light
-    yy = np.arange(h, dtype=np.float32)[:, None]
-    xx = np.arange(w, dtype=np.float32)[None, :]
+    faces_all = np.zeros((h, w), np.int32)
+    tones: list[np.ndarray] = [np.zeros(3, np.float32)]
+    grad = np.zeros((h, w), np.float32)
+    line_col = np.zeros((h, w, 3), np.float32)
     for cid in sorted(palettes):
         pal = palettes[cid]
-        region = regions == cid
-        if not region.any():
+        boxes = ndimage.find_objects((regions == cid).astype(np.int32))
+        if not boxes or boxes[0] is None:
             continue
+        box = boxes[0]
+        region = regions[box] == cid
+        bh, bw = region.shape
+        yy = np.broadcast_to(np.arange(bh, dtype=np.float32)[:, None], (bh, bw))
+        xx = np.broadcast_to(np.arange(bw, dtype=np.float32)[None, :], (bh, bw))
         objects, n_obj = ndimage.label(region)
-        faces, n_faces = ndimage.label(region & ~inked)
-        tone = np.zeros((n_faces + 1, 3), np.float32)
-        if n_faces:
-            idx = np.arange(1, n_faces + 1)
-            fy = np.asarray(ndimage.mean(np.broadcast_to(yy, (h, w)), faces, idx), np.float32)
-            fx = np.asarray(ndimage.mean(np.broadcast_to(xx, (h, w)), faces, idx), np.float32)
-            area = np.asarray(ndimage.sum(np.ones((h, w), np.float32), faces, idx), np.float32)
-            obj_of_face = np.asarray(ndimage.maximum(objects, faces, idx), np.int64)
-            oy = np.asarray(ndimage.mean(np.broadcast_to(yy, (h, w)), objects, np.arange(1, n_obj + 1)), np.float32)
-            ox = np.asarray(ndimage.mean(np.broadcast_to(xx, (h, w)), objects, np.arange(1, n_obj + 1)), np.float32)
-            osz = np.sqrt(np.asarray(ndimage.sum(np.ones((h, w), np.float32), objects, np.arange(1, n_obj + 1))))
-            o = obj_of_face - 1
-            side = ((fy - oy[o]) * ly + (fx - ox[o]) * lx) / np.maximum(osz[o], 1.0)
-            # the biggest face of each object is its front: keep it mid-toned
-            biggest = np.zeros(n_obj, np.float32)
-            np.maximum.at(biggest, o, area)
-            is_front = area >= biggest[o]
-            t = np.clip(side * 4.0, -1.0, 1.0)
-            t[is_front] = 0.0
-            jitter = rng.uniform(-0.04, 0.04, n_faces).astype(np.float32)
-            for i in range(n_faces):
-                ti = float(t[i])
-                base = pal.mid + (pal.light - pal.mid) * ti if ti >= 0 else pal.mid + (pal.mid - pal.shadow) * ti
-                tone[i + 1] = base * (1.0 + jitter[i])
-            # lines belong to the nearest face for their underlying tone
-            _, (iy, ix) = ndimage.distance_transform_edt(faces == 0, return_indices=True)
-            face_of = faces[iy, ix]
-        else:
-            face_of = faces
-            tone[0] = pal.mid
-        col = tone[face_of]
-        # soft gradient towards the light inside each object, and occlusion near lines
+        faces, n_faces = ndimage.label(region & ~inked[box])
+        line_col[box][region] = pal.line
+        # soft gradient towards the light across the class's extent
         extent = max(float(np.sqrt(region.sum())), 1.0)
-        grad = ((yy * ly + xx * lx) / extent) * 0.06
-        grad = grad - grad[region].mean()
-        dline = ndimage.distance_transform_edt(~inked) if inked.any() else np.full((h, w), 99.0)
-        occl = 1.0 - 0.12 * np.exp(-dline / 2.5)
-        shade = (1.0 + grad) * occl * (1.0 + texture_strength * texture)
-        col = col * shade[..., None]
-        # crisp layout lines in the palette's darkest colour
-        a = np.clip(ink * line_strength, 0.0, 1.0)[..., None]
-        col = col * (1.0 - a) + pal.line[None, None, :] * a
-        out[region] = col[region]
+        g = (yy * ly + xx * lx) / extent * 0.06
+        grad[box][region] = (g - g[region].mean())[region]
+        if n_faces == 0:
+            continue
+        idx = np.arange(1, n_faces + 1)
+        oidx = np.arange(1, n_obj + 1)
+        fy = np.asarray(ndimage.mean(yy, faces, idx), np.float32)
+        fx = np.asarray(ndimage.mean(xx, faces, idx), np.float32)
+        area = np.bincount(faces.ravel(), minlength=n_faces + 1)[1:].astype(np.float32)
+        obj_of_face = np.asarray(ndimage.maximum(objects, faces, idx), np.int64)
+        oy = np.asarray(ndimage.mean(yy, objects, oidx), np.float32)
+        ox = np.asarray(ndimage.mean(xx, objects, oidx), np.float32)
+        osz = np.sqrt(np.bincount(objects.ravel(), minlength=n_obj + 1)[1:].astype(np.float32))
+        o = obj_of_face - 1
+        side = ((fy - oy[o]) * ly + (fx - ox[o]) * lx) / np.maximum(osz[o], 1.0)
+        # the biggest face of each object is its front: keep it mid-toned
+        biggest = np.zeros(n_obj, np.float32)
+        np.maximum.at(biggest, o, area)
+        t = np.clip(side * 4.0, -1.0, 1.0)
+        t[area >= biggest[o]] = 0.0
+        jitter = rng.uniform(-0.04, 0.04, n_faces).astype(np.float32)
+        for i in range(n_faces):
+            ti = float(t[i])
+            base = pal.mid + (pal.light - pal.mid) * ti if ti >= 0 else pal.mid + (pal.mid - pal.shadow) * ti
+            tones.append((base * (1.0 + jitter[i])).astype(np.float32))
+        fb = faces_all[box]
+        fb[faces > 0] = faces[faces > 0] + (len(tones) - 1 - n_faces)
+    # lines take the tone of the nearest face underneath them
+    if (faces_all > 0).any():
+        _, (iy, ix) = ndimage.distance_transform_edt(faces_all == 0, return_indices=True)
+        face_of = faces_all[iy, ix]
+    else:
+        face_of = faces_all
+    col = np.stack(tones)[face_of]
+    dline = ndimage.distance_transform_edt(~inked) if inked.any() else np.full((h, w), 99.0)
+    occl = 1.0 - 0.12 * np.exp(-dline / 2.5)
+    shade = (1.0 + grad) * occl * (1.0 + texture_strength * texture)
+    col = col * shade[..., None]
+    # crisp layout lines in the palette's darkest colour
+    a = np.clip(ink * line_strength, 0.0, 1.0)[..., None]
+    col = col * (1.0 - a) + line_col * a
+    out[painted] = col[painted]
     return np.clip(out, 0.0, 1.0), painted

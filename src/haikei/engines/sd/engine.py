@@ -49,6 +49,10 @@ def line_condition(lines: np.ndarray, kind: str) -> np.ndarray:
     return np.repeat(ink[..., None], 3, axis=2)
 
 
+# modules before which a render checks for cancel: every resnet, attention and resampling step
+_CANCEL_POINTS = frozenset({"ResnetBlock2D", "BasicTransformerBlock", "Downsample2D", "Upsample2D", "Conv2d"})
+
+
 def _cancel_hooks(models: list[Any], context: EngineContext) -> list[Any]:
     """Check cancel between the blocks of each forward pass, so a big window stops quickly.
 
@@ -62,9 +66,9 @@ def _cancel_hooks(models: list[Any], context: EngineContext) -> list[Any]:
 
     handles = []
     for model in models:
-        for block in [*model.down_blocks, model.mid_block, *getattr(model, "up_blocks", [])]:
-            if block is not None:
-                handles.append(block.register_forward_pre_hook(hook))
+        for mod in model.modules():
+            if type(mod).__name__ in _CANCEL_POINTS:
+                handles.append(mod.register_forward_pre_hook(hook))
     return handles
 
 

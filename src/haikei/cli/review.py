@@ -1,0 +1,92 @@
+"""haikei serve / user add / user token / user list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production
+
+__all__ = ["register"]
+
+user_app = typer.Typer(help="People who review: users, roles, API tokens.", no_args_is_help=True)
+
+
+def serve(
+    production_path: ProductionOpt = Path("."),
+    host: Annotated[str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=0, max=16, help="in-process render workers for retakes and variants")] = 1,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="mark cookies Secure (behind HTTPS)")] = False,
+) -> None:
+    """Serve the review pages and the JSON API (/api, docs at /api/docs) for one production."""
+    import uvicorn
+
+    from haikei.app import open_production
+    from haikei.services.users import list_users
+    from haikei.web import create_app
+
+    ctx = open_production(production_path)
+    if not list_users(ctx):
+        console().print("[yellow]no users yet:[/] add one with 'haikei user add NAME --role director'")
+    app = create_app(ctx, workers=workers, secure_cookies=secure_cookies)
+    console().print(f"haikei review for {ctx.settings.production.name}: http://{host}:{port}/  (Ctrl-C stops)")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        ctx.close()
+
+
+def user_add(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Option("--role", help="director | artist | viewer")],
+    password: Annotated[str | None, typer.Option("--password", help="password (default: asked for, not echoed)")] = None,
+    display_name: Annotated[str, typer.Option("--display-name", help="the name shown and credited")] = "",
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Add a person who can log in to the review pages."""
+    from haikei.services.users import add_user
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    with production(production_path, db) as ctx:
+        u = add_user(ctx, name, role, password=password, display_name=display_name)
+    console().print(f"added {u.name} ({u.role.value})")
+
+
+def user_token(
+    name: Annotated[str, typer.Argument(help="login name")],
+    label: Annotated[str, typer.Option("--label", help="what the token is for")] = "",
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Make an API token (Authorization: Bearer TOKEN). It is shown once; only its hash is kept."""
+    from haikei.services.users import create_token
+
+    with production(production_path, db) as ctx:
+        token = create_token(ctx, name, label)
+    typer.echo(token)
+
+
+def user_list(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """List the people and their roles."""
+    from haikei.services.users import list_users
+
+    with production(production_path, db) as ctx:
+        users = list_users(ctx)
+    if as_json:
+        print_json([{"name": u.name, "role": u.role.value, "display_name": u.display_name} for u in users])
+        return
+    for u in users:
+        console().print(f"{u.name:20} {u.role.value:9} {u.display_name}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    user_app.command("add")(user_add)
+    user_app.command("token")(user_token)
+    user_app.command("list")(user_list)
+    app.add_typer(user_app, name="user")

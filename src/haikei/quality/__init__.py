@@ -1,0 +1,23 @@
+"""Black-box quality metrics of any painting against its layout and art boards, and the bench runner."""
+
+from haikei.quality.metrics import (
+    QualityScores,
+    Reference,
+    line_f1,
+    prepare_reference,
+    region_miou,
+    repetition_rate,
+    score_painting,
+    style_distance,
+)
+
+__all__ = [
+    "QualityScores",
+    "Reference",
+    "line_f1",
+    "prepare_reference",
+    "region_miou",
+    "repetition_rate",
+    "score_painting",
+    "style_distance",
+]

@@ -1,0 +1,73 @@
+"""`haikei quality` and `haikei bench` through Typer, with files on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from haikei.cli.quality import register
+from haikei.errors import InputError
+from haikei.imaging.io import encode_region_map, save_png
+from tests.quality.synth import VOCAB, board, draw_lines, layout, lines_for, paint
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    a = typer.Typer()
+    register(a)
+    return a
+
+
+def _files(tmp: Path) -> dict[str, Path]:
+    b = board()
+    regions = layout(108, 192, seed=5)
+    lines = lines_for(regions)
+    paths = {k: tmp / f"{k}.png" for k in ("board", "labels", "lines", "regions", "good", "flat")}
+    save_png(paths["board"], b.image)
+    save_png(paths["labels"], encode_region_map(b.labels, VOCAB))
+    save_png(paths["lines"], lines)
+    save_png(paths["regions"], encode_region_map(regions, VOCAB))
+    save_png(paths["good"], draw_lines(paint(regions, seed=9), lines))
+    save_png(paths["flat"], np.full((108, 192, 3), 128, np.uint8))
+    return paths
+
+
+def _quality(app: typer.Typer, p: dict[str, Path], image: str, *extra: str):  # type: ignore[no-untyped-def]
+    args = ["quality", "--artboard", str(p["board"]), "--artboard-labels", str(p["labels"]),
+            "--layout", str(p["lines"]), "--regions", str(p["regions"]), "--image", str(p[image]), *extra]
+    return CliRunner().invoke(app, args)
+
+
+def test_quality_json_ranks_good_above_flat(app: typer.Typer, tmp_path: Path) -> None:
+    p = _files(tmp_path)
+    good = json.loads(_quality(app, p, "good", "--json").stdout)
+    flat = json.loads(_quality(app, p, "flat", "--json").stdout)
+    assert good["region_miou"] > flat["region_miou"] + 0.3
+    assert good["line_f1"] > flat["line_f1"]
+    assert good["style_distance"] < flat["style_distance"]
+    assert good["seconds"] > 0 and good["peak_rss_mb"] > 10
+
+
+def test_quality_table(app: typer.Typer, tmp_path: Path) -> None:
+    res = _quality(app, _files(tmp_path), "good")
+    assert res.exit_code == 0, res.output
+    for word in ("region_miou", "line_f1", "style_distance", "repetition"):
+        assert word in res.stdout
+
+
+def test_quality_refuses_unpaired_boards(app: typer.Typer, tmp_path: Path) -> None:
+    p = _files(tmp_path)
+    res = CliRunner().invoke(app, ["quality", "--artboard", str(p["board"]), "--artboard", str(p["board"]),
+                                   "--artboard-labels", str(p["labels"]), "--layout", str(p["lines"]),
+                                   "--regions", str(p["regions"]), "--image", str(p["good"])])
+    assert isinstance(res.exception, InputError) and "label map per board" in str(res.exception)
+
+
+def test_bench_refuses_unknown_case(app: typer.Typer) -> None:
+    res = CliRunner().invoke(app, ["bench", "--engine", "baseline", "--cases", "no-such-case", "--sizes", "64x48"])
+    assert isinstance(res.exception, InputError)
