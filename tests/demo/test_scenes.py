@@ -138,4 +138,4 @@ def test_write_demo_layouts(tmp_path) -> None:
     assert [r["cut"] for r in rows] == [c.cut for c in demo_cuts()]
     c003 = next(r for r in rows if r["cut"] == "c003")
     assert (c003["width"], c003["height"], c003["pan_length"]) == ("384", "216", "768")
-    assert c003["pan_direction"] == "left_to_right"
+    assert c003["pan_direction"] == "right"

@@ -41,7 +41,7 @@ def test_regions_take_their_board_class_colour() -> None:
 def test_fallback_class_is_painted_and_reported() -> None:
     # 'hill' is not on the board; its chain is mountain -> grass -> field, so mountain paints it
     t = TestBaselineContract()
-    lines, regions = tiny_layout()
+    _lines, regions = tiny_layout()
     regions = regions.copy()
     regions[regions == VOCAB.id_of("mountain")] = VOCAB.id_of("hill")
     res = _render(t.make_request(regions=regions))

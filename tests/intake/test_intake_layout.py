@@ -97,3 +97,28 @@ def test_is_scan_tells_paper_from_digital_line_art() -> None:
     # a clean, evenly lit scan still has grainy paper
     quiet = simulate_scan(sheet.truth, 0.0, seed=4, noise=2.0)
     assert is_scan(quiet)
+
+
+@pytest.mark.slow
+def test_a4_scan_at_300_dpi() -> None:
+    """Full-size sheet (3508x2480): quality holds at scale; prints the time for specs/intake.md."""
+    import time
+
+    from haikei.imaging.regions import derive_regions
+
+    sheet = draw_sheet(3508, 2480, line=8, frame_width=10)
+    scan = simulate_scan(sheet.truth, 1.3, seed=5, noise=8.0, pencil_grey=110.0, pressure=0.5)
+    t0 = time.perf_counter()
+    result = clean_scan(scan)
+    seconds = time.perf_counter() - t0
+    assert result.angle_deg == pytest.approx(1.3, abs=0.1)
+    assert np.abs(np.subtract(result.crop_box, sheet.inner_box)).max() <= 4
+    p, r, f1 = f1_within(_cleaned_in_sheet(result, sheet.truth.shape), sheet.truth, sheet.inner_box)
+    assert f1 > 0.9, (p, r)
+    t0 = time.perf_counter()
+    _, count = derive_regions(result.lines)
+    print(
+        f"\nclean_scan 3508x2480: {seconds:.2f} s, F1 {f1:.3f}; derive_regions "
+        f"{result.lines.shape[1]}x{result.lines.shape[0]}: {time.perf_counter() - t0:.2f} s, {count} areas"
+    )
+    assert count >= 10

@@ -35,14 +35,22 @@ def paint(regions: np.ndarray, seed: int, swap: dict[str, str] | None = None) ->
     out = np.zeros((h, w, 3), np.float32)
     styles = {
         # smooth vertical gradient
-        "sky": lambda: np.stack([110 + 60 * yy / h, 170 + 40 * yy / h, 235 + 0 * yy], axis=2)
-        + rng.normal(0, 1.5, (h, w, 1)),
+        "sky": lambda: (
+            np.stack([110 + 60 * yy / h, 170 + 40 * yy / h, 235 + 0 * yy], axis=2)
+            + rng.normal(0, 1.5, (h, w, 1))
+        ),
         # diagonal strokes
-        "mountain": lambda: np.array([95, 110, 170], np.float32)
-        + (22 * np.sin((xx + yy) / 3.0) + ndimage.gaussian_filter(rng.normal(0, 30, (h, w)), 1.5))[..., None],
+        "mountain": lambda: (
+            np.array([95, 110, 170], np.float32)
+            + (22 * np.sin((xx + yy) / 3.0) + ndimage.gaussian_filter(rng.normal(0, 30, (h, w)), 1.5))[
+                ..., None
+            ]
+        ),
         # dark blotches
-        "forest": lambda: np.array([30, 90, 45], np.float32)
-        + ndimage.gaussian_filter(rng.normal(0, 60, (h, w)), 2.5)[..., None] * np.array([0.6, 1.0, 0.6]),
+        "forest": lambda: (
+            np.array([30, 90, 45], np.float32)
+            + ndimage.gaussian_filter(rng.normal(0, 60, (h, w)), 2.5)[..., None] * np.array([0.6, 1.0, 0.6])
+        ),
         # fine grain
         "grass": lambda: np.array([160, 200, 80], np.float32) + rng.normal(0, 16, (h, w, 1)),
     }

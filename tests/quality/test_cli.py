@@ -38,8 +38,20 @@ def _files(tmp: Path) -> dict[str, Path]:
 
 
 def _quality(app: typer.Typer, p: dict[str, Path], image: str, *extra: str):  # type: ignore[no-untyped-def]
-    args = ["quality", "--artboard", str(p["board"]), "--artboard-labels", str(p["labels"]),
-            "--layout", str(p["lines"]), "--regions", str(p["regions"]), "--image", str(p[image]), *extra]
+    args = [
+        "quality",
+        "--artboard",
+        str(p["board"]),
+        "--artboard-labels",
+        str(p["labels"]),
+        "--layout",
+        str(p["lines"]),
+        "--regions",
+        str(p["regions"]),
+        "--image",
+        str(p[image]),
+        *extra,
+    ]
     return CliRunner().invoke(app, args)
 
 
@@ -62,12 +74,29 @@ def test_quality_table(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_quality_refuses_unpaired_boards(app: typer.Typer, tmp_path: Path) -> None:
     p = _files(tmp_path)
-    res = CliRunner().invoke(app, ["quality", "--artboard", str(p["board"]), "--artboard", str(p["board"]),
-                                   "--artboard-labels", str(p["labels"]), "--layout", str(p["lines"]),
-                                   "--regions", str(p["regions"]), "--image", str(p["good"])])
+    res = CliRunner().invoke(
+        app,
+        [
+            "quality",
+            "--artboard",
+            str(p["board"]),
+            "--artboard",
+            str(p["board"]),
+            "--artboard-labels",
+            str(p["labels"]),
+            "--layout",
+            str(p["lines"]),
+            "--regions",
+            str(p["regions"]),
+            "--image",
+            str(p["good"]),
+        ],
+    )
     assert isinstance(res.exception, InputError) and "label map per board" in str(res.exception)
 
 
 def test_bench_refuses_unknown_case(app: typer.Typer) -> None:
-    res = CliRunner().invoke(app, ["bench", "--engine", "baseline", "--cases", "no-such-case", "--sizes", "64x48"])
+    res = CliRunner().invoke(
+        app, ["bench", "--engine", "baseline", "--cases", "no-such-case", "--sizes", "64x48"]
+    )
     assert isinstance(res.exception, InputError)

@@ -43,7 +43,9 @@ def _bad_paintings(scene) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-d
     regions, lines, good = scene
     rng = np.random.default_rng(0)
     b = 24
-    blocks = good[: H // b * b, : W // b * b].reshape(H // b, b, W // b, b, 3).swapaxes(1, 2).reshape(-1, b, b, 3)
+    blocks = (
+        good[: H // b * b, : W // b * b].reshape(H // b, b, W // b, b, 3).swapaxes(1, 2).reshape(-1, b, b, 3)
+    )
     shuffled = blocks[rng.permutation(len(blocks))].reshape(H // b, W // b, b, b, 3).swapaxes(1, 2)
     return {
         "flat": np.full_like(good, 128),
@@ -87,8 +89,14 @@ def test_style_distance_ranks_good_below_bad(scene, ref) -> None:  # type: ignor
     regions, lines, good = scene
     d_good = style_distance(good, regions, ref)
     recoloured = good[..., ::-1].copy()  # right textures, wrong palette
-    smooth = draw_lines(np.asarray(paint(regions, seed=9), np.float32).mean(axis=(0, 1), keepdims=True)
-                        .repeat(H, 0).repeat(W, 1).astype(np.uint8), lines)
+    smooth = draw_lines(
+        np.asarray(paint(regions, seed=9), np.float32)
+        .mean(axis=(0, 1), keepdims=True)
+        .repeat(H, 0)
+        .repeat(W, 1)
+        .astype(np.uint8),
+        lines,
+    )
     assert d_good is not None
     for name, img in {**_bad_paintings(scene), "recoloured": recoloured, "mean_colour": smooth}.items():
         d_bad = style_distance(img, regions[: img.shape[0], : img.shape[1]], ref)

@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
     app = build_app()
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False: click returns typer.Exit's code instead of raising it
+        rc = app(args=argv, standalone_mode=False)
     except HaikeiError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    if isinstance(rc, int) and rc:
+        sys.exit(rc)
 
 
 if __name__ == "__main__":  # pragma: no cover

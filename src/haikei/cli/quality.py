@@ -7,6 +7,7 @@ import json
 import resource
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -26,14 +27,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("quality")
     def quality(
-        artboard: list[Path] = typer.Option(..., "--artboard", help="art board image (repeat for several)"),
-        artboard_labels: list[Path] = typer.Option(
-            ..., "--artboard-labels", help="label map of each --artboard, in the same order (class colours)"
-        ),
-        layout: Path = typer.Option(..., "--layout", help="layout line drawing (dark ink on light paper)"),
-        regions: Path = typer.Option(..., "--regions", help="layout region map in the vocabulary's colours"),
-        image: Path = typer.Option(..., "--image", help="the painting to score"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+        artboard: Annotated[
+            list[Path], typer.Option("--artboard", help="art board image (repeat for several)")
+        ],
+        artboard_labels: Annotated[
+            list[Path],
+            typer.Option(
+                "--artboard-labels", help="label map of each --artboard, in the same order (class colours)"
+            ),
+        ],
+        layout: Annotated[
+            Path, typer.Option("--layout", help="layout line drawing (dark ink on light paper)")
+        ],
+        regions: Annotated[
+            Path, typer.Option("--regions", help="layout region map in the vocabulary's colours")
+        ],
+        image: Annotated[Path, typer.Option("--image", help="the painting to score")],
+        as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
     ) -> None:
         """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition)."""
         from haikei.imaging.io import load_gray, load_region_map, load_rgb
@@ -50,7 +60,9 @@ def register(app: typer.Typer) -> None:
             img = load_rgb(img_path)
             labels = load_region_map(lab_path, vocab)
             if labels.shape != img.shape[:2]:
-                raise InputError(f"{lab_path}: label map is not the size of {img_path}; export both at one size")
+                raise InputError(
+                    f"{lab_path}: label map is not the size of {img_path}; export both at one size"
+                )
             key = hashlib.sha256(img.tobytes()).hexdigest()
             boards.append(BoardInput(key=key, image=img, labels=labels, name=img_path.name))
         lines = load_gray(layout)
@@ -84,13 +96,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("bench")
     def bench(
-        json_file: Path | None = typer.Option(None, "--json", help="write the full results as JSON here"),
-        sheet: Path | None = typer.Option(None, "--sheet", help="write a contact sheet PNG here"),
-        engine: str = typer.Option("exemplar", "--engine", help="engine to compare with the baseline"),
-        sizes: str = typer.Option("960x540,1920x1080", "--sizes", help="comma-separated WIDTHxHEIGHT"),
-        repeat: int = typer.Option(3, "--repeat", min=1, max=50, help="renders per case; medians are quoted"),
-        cases: str | None = typer.Option(None, "--cases", help="comma-separated bundled case names (default all)"),
-        seed: int = typer.Option(0, "--seed", help="render seed"),
+        json_file: Annotated[
+            Path | None, typer.Option("--json", help="write the full results as JSON here")
+        ] = None,
+        sheet: Annotated[Path | None, typer.Option("--sheet", help="write a contact sheet PNG here")] = None,
+        engine: Annotated[
+            str, typer.Option("--engine", help="engine to compare with the baseline")
+        ] = "exemplar",
+        sizes: Annotated[
+            str, typer.Option("--sizes", help="comma-separated WIDTHxHEIGHT")
+        ] = "960x540,1920x1080",
+        repeat: Annotated[
+            int, typer.Option("--repeat", min=1, max=50, help="renders per case; medians are quoted")
+        ] = 3,
+        cases: Annotated[
+            str | None, typer.Option("--cases", help="comma-separated bundled case names (default all)")
+        ] = None,
+        seed: Annotated[int, typer.Option("--seed", help="render seed")] = 0,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet."""
         from rich.console import Console

@@ -39,15 +39,23 @@ class BaselineOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     variation: float = Field(
-        0.6, ge=0.0, le=2.0, description="large-scale colour variation, in the board class's standard deviations"
+        0.6,
+        ge=0.0,
+        le=2.0,
+        description="large-scale colour variation, in the board class's standard deviations",
     )
     grain: float = Field(
-        0.6, ge=0.0, le=3.0, description="fine brush grain before the painterly filter, in standard deviations"
+        0.6,
+        ge=0.0,
+        le=3.0,
+        description="fine brush grain before the painterly filter, in standard deviations",
     )
     radius: int | None = Field(
         None, ge=1, le=16, description="Kuwahara radius in pixels; default scales with size (3 at 960x540)"
     )
-    line_strength: float = Field(0.6, ge=0.0, le=1.0, description="how dark the layout's ink stays (0 = none)")
+    line_strength: float = Field(
+        0.6, ge=0.0, le=1.0, description="how dark the layout's ink stays (0 = none)"
+    )
 
 
 class _ClassStats:
@@ -100,7 +108,10 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale: float
         coarse = rng.standard_normal((ch, cw, 3), dtype=np.float32)
         coarse = ndimage.gaussian_filter(coarse, (0.7, 0.7, 0), mode="reflect")
         n = np.stack(
-            [np.asarray(Image.fromarray(coarse[..., i], "F").resize((w, h), Image.BILINEAR)) for i in range(3)],
+            [
+                np.asarray(Image.fromarray(coarse[..., i], "F").resize((w, h), Image.BILINEAR))
+                for i in range(3)
+            ],
             axis=2,
         )
     std = n[::4, ::4].std(axis=(0, 1), keepdims=True)  # a sub-grid is plenty to normalise

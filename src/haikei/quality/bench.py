@@ -243,4 +243,6 @@ def run_bench(
             if progress is not None:
                 progress(f"{case.name} {case.size}: {eng.name}")
             runs.append(_bench_one(eng, case, references[key], vocab, repeat, seed))
-    return BenchReport(runs=runs, cases=list(cases), engines=[e.name for e in engines], repeat=repeat, seed=seed)
+    return BenchReport(
+        runs=runs, cases=list(cases), engines=[e.name for e in engines], repeat=repeat, seed=seed
+    )

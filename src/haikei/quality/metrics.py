@@ -463,7 +463,9 @@ def _repetition_counts(img: np.ndarray) -> tuple[int, int]:
         # query in chunks of similar radius: one wide bound for all would make every query slow
         order = np.argsort(radius)
         for chunk in np.array_split(order, max(1, len(order) // 128)):
-            d, j = tree.query(keys[qy[tq[chunk]], qx[tq[chunk]]], k=k, distance_upper_bound=float(radius[chunk].max()))
+            d, j = tree.query(
+                keys[qy[tq[chunk]], qx[tq[chunk]]], k=k, distance_upper_bound=float(radius[chunk].max())
+            )
             dist[chunk] = d.reshape(len(chunk), k)
             idx[chunk] = j.reshape(len(chunk), k)
         valid = np.isfinite(dist) & (dist <= radius[:, None])

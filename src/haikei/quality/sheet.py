@@ -73,7 +73,12 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
         runs = by_case.get((case.name, case.size), {})
         cells: list[tuple[np.ndarray | None, str, str, tuple[int, int, int]]] = [
             (layout_preview(case, vocab), f"{case.name} {case.size}", "", FG),
-            (case.boards[0].image if case.boards else None, case.boards[0].name if case.boards else "", "", FG),
+            (
+                case.boards[0].image if case.boards else None,
+                case.boards[0].name if case.boards else "",
+                "",
+                FG,
+            ),
         ]
         for name in report.engines:
             run = runs.get(name)

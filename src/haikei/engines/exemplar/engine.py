@@ -62,7 +62,9 @@ class _Atlas:
     wb: np.ndarray
 
 
-def _atlas(parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], n_boards: int, gw: np.ndarray) -> _Atlas:
+def _atlas(
+    parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], n_boards: int, gw: np.ndarray
+) -> _Atlas:
     """Stack boards (index -> (colour, guides, labels)) vertically with PAD margins."""
     pad = K.PAD
     y0 = np.zeros(n_boards, np.int64)
@@ -146,7 +148,9 @@ class ExemplarEngine:
         bh, bw = board.image.shape[:2]
         return min(1.0, max(h / bh, w / bw))
 
-    def _prep_board(self, board: BoardInput, scale: float, k: int, levels: int, opts: ExemplarOptions) -> _BoardPrep:
+    def _prep_board(
+        self, board: BoardInput, scale: float, k: int, levels: int, opts: ExemplarOptions
+    ) -> _BoardPrep:
         key = (board.key, board.image.shape, scale, k, levels, opts.line_falloff, opts.board_edge_quantile)
         hit = self._board_cache.get(key)
         if hit is not None:
@@ -215,7 +219,9 @@ class ExemplarEngine:
         # 3. choose boards per class (tags, fallbacks) or refuse naming the class
         vocab = request.vocabulary
         present = [int(c) for c in np.unique(regions)]
-        plans, warnings = plan_classes(present, request.boards, request.direction, vocab, opts.min_class_pixels)
+        plans, warnings = plan_classes(
+            present, request.boards, request.direction, vocab, opts.min_class_pixels
+        )
         natural = [c for c in present if not vocab.classes[c].man_made]
         man_made = [c for c in present if vocab.classes[c].man_made]
         slots = {c: i for i, c in enumerate(natural)}
@@ -241,7 +247,13 @@ class ExemplarEngine:
         light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
         gw = np.sqrt(
             np.array(
-                [opts.position_weight, opts.position_weight, opts.line_weight, opts.orientation_weight, opts.orientation_weight],
+                [
+                    opts.position_weight,
+                    opts.position_weight,
+                    opts.line_weight,
+                    opts.orientation_weight,
+                    opts.orientation_weight,
+                ],
                 np.float32,
             )
         )
@@ -264,13 +276,18 @@ class ExemplarEngine:
         cell = max(8.0, min(h0, w0) / 5.0)
         noise = (G.smooth_noise(h0, w0, rng, cell), G.smooth_noise(h0, w0, rng, cell))
         line_mask = (ink > 0.35) | G.label_borders(reg0)
-        tgd0 = np.concatenate(
-            [
-                G.position_guides(reg0, per_component=True, noise=noise, noise_amount=opts.position_noise),
-                G.line_guides(line_mask, tau=opts.line_falloff, light=light),
-            ],
-            axis=-1,
-        ) * gw
+        tgd0 = (
+            np.concatenate(
+                [
+                    G.position_guides(
+                        reg0, per_component=True, noise=noise, noise_amount=opts.position_noise
+                    ),
+                    G.line_guides(line_mask, tau=opts.line_falloff, light=light),
+                ],
+                axis=-1,
+            )
+            * gw
+        )
         slot_lut = np.full(256, -1, np.int32)
         for c, s in slots.items():
             slot_lut[c] = s
@@ -301,7 +318,7 @@ class ExemplarEngine:
         nnf = cost = est = None
         atlas = prev_atlas = None
         seed = np.uint64(request.seed & 0xFFFFFFFFFFFF)
-        total_work = sum(4**-l for l in range(levels)) * 1.0
+        total_work = sum(4.0**-i for i in range(levels))
         done_work = 0.0
         has_natural = bool(natural)
         for lvl in range(levels - 1, -1, -1) if has_natural else []:
@@ -336,8 +353,21 @@ class ExemplarEngine:
                 K.init_random(tcls, cand_ptr, cand, seed, new_nnf, new_cost)
             else:
                 assert prev_atlas is not None
-                K.upsample_nnf(nnf, cost, tcls, prev_atlas.skey, prev_atlas.y0, prev_atlas.x0,
-                               atlas.y0, atlas.x0, atlas.hb, atlas.wb, 2, new_nnf, new_cost)
+                K.upsample_nnf(
+                    nnf,
+                    cost,
+                    tcls,
+                    prev_atlas.skey,
+                    prev_atlas.y0,
+                    prev_atlas.x0,
+                    atlas.y0,
+                    atlas.x0,
+                    atlas.hb,
+                    atlas.wb,
+                    2,
+                    new_nnf,
+                    new_cost,
+                )
                 K.fix_invalid(tcls, atlas.skey, allowed, cand_ptr, cand, seed, 6, new_nnf)
             nnf, cost = new_nnf, new_cost
             sw = np.float32(math.sqrt(wcol))
@@ -349,8 +379,25 @@ class ExemplarEngine:
             for it in range(iters):
                 context.check_cancel()
                 occ = K.count_occurrences(tcls, nnf, atlas.skey.shape[0], atlas.skey.shape[1])
-                K.patchmatch_iteration(tf, sf, tcls, atlas.skey, allowed, cand_ptr, cand,
-                                       occ, lam_e, nnf, cost, r, seed, it + 16 * lvl, 16, 1, radius0)
+                K.patchmatch_iteration(
+                    tf,
+                    sf,
+                    tcls,
+                    atlas.skey,
+                    allowed,
+                    cand_ptr,
+                    cand,
+                    occ,
+                    lam_e,
+                    nnf,
+                    cost,
+                    r,
+                    seed,
+                    it + 16 * lvl,
+                    16,
+                    1,
+                    radius0,
+                )
                 done_work += 4**-lvl / iters
                 context.progress(0.05 + 0.75 * done_work / total_work, f"searching level {lvl}")
             context.check_cancel()
@@ -373,14 +420,33 @@ class ExemplarEngine:
         src_map = np.full((h, w, 3), -1, np.int32)
         if has_natural:
             assert nnf is not None and cost is not None and atlas is not None
-            parts_full = {b: (preps[b].rgb.astype(np.float32), preps[b].rgb[..., :0].astype(np.float32), preps[b].labels)
-                          for b in used_boards}
+            parts_full = {
+                b: (
+                    preps[b].rgb.astype(np.float32),
+                    preps[b].rgb[..., :0].astype(np.float32),
+                    preps[b].labels,
+                )
+                for b in used_boards
+            }
             full = _atlas(parts_full, len(request.boards), np.zeros(0, np.float32))
             if k > 0:
                 nnf_full = np.zeros((h, w, 2), np.int32)
                 cost_full = np.zeros((h, w), np.float32)
-                K.upsample_nnf(nnf, cost, tcls_full, atlas.skey, atlas.y0, atlas.x0,
-                               full.y0, full.x0, full.hb, full.wb, f, nnf_full, cost_full)
+                K.upsample_nnf(
+                    nnf,
+                    cost,
+                    tcls_full,
+                    atlas.skey,
+                    atlas.y0,
+                    atlas.x0,
+                    full.y0,
+                    full.x0,
+                    full.hb,
+                    full.wb,
+                    f,
+                    nnf_full,
+                    cost_full,
+                )
                 cand_ptr, cand, _ = _candidates(full.skey, allowed)
                 K.fix_invalid(tcls_full, full.skey, allowed, cand_ptr, cand, seed, 2 * f + 2, nnf_full)
             else:
@@ -397,8 +463,12 @@ class ExemplarEngine:
                 s = scales[b]
                 bh, bw = request.boards[b].image.shape[:2]
                 src_map[..., 0][sel] = b
-                src_map[..., 1][sel] = np.minimum(bh - 1, ((nnf_full[..., 0][sel] - full.y0[b] + 0.5) / s).astype(np.int32))
-                src_map[..., 2][sel] = np.minimum(bw - 1, ((nnf_full[..., 1][sel] - full.x0[b] + 0.5) / s).astype(np.int32))
+                src_map[..., 1][sel] = np.minimum(
+                    bh - 1, ((nnf_full[..., 0][sel] - full.y0[b] + 0.5) / s).astype(np.int32)
+                )
+                src_map[..., 2][sel] = np.minimum(
+                    bw - 1, ((nnf_full[..., 1][sel] - full.x0[b] + 0.5) / s).astype(np.int32)
+                )
         timings["vote"] = time.perf_counter() - t
         context.check_cancel()
         context.progress(0.9, "man-made areas")
@@ -425,7 +495,8 @@ class ExemplarEngine:
             image[win][mask] = blend[mask]
             source_map = (
                 request.init_source_map.astype(np.int32).copy()
-                if request.init_source_map is not None and request.init_source_map.shape == (full_h, full_w, 3)
+                if request.init_source_map is not None
+                and request.init_source_map.shape == (full_h, full_w, 3)
                 else np.full((full_h, full_w, 3), -1, np.int32)
             )
             source_map[win][mask] = src_map[mask]
@@ -434,10 +505,22 @@ class ExemplarEngine:
 
         # 12. the result and its recipe
         timings["total"] = time.perf_counter() - t_start
-        recipe = self._recipe(request, opts, plans, mode, scales, used_boards, struct_scales, (w0, h0), levels,
-                              (wx0, wy0, wx1, wy1))
+        recipe = self._recipe(
+            request,
+            opts,
+            plans,
+            mode,
+            scales,
+            used_boards,
+            struct_scales,
+            (w0, h0),
+            levels,
+            (wx0, wy0, wx1, wy1),
+        )
         context.progress(1.0, "done")
-        return RenderResult(image=image, source_map=source_map, recipe=recipe, warnings=warnings, timings=timings)
+        return RenderResult(
+            image=image, source_map=source_map, recipe=recipe, warnings=warnings, timings=timings
+        )
 
     # -- pieces of render ---------------------------------------------------------------------
     @staticmethod
@@ -478,7 +561,9 @@ class ExemplarEngine:
         src_img = (images or {}).get(first, request.boards[first].image)
         bh, bw = src_img.shape[:2]
         s = scales[first]
-        luma = G.colour_features(_resize(src_img, max(1, round(bw * s)), max(1, round(bh * s)), nearest=False))[..., 0]
+        luma = G.colour_features(
+            _resize(src_img, max(1, round(bw * s)), max(1, round(bh * s)), nearest=False)
+        )[..., 0]
         tex = paper_texture(luma, regions.shape[0], regions.shape[1], rng)
         col, painted = paint_structured(
             regions, ink, palettes, tex, light, rng, opts.texture_strength, opts.structure_line_strength
@@ -509,8 +594,15 @@ class ExemplarEngine:
             "options": opts.model_dump(),
             "direction_tags": sorted(request.direction.tags()),
             "boards": [
-                {"index": i, "key": b.key, "name": b.name, "artist": b.artist, "tags": sorted(b.tags),
-                 "tag_score": scores[i], "scale": round(scales[i], 6)}
+                {
+                    "index": i,
+                    "key": b.key,
+                    "name": b.name,
+                    "artist": b.artist,
+                    "tags": sorted(b.tags),
+                    "tag_score": scores[i],
+                    "scale": round(scales[i], 6),
+                }
                 for i, b in enumerate(request.boards)
             ],
             "classes": {
@@ -522,7 +614,9 @@ class ExemplarEngine:
                 }
                 for c, p in sorted(plans.items())
             },
-            "fallbacks": {vocab.name_of(c): vocab.name_of(p.source) for c, p in sorted(plans.items()) if p.is_fallback},
+            "fallbacks": {
+                vocab.name_of(c): vocab.name_of(p.source) for c, p in sorted(plans.items()) if p.is_fallback
+            },
             "patch_boards": [request.boards[b].key for b in used_boards],
             "structured_classes": sorted(structured),
             "search_size": list(search_size),

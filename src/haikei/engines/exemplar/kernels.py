@@ -132,8 +132,23 @@ def _try(tf, sf, skey, allowed, occ, slot, y, x, sy, sx, r, lam_e, best):  # typ
 
 @njit(cache=True, parallel=True)
 def patchmatch_iteration(  # type: ignore[no-untyped-def]
-    tf, sf, tcls, skey, allowed, cand_ptr, cand, occ, lam_e,
-    nnf, cost, r, seed, it, stripe, n_global, radius0,
+    tf,
+    sf,
+    tcls,
+    skey,
+    allowed,
+    cand_ptr,
+    cand,
+    occ,
+    lam_e,
+    nnf,
+    cost,
+    r,
+    seed,
+    it,
+    stripe,
+    n_global,
+    radius0,
 ):
     """One PatchMatch pass (propagation + random search), stripe-parallel and deterministic.
 

@@ -10,52 +10,101 @@ __all__ = ["ExemplarOptions"]
 class ExemplarOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    patch_size: int = Field(5, ge=3, le=7, description="Patch side in pixels (odd): 3 is fast, 7 copies larger strokes.")
+    patch_size: int = Field(
+        5, ge=3, le=7, description="Patch side in pixels (odd): 3 is fast, 7 copies larger strokes."
+    )
     search_max_side: int = Field(
-        1024, ge=128, le=4096,
+        1024,
+        ge=128,
+        le=4096,
         description="Patches are searched at about half the output size, with a long side between half this and "
         "this; matches are then carried to full size and the board's full-resolution paint is voted.",
     )
-    iterations: int = Field(4, ge=1, le=12, description="PatchMatch passes on the coarsest level; finer levels use about half.")
-    colour_weight: float = Field(1.0, ge=0.0, le=10.0, description="Weight of the current painting estimate (coherence).")
+    iterations: int = Field(
+        4, ge=1, le=12, description="PatchMatch passes on the coarsest level; finer levels use about half."
+    )
+    colour_weight: float = Field(
+        1.0, ge=0.0, le=10.0, description="Weight of the current painting estimate (coherence)."
+    )
     position_weight: float = Field(
-        1.0, ge=0.0, le=10.0, description="Weight of the position-in-region guide (sky gradients, peaks at the top)."
+        1.0,
+        ge=0.0,
+        le=10.0,
+        description="Weight of the position-in-region guide (sky gradients, peaks at the top).",
     )
     position_noise: float = Field(
-        0.12, ge=0.0, le=0.5, description="Low-frequency noise added to the layout's position guide against rows and tiling."
+        0.12,
+        ge=0.0,
+        le=0.5,
+        description="Low-frequency noise added to the layout's position guide against rows and tiling.",
     )
-    line_weight: float = Field(0.6, ge=0.0, le=10.0, description="Weight of the side-aware distance-to-line guide.")
-    orientation_weight: float = Field(0.2, ge=0.0, le=10.0, description="Weight of the line-orientation guide.")
-    line_falloff: float = Field(3.0, ge=0.5, le=20.0, description="Distance (working pixels) over which a line's guide fades.")
+    line_weight: float = Field(
+        0.6, ge=0.0, le=10.0, description="Weight of the side-aware distance-to-line guide."
+    )
+    orientation_weight: float = Field(
+        0.2, ge=0.0, le=10.0, description="Weight of the line-orientation guide."
+    )
+    line_falloff: float = Field(
+        3.0, ge=0.5, le=20.0, description="Distance (working pixels) over which a line's guide fades."
+    )
     board_edge_quantile: float = Field(
-        0.9, ge=0.5, le=0.995, description="Board luminance edges stronger than this quantile count as its 'lines'."
+        0.9,
+        ge=0.5,
+        le=0.995,
+        description="Board luminance edges stronger than this quantile count as its 'lines'.",
     )
     occurrence_weight: float = Field(
-        0.03, ge=0.0, le=2.0, description="Penalty per over-use of one board pixel (against visible repetition)."
+        0.03,
+        ge=0.0,
+        le=2.0,
+        description="Penalty per over-use of one board pixel (against visible repetition).",
     )
     vote_sharpness: float = Field(
-        1.0, ge=0.0, le=20.0, description="How strongly good matches outweigh poor ones in voting (0 = plain average)."
+        1.0,
+        ge=0.0,
+        le=20.0,
+        description="How strongly good matches outweigh poor ones in voting (0 = plain average).",
     )
     light_angle: float = Field(
-        135.0, ge=0.0, lt=360.0, description="Direction the light comes from, degrees counter-clockwise from +x (135 = upper left)."
+        135.0,
+        ge=0.0,
+        lt=360.0,
+        description="Direction the light comes from, degrees counter-clockwise from +x (135 = upper left).",
     )
     line_darkening: float = Field(
-        0.3, ge=0.0, le=1.0, description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink)."
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink).",
     )
     structure_line_strength: float = Field(
-        0.85, ge=0.0, le=1.0, description="Opacity of the crisp lines on man-made areas (in the palette's darkest colour)."
+        0.85,
+        ge=0.0,
+        le=1.0,
+        description="Opacity of the crisp lines on man-made areas (in the palette's darkest colour).",
     )
-    texture_strength: float = Field(1.0, ge=0.0, le=3.0, description="Board paper/brush texture laid over man-made flats.")
+    texture_strength: float = Field(
+        1.0, ge=0.0, le=3.0, description="Board paper/brush texture laid over man-made flats."
+    )
     board_scale: float | None = Field(
-        None, gt=0.05, le=4.0,
+        None,
+        gt=0.05,
+        le=4.0,
         description="Scale applied to boards before copying; default: boards are treated as full frames and "
         "shrunk to the render size (never enlarged).",
     )
     refine_strength: float = Field(
-        0.6, ge=0.0, le=1.0, description="Refine pass (init without mask): how much the init image steers each level."
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Refine pass (init without mask): how much the init image steers each level.",
     )
-    seam_feather: int = Field(8, ge=1, le=128, description="Retake: width of the blend inside the mask edge, in pixels.")
-    retake_margin: int = Field(24, ge=4, le=512, description="Retake: context around the mask's bounding box, in pixels.")
+    seam_feather: int = Field(
+        8, ge=1, le=128, description="Retake: width of the blend inside the mask edge, in pixels."
+    )
+    retake_margin: int = Field(
+        24, ge=4, le=512, description="Retake: context around the mask's bounding box, in pixels."
+    )
     min_class_pixels: int = Field(
         64, ge=1, le=100000, description="A board shows a class only with at least this many labelled pixels."
     )

@@ -54,7 +54,9 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     hp = np.clip(hp, -spread, spread)
     bh, bw = hp.shape
     reps = (int(np.ceil((h + bh) / bh)), int(np.ceil((w + bw) / bw)))
-    tile = np.block([[hp if (i + j) % 2 == 0 else hp[::-1, ::-1] for j in range(reps[1])] for i in range(reps[0])])
+    tile = np.block(
+        [[hp if (i + j) % 2 == 0 else hp[::-1, ::-1] for j in range(reps[1])] for i in range(reps[0])]
+    )
     oy = int(rng.integers(0, bh))
     ox = int(rng.integers(0, bw))
     return np.ascontiguousarray(tile[oy : oy + h, ox : ox + w], dtype=np.float32)

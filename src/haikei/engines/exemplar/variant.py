@@ -49,7 +49,9 @@ def render_variant(
     sm = sm.astype(np.int32)
     bidx = sm[..., 0]
     if (bidx >= len(request.boards)).any():
-        raise RenderRefused("init_source_map names an art board the request does not carry; pass the parent's boards")
+        raise RenderRefused(
+            "init_source_map names an art board the request does not carry; pass the parent's boards"
+        )
 
     # 2. the same class plan as the parent; every board involved needs the variant
     vocab = request.vocabulary
@@ -69,7 +71,9 @@ def render_variant(
                 "register the aligned repaint of that board first"
             )
         if img.shape != board.image.shape or img.dtype != np.uint8:
-            raise RenderRefused(f"the '{variant}' variant of art board {board.name or board.key[:12]} is not aligned")
+            raise RenderRefused(
+                f"the '{variant}' variant of art board {board.name or board.key[:12]} is not aligned"
+            )
         images[b] = img
     slots = {c: i for i, c in enumerate(natural)}
     slot_lut = np.full(256, -1, np.int32)
@@ -109,7 +113,9 @@ def render_variant(
             nnf[..., 0][sel] = full.y0[b] + ys
             nnf[..., 1][sel] = full.x0[b] + xs
         cand_ptr, cand, _ = _candidates(full.skey, allowed)
-        K.fix_invalid(tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf)
+        K.fix_invalid(
+            tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf
+        )
         context.check_cancel()
         ones = np.ones((1, 1), np.float32)
         K.vote(full.col, full.skey, allowed, tcls, nnf, ones, 30, opts.patch_size // 2, canvas)
@@ -135,7 +141,9 @@ def render_variant(
         "variant": variant,
         "seed": request.seed,
         "options": opts.model_dump(),
-        "boards": [{"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in sorted(needed)],
+        "boards": [
+            {"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in sorted(needed)
+        ],
         "classes": {
             vocab.name_of(c): {"painted_from": vocab.name_of(p.source), "fallback": p.is_fallback}
             for c, p in sorted(plans.items())

@@ -1,0 +1,223 @@
+"""The exemplar engine: contract, label constraint, fallbacks, board choice, retake, refine, variant."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from haikei.domain.direction import Direction
+from haikei.domain.vocabulary import Vocabulary
+from haikei.engines.base import ALGORITHMIC_MEDIA, BoardInput, EngineContext, RenderRequest
+from haikei.engines.exemplar import ExemplarEngine, create
+from haikei.errors import InputError, RenderRefused
+from tests.engines.contract import EngineContract, tiny_board, tiny_layout
+
+VOCAB = Vocabulary()
+
+
+class TestExemplarContract(EngineContract):
+    def make_engine(self) -> ExemplarEngine:
+        return create({})
+
+
+def _render(req: RenderRequest, engine: ExemplarEngine | None = None):  # type: ignore[no-untyped-def]
+    return (engine or create({})).render(req, EngineContext())
+
+
+def _request(**changes: object) -> RenderRequest:
+    lines, regions = tiny_layout(48, 72)
+    base: dict[str, object] = dict(
+        lines=lines, regions=regions, boards=(tiny_board(),), seed=3, vocabulary=VOCAB
+    )
+    base.update(changes)
+    return RenderRequest(**base)  # type: ignore[arg-type]
+
+
+def test_entry_point_and_attributes() -> None:
+    from haikei.engines.registry import load_engine
+
+    eng = load_engine("exemplar")
+    assert isinstance(eng, ExemplarEngine)
+    assert eng.digital_source_type == ALGORITHMIC_MEDIA
+    with pytest.raises(InputError, match="patch_size"):
+        create({"patch_size": 4})
+
+
+def test_hard_label_constraint_every_pixel_copies_its_own_class() -> None:
+    req = _request()
+    res = _render(req)
+    sm = res.source_map
+    assert sm is not None and (sm[..., 0] == 0).all()
+    board = req.boards[0]
+    src_labels = board.labels[sm[..., 1], sm[..., 2]]
+    assert np.array_equal(src_labels, req.regions)
+
+
+def test_fallback_is_used_and_warned() -> None:
+    lines, regions = tiny_layout(48, 72)
+    regions = regions.copy()
+    regions[-10:, :] = VOCAB.id_of("field")  # field -> grass (the board shows grass)
+    res = _render(_request(lines=lines, regions=regions))
+    assert res.recipe["fallbacks"] == {"field": "grass"}
+    assert any("field" in w and "grass" in w for w in res.warnings)
+    sm = res.source_map
+    assert sm is not None
+    src = tiny_board().labels[sm[..., 1], sm[..., 2]]
+    assert (src[regions == VOCAB.id_of("field")] == VOCAB.id_of("grass")).all()
+
+
+def test_boards_chosen_by_direction_tags() -> None:
+    summer = tiny_board(1)
+    autumn_src = tiny_board(2)
+    autumn = BoardInput(
+        key="autumn",
+        image=255 - autumn_src.image,
+        labels=autumn_src.labels,
+        tags=frozenset({"autumn", "evening"}),
+        name="autumn",
+    )
+    req = _request(boards=(summer, autumn), direction=Direction(season="autumn", time_of_day="evening"))
+    res = _render(req)
+    assert res.recipe["classes"]["sky"]["boards"] == ["autumn"]
+    assert res.recipe["boards"][1]["tag_score"] == 2
+    sm = res.source_map
+    assert sm is not None and (sm[..., 0] == 1).all()
+    # with a summer direction the other board wins
+    res2 = _render(_request(boards=(summer, autumn), direction=Direction(season="summer")))
+    assert res2.recipe["classes"]["sky"]["boards"] == ["tiny1"]
+
+
+def test_man_made_classes_are_structured_from_the_palette() -> None:
+    b = tiny_board()
+    labels = b.labels.copy()
+    labels[30:44, 10:40] = VOCAB.id_of("building")
+    img = b.image.copy()
+    img[30:44, 10:40] = (180, 40, 40)
+    board = BoardInput(key="withhouse", image=img, labels=labels)
+    lines, regions = tiny_layout(48, 72)
+    regions, lines = regions.copy(), lines.copy()
+    regions[20:40, 20:50] = VOCAB.id_of("wall")  # wall -> building
+    lines[20:40, 35] = 0  # a face edge
+    res = _render(_request(lines=lines, regions=regions, boards=(board,)))
+    sm = res.source_map
+    assert sm is not None
+    wall = regions == VOCAB.id_of("wall")
+    assert (sm[wall] == -1).all() and (sm[~wall] >= 0).all()
+    faces = res.image[wall & (lines == 255)].astype(float)
+    assert faces[:, 0].mean() > faces[:, 1].mean() + 60  # painted in the board's red building palette
+    assert res.recipe["classes"]["wall"]["painter"] == "structured"
+
+
+def test_retake_changes_only_the_mask_and_works_on_its_window() -> None:
+    lines, regions = tiny_layout(120, 200)
+    req = _request(lines=lines, regions=regions)
+    parent = _render(req)
+    mask = np.zeros(regions.shape, bool)
+    mask[70:100, 20:60] = True
+    res = _render(
+        _request(
+            lines=lines,
+            regions=regions,
+            mask=mask,
+            init=parent.image,
+            seed=9,
+            init_source_map=parent.source_map,
+        )
+    )
+    assert np.array_equal(res.image[~mask], parent.image[~mask])
+    assert not np.array_equal(res.image[mask], parent.image[mask])
+    x0, y0, x1, y1 = res.recipe["window"]
+    assert (x1 - x0) * (y1 - y0) < regions.size // 2
+    assert res.source_map is not None and np.array_equal(res.source_map[~mask], parent.source_map[~mask])
+
+
+def test_refine_pass_follows_the_init_image() -> None:
+    lines, regions = tiny_layout(64, 96)
+    a = _render(_request(lines=lines, regions=regions, seed=1)).image
+    b = _render(_request(lines=lines, regions=regions, seed=2)).image
+    refined = _render(
+        _request(lines=lines, regions=regions, seed=2, init=a, options={"refine_strength": 1.0})
+    )
+    assert refined.recipe["mode"] == "refine"
+    d_plain = np.abs(b.astype(int) - a).mean()
+    d_refined = np.abs(refined.image.astype(int) - a).mean()
+    assert d_refined < d_plain
+
+
+def test_variant_revotes_the_parent_correspondences() -> None:
+    b = tiny_board()
+    evening = (b.image.astype(np.float32) * np.array([0.9, 0.5, 0.4])).astype(np.uint8)
+    board = BoardInput(key=b.key, image=b.image, labels=b.labels, variants={"evening": evening})
+    lines, regions = tiny_layout(48, 72)
+    parent = _render(_request(lines=lines, regions=regions, boards=(board,)))
+    res = _render(
+        _request(
+            lines=lines,
+            regions=regions,
+            boards=(board,),
+            variant="evening",
+            init=parent.image,
+            init_source_map=parent.source_map,
+        )
+    )
+    assert res.recipe["mode"] == "variant"
+    # same structure, other light: the variant is close to the evening board at the same sources
+    sm = parent.source_map
+    assert sm is not None
+    direct = evening[sm[..., 1], sm[..., 2]].astype(float)
+    assert np.abs(res.image - direct).mean() < np.abs(parent.image - direct).mean() / 2
+    assert np.corrcoef(res.image[..., 0].ravel(), parent.image[..., 0].ravel())[0, 1] > 0.8
+    with pytest.raises(RenderRefused, match="no 'winter' variant"):
+        _render(
+            _request(
+                lines=lines,
+                regions=regions,
+                boards=(board,),
+                variant="winter",
+                init=parent.image,
+                init_source_map=parent.source_map,
+            )
+        )
+
+
+def test_different_seed_differs_and_large_regions_do_not_copy_one_block() -> None:
+    lines, regions = tiny_layout(96, 160)  # larger than the 48x80 board: regions must be assembled
+    r1 = _render(_request(lines=lines, regions=regions, seed=1))
+    r2 = _render(_request(lines=lines, regions=regions, seed=2))
+    assert not np.array_equal(r1.image, r2.image)
+    sm = r1.source_map
+    assert sm is not None
+    grass = regions == VOCAB.id_of("grass")
+    used = {(int(y), int(x)) for y, x in sm[grass][:, 1:]}
+    # the grass area is bigger than the board's grass: many distinct sources, spread over the board
+    assert len(used) > 0.5 * (tiny_board().labels == VOCAB.id_of("grass")).sum()
+
+
+@pytest.mark.slow
+def test_real_board_full_hd(tmp_path: Path) -> None:
+    asset = Path("/work/shared/assets/safelanding")
+    if not (asset / "board.png").is_file():
+        pytest.skip("SafeLanding asset not present")
+    from haikei.demo.scenes import make_scene
+    from haikei.imaging.io import load_gray
+
+    names = ["sky", "mountain", "hill", "water", "grass", "tree", "ground", "building", "bush"]
+    lut = np.array([VOCAB.id_of(n) for n in names] + [255] * (256 - len(names)), np.uint8)
+    from PIL import Image
+
+    image = np.asarray(Image.open(asset / "board.png").convert("RGB"))
+    labels = lut[load_gray(asset / "board_labels.png")]
+    board = BoardInput(key="safelanding", image=image, labels=labels, tags=frozenset({"autumn"}))
+    scene = make_scene("lake", 1920, 1080)
+    engine = create({})
+    req = RenderRequest(lines=scene.lines, regions=scene.regions, boards=(board,), seed=1)
+    engine.render(req, EngineContext())
+    t = time.perf_counter()
+    res = engine.render(req, EngineContext())
+    elapsed = time.perf_counter() - t
+    assert res.image.shape == (1080, 1920, 3)
+    assert res.image.std() > 10
+    assert elapsed < 60
