@@ -18,6 +18,14 @@ ROLES = {"dir": "director", "dir2": "director", "art": "artist", "view": "viewer
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def quick_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Real argon2id, with cheap parameters: the default costs ~0.7 s a hash on these shared cores."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("haikei.services.users._hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def reviewed(production: ServiceContext, layouts_dir: Path) -> ServiceContext:
     from haikei.services.intake import import_folder

@@ -57,7 +57,8 @@ def demo(
     con.print(f"  layouts:        {p / 'layouts'}")
     if rep.delivery:
         con.print(f"  delivery:       {rep.delivery}  ({len(rep.delivered)} files, signed)")
-        con.print(f"  verify:         haikei verify {rep.delivery}/<file>.png")
+        first_png = next((f for f in rep.delivered if f.endswith(".png")), "<file>.png")
+        con.print(f"  verify:         haikei verify -p {p} {p / first_png}")
         con.print(f"  credits:        haikei credits -p {p}")
     con.print(f"  status:         haikei status -p {p}")
     if rep.users:
