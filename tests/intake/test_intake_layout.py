@@ -122,3 +122,14 @@ def test_a4_scan_at_300_dpi() -> None:
         f"{result.lines.shape[1]}x{result.lines.shape[0]}: {time.perf_counter() - t0:.2f} s, {count} areas"
     )
     assert count >= 10
+
+
+def test_scanner_bed_around_a_smaller_sheet_is_not_taken_for_the_frame() -> None:
+    sheet = draw_sheet()
+    scan = simulate_scan(sheet.truth, 1.0, seed=3)
+    scan[:, :40] = 50  # the sheet did not reach the left edge of the bed ...
+    scan[-30:, :] = 50  # ... nor the bottom
+    result = clean_scan(scan)
+    assert result.bed_px >= 40 * scan.shape[0]
+    assert "scanner bed" in result.report()[2]
+    assert np.abs(np.subtract(result.crop_box, sheet.inner_box)).max() <= 3

@@ -7,6 +7,7 @@ the inside of the frame, and reports every decision it made so the intake can sh
 
 Method (all steps measured on the image, sizes scaled to it):
 
+0. scanner bed: dark slabs wider than any stroke that touch the image edge are painted as paper;
 1. paper illumination: block-mean downsample, grey closing (removes strokes narrower than
    ~1/50 of the short side), smoothing, upsample; the scan is divided by it (flat-field);
 2. threshold: Otsu on the flattened image, with hysteresis (pixels up to a third of the way to
@@ -59,6 +60,7 @@ class CleanedLayout:
     crop_box: tuple[int, int, int, int] | None
     frame_thickness: int
     specks_removed: int
+    bed_px: int = 0
 
     @property
     def frame_found(self) -> bool:
@@ -69,7 +71,8 @@ class CleanedLayout:
         out = [
             f"paper {self.paper_level:.0f}, ink {self.ink_level:.0f}, threshold {self.threshold:.0f} (flattened scale)",
             f"skew {self.angle_deg:+.2f} deg " + ("corrected" if self.deskewed else "left (below 0.2 deg)"),
-            f"{self.specks_removed} specks removed",
+            f"{self.specks_removed} specks removed"
+            + (f", {self.bed_px} px of scanner bed around the sheet masked" if self.bed_px else ""),
         ]
         if self.crop_box is None:
             out.append("no frame found: whole sheet kept")
@@ -102,6 +105,31 @@ def _paper_background(gray: np.ndarray) -> np.ndarray:
     small = ndimage.uniform_filter(small, size=k, mode="nearest")
     bg = np.asarray(Image.fromarray(small, mode="F").resize((w, h), Image.Resampling.BILINEAR), np.float32)
     return np.maximum(bg, 1.0)
+
+
+def _scanner_bed(gray: np.ndarray) -> np.ndarray:
+    """Dark slabs touching the image edge (the scanner bed or lid around a smaller sheet).
+
+    Dark = under half the median grey (an open lid is near black; unevenly lit paper is not);
+    slab = survives an opening wider than any pencil stroke (1/50 of the short side); only
+    slabs that touch the image border count.
+    """
+    h, w = gray.shape
+    dark = (gray < 0.5 * float(np.median(gray))).astype(np.uint8)
+    k = max(9, min(h, w) // 50)
+    opened = dark
+    for axis in (0, 1):
+        opened = ndimage.minimum_filter1d(opened, k, axis=axis)
+    for axis in (0, 1):
+        opened = ndimage.maximum_filter1d(opened, k, axis=axis)
+    labels, n = ndimage.label(opened.astype(bool))
+    if n == 0:
+        return np.zeros_like(dark, dtype=bool)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    keep = np.zeros(n + 1, bool)
+    keep[edge] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -250,8 +278,14 @@ def clean_scan(
     if speck_px is None:
         speck_px = max(4, round((min(h, w) / 500) ** 2 * 4))
 
-    # 2. flatten the paper illumination (paper -> ~200, headroom kept for its noise), smooth the
-    #    pixel noise away, then threshold below the paper's own noise
+    # 2. paint the scanner bed around a smaller sheet as paper, flatten the paper illumination
+    #    (paper -> ~200, headroom kept for its noise), smooth the pixel noise away, then
+    #    threshold below the paper's own noise
+    bed = _scanner_bed(gray)
+    bed_px = int(bed.sum())
+    if bed_px:
+        gray = gray.copy()
+        gray[bed] = np.uint8(np.median(gray[~bed]))
     bg = _paper_background(gray)
     flat = ndimage.gaussian_filter(gray.astype(np.float32) / bg * _PAPER, max(1.0, min(h, w) / 1200))
     paper_norm = float(np.median(flat))
@@ -295,11 +329,13 @@ def clean_scan(
                 "no drawn frame (a closed rectangle around the shot) was found",
                 "scan the whole layout sheet",
             )
-        return CleanedLayout(sheet, sheet, t, paper_level, ink_level, angle, deskewed, None, 0, specks)
+        return CleanedLayout(
+            sheet, sheet, t, paper_level, ink_level, angle, deskewed, None, 0, specks, bed_px
+        )
     (x0, y0, x1, y1), thick = found
     lines = sheet[y0:y1, x0:x1].copy()
     return CleanedLayout(
-        lines, sheet, t, paper_level, ink_level, angle, deskewed, (x0, y0, x1, y1), thick, specks
+        lines, sheet, t, paper_level, ink_level, angle, deskewed, (x0, y0, x1, y1), thick, specks, bed_px
     )
 
 

@@ -1,4 +1,26 @@
-"""The built-in ``exemplar`` engine: paints layouts from the studio's own labelled art boards."""
+"""The built-in ``exemplar`` engine: paints layouts from the studio's own labelled art boards.
+
+How it paints (modules in reading order):
+
+- ``boards``: each layout class is painted from itself, else from the first class of its
+  fallback chain that a board shows; among boards showing it, those whose tags best match the
+  direction win. No board and no fallback: ``RenderRefused`` naming the class.
+- ``guides``: position-in-region (+ low-frequency noise against rows and tiling), side-aware
+  distance to lines (lit side vs shadow side, board edges signed by brightness) and line
+  orientation.
+- ``kernels`` (numba, ``cache=True``): coarse-to-fine PatchMatch at about half the output size,
+  a hard label constraint on every candidate, an occurrence penalty against re-using one board
+  area, deterministic stripe-parallel search and gather-form match-weighted voting; matches are
+  then carried to full size and the boards' full-resolution paint is voted.
+- ``structured``: man-made classes as flat faces from the board palette, shaded per face, with
+  the board's grain and crisp lines.
+- ``variant``: re-votes the parent's correspondences over an aligned board repaint (no search).
+
+Lines: a painted background keeps the layout's structure without black ink everywhere. In
+natural areas the ink steers light and shade through the guides and darkens the paint by
+``line_darkening`` (30 % by default); in man-made areas lines are drawn crisp in the palette's
+darkest colour (``structure_line_strength``).
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Read ``render`` top to bottom. Natural classes (sky, mountain, water, trees ...) are synthesised
 coarse-to-fine from the boards' pixels of the same class (or its fallback); man-made classes are
-painted by :mod:`.structured`; then the layout's lines are laid in softly. See specs/exemplar.md.
+painted by :mod:`.structured`; then the layout's lines are laid in softly (see the package doc).
 """
 
 from __future__ import annotations
@@ -460,14 +460,14 @@ class ExemplarEngine:
             bidx = full.skey[nnf_full[..., 0], nnf_full[..., 1]] >> 8
             for b in used_boards:
                 sel = nat & (bidx == b)
-                s = scales[b]
+                sc = scales[b]
                 bh, bw = request.boards[b].image.shape[:2]
                 src_map[..., 0][sel] = b
                 src_map[..., 1][sel] = np.minimum(
-                    bh - 1, ((nnf_full[..., 0][sel] - full.y0[b] + 0.5) / s).astype(np.int32)
+                    bh - 1, ((nnf_full[..., 0][sel] - full.y0[b] + 0.5) / sc).astype(np.int32)
                 )
                 src_map[..., 2][sel] = np.minimum(
-                    bw - 1, ((nnf_full[..., 1][sel] - full.x0[b] + 0.5) / s).astype(np.int32)
+                    bw - 1, ((nnf_full[..., 1][sel] - full.x0[b] + 0.5) / sc).astype(np.int32)
                 )
         timings["vote"] = time.perf_counter() - t
         context.check_cancel()

@@ -107,9 +107,9 @@ def render_variant(
         nnf = np.zeros((h, w, 2), np.int32)
         for b in patch_boards:
             sel = bidx == b
-            s = scales[b]
-            ys = np.clip(np.round((sm[..., 1][sel] + 0.5) * s - 0.5), 0, full.hb[b] - 1).astype(np.int32)
-            xs = np.clip(np.round((sm[..., 2][sel] + 0.5) * s - 0.5), 0, full.wb[b] - 1).astype(np.int32)
+            sc = scales[b]
+            ys = np.clip(np.round((sm[..., 1][sel] + 0.5) * sc - 0.5), 0, full.hb[b] - 1).astype(np.int32)
+            xs = np.clip(np.round((sm[..., 2][sel] + 0.5) * sc - 0.5), 0, full.wb[b] - 1).astype(np.int32)
             nnf[..., 0][sel] = full.y0[b] + ys
             nnf[..., 1][sel] = full.x0[b] + xs
         cand_ptr, cand, _ = _candidates(full.skey, allowed)

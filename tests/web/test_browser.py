@@ -1,0 +1,179 @@
+"""The review pages in real headless Debian Chromium (Playwright): log in, open a cut, draw a
+retake mask with the mouse, send it, watch the new version arrive, approve, upload a paint-over.
+Screenshots go to artifacts/screenshots/ (look at them)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from haikei.imaging.io import load_rgb, save_png
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+W, H = 480, 272
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    import uvicorn
+
+    from haikei.app import create_production
+    from haikei.domain.models import FrameSize
+    from haikei.services.artboards import add_artboard
+    from haikei.services.intake import import_folder
+    from haikei.services.rendering import render_backgrounds
+    from haikei.services.users import add_user
+    from haikei.web import create_app
+    from tests.conftest import write_board, write_layout
+
+    ctx = create_production(tmp_path / "prod", "Browser Test", FrameSize(W, H))
+    img, lab = write_board(tmp_path, h=96, w=160)
+    add_artboard(ctx, img, lab, name="board", artist="Aki Tanaka", licence="studio", consent=True)
+    lay = tmp_path / "layouts"
+    lay.mkdir()
+    write_layout(lay, "c001", h=H, w=W)
+    write_layout(lay, "c002", h=H, w=W)
+    import_folder(ctx, lay)
+    render_backgrounds(ctx, None, engine="baseline", candidates=2, actor="test")
+    add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")
+    add_user(ctx, "artist", "artist", password="artist-pw", display_name="Kenji Mori")
+    app = create_app(ctx, secret_key="browser-test", workers=1, executor_mode="thread")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", ctx
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        ctx.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True,
+            viewport={"width": 1440, "height": 1000},
+        )
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _login(page: Any, base: str, user: str, password: str) -> None:
+    page.goto(base + "/cut/c001")
+    assert "/login" in page.url
+    page.fill('input[name="username"]', user)
+    page.fill('input[name="password"]', password)
+    page.click("button.primary")
+    page.wait_for_url(base + "/cut/c001")
+
+
+def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path) -> None:
+    base, ctx = site
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # 1. log in (the login page is all one sees without a session), look at the overview
+    page.goto(base + "/")
+    assert "/login" in page.url
+    _shot(page, "01-login")
+    _login(page, base, "director", "director-pw")
+    page.goto(base + "/")
+    assert page.locator(".cutcard").count() == 2
+    _shot(page, "02-overview")
+
+    # 2. open a cut: layout and candidates, lines over the painting, zoom 1:1
+    page.click('.cutcard[data-cut="c001"]')
+    page.wait_for_url("**/cut/c001")
+    assert page.locator(".vcard").count() == 2
+    page.locator("#overlay").fill("70")
+    _shot(page, "03-cut")
+    page.click("#zoom-1")
+    assert page.locator("#stage .layers").evaluate("e => e.getBoundingClientRect().width") == W
+    page.click("#zoom-fit")
+
+    # 3. draw a retake mask with the mouse and send it; the new version arrives by itself
+    page.click("#mode-brush")
+    box = page.locator("#mask").bounding_box()
+    sx, sy = box["width"] / W, box["height"] / H
+    page.mouse.move(box["x"] + 60 * sx, box["y"] + 60 * sy)
+    page.mouse.down()
+    for i in range(1, 16):
+        page.mouse.move(box["x"] + (60 + 10 * i) * sx, box["y"] + (60 + 4 * i) * sy)
+    page.mouse.up()
+    page.fill("#retake-text", "the road should be dry earth here")
+    _shot(page, "04-retake-mask")
+    page.click("#retake-send")
+    page.wait_for_url("**/cut/c001?ok=retake*", timeout=90_000)
+    assert page.locator("#sel-label").inner_text() == "r3"
+    assert "Retake queued" in page.locator("#ok").inner_text()
+    _shot(page, "05-retake-arrived")
+
+    # 4. approve the retaken version
+    page.locator('.vcard.selected button.primary:has-text("Approve")').click()
+    page.wait_for_url("**ok=approved*")
+    assert page.locator("#status").inner_text() == "Approved"
+
+    # 5. an artist uploads a paint-over of it and sees what changed
+    from haikei.services.review import bg_detail
+
+    d = bg_detail(ctx, "c001")
+    current = next(v for v in d.versions if v.id == d.bg.current_version_id)
+    img = load_rgb(ctx.blobs.get(current.image_blob)).copy()
+    img[20:90, 300:460] = (236, 196, 120)
+    save_png(tmp_path / "paintover.png", img)
+    page2 = browser.new_page()
+    page2.on("pageerror", lambda e: errors.append(str(e)))
+    page2.context.clear_cookies()
+    _login(page2, base, "artist", "artist-pw")
+    page2.set_input_files('#upload-form input[type="file"]', str(tmp_path / "paintover.png"))
+    page2.fill('#upload-form textarea[name="text"]', "warmer sky top right")
+    page2.click('#upload-form button.primary')
+    page2.wait_for_url("**ok=uploaded*")
+    assert "Changed by artist" in page2.content()
+    share = float(np.mean(np.abs(img.astype(int) - load_rgb(ctx.blobs.get(current.image_blob)).astype(int)).max(2) > 6))
+    assert f"{share:.1%}" in page2.locator(".layoutpane").inner_text()
+    _shot(page2, "06-paintover-diff")
+
+    # 6. the director's page is now stale: approving from it is refused with a message, not lost
+    page.locator('.vcard button.primary:has-text("Approve")').first.click()
+    assert page.locator("#error").is_visible()
+    assert "changed by someone else" in page.locator("#error").inner_text()
+    _shot(page, "07-stale-conflict")
+    assert not errors, errors
