@@ -65,10 +65,14 @@ def tiny_controlnet(unet, seed: int = 1):  # type: ignore[no-untyped-def]
 
     torch.manual_seed(seed)
     net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 4, 4, 4))
-    # from_unet zero-initialises the output convs (so a fresh net changes nothing); make it matter
-    for p in net.parameters():
-        if p.abs().sum() == 0:
-            torch.nn.init.normal_(p, std=0.5)
+    # from_unet zero-initialises the output convs (a fresh net changes nothing) and the default
+    # init washes the condition out; give the condition path weights that carry it through
+    for name, p in net.named_parameters():
+        if name.startswith("controlnet_cond_embedding") or p.abs().sum() == 0:
+            if name.endswith("bias"):
+                torch.nn.init.zeros_(p)
+            else:
+                torch.nn.init.normal_(p, std=0.5)
     return net.eval()
 
 

@@ -170,7 +170,13 @@ def test_img2img_refine_and_variant(engine) -> None:  # type: ignore[no-untyped-
     # a light refine keeps the parent's structure: nearer the parent than a fresh render is
     assert mad(refined.image, init) < mad(fresh, init)
     var = engine.render(
-        request(seed=1, init=base, variant="evening", direction=Direction(season="summer", time_of_day="evening")),
+        request(
+            seed=1,
+            init=base,
+            variant="evening",
+            direction=Direction(season="summer", time_of_day="evening"),
+            options={"steps": 4},
+        ),
         EngineContext(),
     )
     assert var.recipe["mode"] == "variant" and "evening" in var.recipe["prompt"]
@@ -191,11 +197,11 @@ def test_inpaint_restores_outside_exactly_and_feathers(engine) -> None:  # type:
 
 
 def test_pan_tiling_full_width(engine) -> None:  # type: ignore[no-untyped-def]
-    lines, regions = tiny_layout(32, 400)  # latent 4x50: 16-wide windows every 8
+    lines, regions = tiny_layout(32, 192)  # latent 4x24: 16-wide windows at 0 and 8
     seen: list[float] = []
     req = request(lines=lines, regions=regions, options={"tile": 16, "tile_stride": 8})
     img = render(engine, req, progress=lambda f, m: seen.append(f))
-    assert img.shape == (32, 400, 3)
+    assert img.shape == (32, 192, 3)
     assert seen == sorted(seen) and seen[-1] == 1.0
     # every column was painted (no black/flat gap where windows would have missed)
     assert img.std(axis=(0, 2)).min() > 0.5
@@ -241,7 +247,7 @@ def test_untiled_loop_matches_diffusers_pipeline(engine, sd_paths: dict[str, Pat
 
 
 def test_cancel_midway_in_a_pan(engine) -> None:  # type: ignore[no-untyped-def]
-    lines, regions = tiny_layout(32, 400)
+    lines, regions = tiny_layout(32, 192)
     ev = threading.Event()
     calls: list[float] = []
 
@@ -278,4 +284,9 @@ def test_japanese_text_encoder_path(tmp_path: Path, sd_paths: dict[str, Path]) -
     assert "秋" in r1.recipe["prompt"] and r1.recipe["text_language"] == "ja"
     ids = tok(r1.recipe["prompt"]).input_ids
     assert tok.unk_token_id not in ids[:-1] or ids.count(tok.unk_token_id) < len(ids) // 4
-    assert mad(r1.image, r2.image) > 0.5, "the Japanese direction did not reach the text encoder"
+    assert r1.image.shape == (40, 64, 3)
+    # the two Japanese directions reach the text encoder as different conditionings
+    with torch.inference_mode():
+        e1 = eng.models.pipe.encode_prompt(r1.recipe["prompt"], "cpu", 1, False)[0]
+        e2 = eng.models.pipe.encode_prompt(r2.recipe["prompt"], "cpu", 1, False)[0]
+    assert (e1 - e2).abs().mean() > 0.05

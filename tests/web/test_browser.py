@@ -51,8 +51,9 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     lay.mkdir()
     write_layout(lay, "c001", h=H, w=W)
     write_layout(lay, "c002", h=H, w=W)
+    write_layout(lay, "c003", h=H, w=W, regions=False)
     import_folder(ctx, lay)
-    render_backgrounds(ctx, None, engine="baseline", candidates=2, actor="test")
+    render_backgrounds(ctx, ["c001", "c002"], engine="baseline", candidates=2, actor="test")
     add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")
     add_user(ctx, "artist", "artist", password="artist-pw", display_name="Kenji Mori")
     app = create_app(ctx, secret_key="browser-test", workers=1, executor_mode="thread")
@@ -79,14 +80,22 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        ctx = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True,
-            viewport={"width": 1440, "height": 1000},
-        )
+        made: list[Any] = []
+
+        def open_browser(profile: str) -> Any:
+            """A fresh Chromium with its own user-data-dir (one per person: separate sessions)."""
+            ctx = pw.chromium.launch_persistent_context(
+                str(tmp_path / f"chromium-{profile}"), executable_path=str(CHROMIUM), args=ARGS, headless=True,
+                viewport={"width": 1440, "height": 1000},
+            )
+            made.append(ctx)
+            return ctx
+
         try:
-            yield ctx
+            yield open_browser
         finally:
-            ctx.close()
+            for ctx in made:
+                ctx.close()
 
 
 def _shot(page: Any, name: str) -> None:
@@ -105,7 +114,7 @@ def _login(page: Any, base: str, user: str, password: str) -> None:
 
 def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path) -> None:
     base, ctx = site
-    page = browser.new_page()
+    page = browser("director").new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
 
@@ -115,7 +124,7 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     _shot(page, "01-login")
     _login(page, base, "director", "director-pw")
     page.goto(base + "/")
-    assert page.locator(".cutcard").count() == 2
+    assert page.locator(".cutcard").count() == 3
     _shot(page, "02-overview")
 
     # 2. open a cut: layout and candidates, lines over the painting, zoom 1:1
@@ -140,9 +149,9 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     page.fill("#retake-text", "the road should be dry earth here")
     _shot(page, "04-retake-mask")
     page.click("#retake-send")
-    page.wait_for_url("**/cut/c001?ok=retake*", timeout=90_000)
+    page.wait_for_url("**/cut/c001?ok=arrived*", timeout=90_000)
     assert page.locator("#sel-label").inner_text() == "r3"
-    assert "Retake queued" in page.locator("#ok").inner_text()
+    assert "arrived as a new version" in page.locator("#ok").inner_text()
     _shot(page, "05-retake-arrived")
 
     # 4. approve the retaken version
@@ -158,9 +167,8 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     img = load_rgb(ctx.blobs.get(current.image_blob)).copy()
     img[20:90, 300:460] = (236, 196, 120)
     save_png(tmp_path / "paintover.png", img)
-    page2 = browser.new_page()
+    page2 = browser("artist").new_page()
     page2.on("pageerror", lambda e: errors.append(str(e)))
-    page2.context.clear_cookies()
     _login(page2, base, "artist", "artist-pw")
     page2.set_input_files('#upload-form input[type="file"]', str(tmp_path / "paintover.png"))
     page2.fill('#upload-form textarea[name="text"]', "warmer sky top right")
@@ -176,4 +184,14 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     assert page.locator("#error").is_visible()
     assert "changed by someone else" in page.locator("#error").inner_text()
     _shot(page, "07-stale-conflict")
+
+    # 7. paint-bucket labelling of a layout that has no regions
+    page.goto(base + "/cut/c003/label")
+    page.check('input[name="cls"][value="sky"]')
+    box = page.locator("#base").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + 4)
+    page.wait_for_function("document.getElementById('rev').textContent === '2'")
+    assert "unlabelled" in page.locator("#remaining").inner_text()
+    page.wait_for_function("document.getElementById('regions').complete")
+    _shot(page, "08-label")
     assert not errors, errors

@@ -7,7 +7,8 @@ the inside of the frame, and reports every decision it made so the intake can sh
 
 Method (all steps measured on the image, sizes scaled to it):
 
-0. scanner bed: dark slabs wider than any stroke that touch the image edge are painted as paper;
+0. scanner bed: dark slabs wider than any stroke that touch the image edge are painted as paper
+   and ink along their seam is dropped;
 1. paper illumination: block-mean downsample, grey closing (removes strokes narrower than
    ~1/50 of the short side), smoothing, upsample; the scan is divided by it (flat-field);
 2. threshold: Otsu on the flattened image, with hysteresis (pixels up to a third of the way to
@@ -312,7 +313,13 @@ def clean_scan(
         )
         ink = _threshold(flat_r, t, t_weak)
 
-    # 4. remove dust
+    # 4. remove dust, and the seam where the painted-over bed meets the paper
+    if bed_px:
+        seam = ndimage.distance_transform_edt(~bed) <= max(9, min(h, w) // 50)
+        if deskewed:
+            seam_img = Image.fromarray(seam.astype(np.uint8) * 255)
+            seam = np.asarray(seam_img.rotate(-angle, Image.Resampling.NEAREST, fillcolor=255)) > 0
+        ink &= ~seam
     ink, specks = _despeckle(ink, speck_px)
     if ink.sum() < 1e-4 * h * w:
         raise ImageError(

@@ -65,9 +65,9 @@ def _process_main(
     ctx = factory()
     local_stop = threading.Event()
 
-    def watch() -> None:  # mirror the parent's stop event (and the parent's death) into the worker
-        while not local_stop.is_set():
-            if stop.wait(0.2) or os.getppid() != parent_pid:
+    def watch() -> None:  # mirror the parent's stop flag (and the parent's death) into the worker
+        while not local_stop.wait(0.2):
+            if stop.value or os.getppid() != parent_pid:
                 local_stop.set()
 
     threading.Thread(target=watch, name="stop-watch", daemon=True).start()
@@ -123,7 +123,8 @@ class LocalExecutor:
             return
         tag = f"{os.getpid()}-{int(time.time() * 1000) % 100000}"
         if self.mode == "process":
-            self._stop = mp.get_context("spawn").Event()
+            # a lock-free flag: a worker killed while holding an Event's lock would block everyone
+            self._stop = mp.get_context("spawn").RawValue("b", 0)
             self._procs = [self._spawn(i) for i in range(self.workers)]
         else:
             self._stop = threading.Event()
@@ -147,7 +148,7 @@ class LocalExecutor:
         """Replace worker processes that died (killed, out of memory ...) while not stopping;
         returns how many workers are alive. At most ``2 * workers`` replacements per executor,
         so a worker that dies at start-up does not loop forever."""
-        if self._stop is None or self._stop.is_set() or self.mode != "process":
+        if self._stop is None or self._stopping() or self.mode != "process":
             return self.alive()
         for i, p in enumerate(self._procs):
             if not p.is_alive() and self.restarts < 2 * self.workers:
@@ -155,6 +156,9 @@ class LocalExecutor:
                 self.restarts += 1
                 self._procs[i] = self._spawn(i)
         return self.alive()
+
+    def _stopping(self) -> bool:
+        return self._stop.is_set() if isinstance(self._stop, threading.Event) else bool(self._stop.value)
 
     def _spawn(self, i: int) -> Any:
         spawn = mp.get_context("spawn")
@@ -173,8 +177,10 @@ class LocalExecutor:
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Ask the workers to stop: a running render is interrupted and its job handed back."""
-        if self._stop is not None:
+        if isinstance(self._stop, threading.Event):
             self._stop.set()
+        elif self._stop is not None:
+            self._stop.value = 1
         deadline = time.monotonic() + timeout_s
         for p in self._procs:
             p.join(max(0.0, deadline - time.monotonic()))

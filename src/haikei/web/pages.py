@@ -28,6 +28,7 @@ DONE = {
     "variant_approved": "Variant approved.",
     "retake": "Retake queued; the new version appears when it is rendered.",
     "labelled": "Regions labelled.",
+    "arrived": "The re-render arrived as a new version (selected below); compare it and approve or retake.",
 }
 
 

@@ -167,7 +167,7 @@
     const done = jobs.filter((j) => j.state === "done" && j.result_version_ids.length);
     if (jobs.length && !active.length && done.length) {
       const v = done[0].result_version_ids[0];
-      window.location.href = `/cut/${encodeURIComponent(bg)}?ok=retake&v=${v}`;
+      window.location.href = `/cut/${encodeURIComponent(bg)}?ok=arrived&v=${v}`;
       return;
     }
     if (active.length) timer = setTimeout(poll, 1000);

@@ -5,7 +5,7 @@
   if (!page) return;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const stage = document.getElementById("label-stage");
-  const lines = document.getElementById("lines");
+  const lines = document.getElementById("base");
   const regions = document.getElementById("regions");
   const msg = document.getElementById("label-msg");
   const opacity = document.getElementById("region-opacity");
