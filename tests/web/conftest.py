@@ -23,7 +23,9 @@ def quick_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real argon2id, with cheap parameters: the default costs ~0.7 s a hash on these shared cores."""
     from argon2 import PasswordHasher
 
-    monkeypatch.setattr("haikei.services.users._hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        "haikei.services.users._hasher", lambda: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -55,8 +57,11 @@ def csrf_of(html: str) -> str:
 def login(client: TestClient, name: str) -> str:
     """Log in through the form; returns the session's CSRF token."""
     token = csrf_of(client.get("/login").text)
-    r = client.post("/login", data={"username": name, "password": PASSWORDS[name], "csrf_token": token},
-                    follow_redirects=False)
+    r = client.post(
+        "/login",
+        data={"username": name, "password": PASSWORDS[name], "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     return csrf_of(client.get("/").text)
 

@@ -21,8 +21,16 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 W, H = 480, 272
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -85,7 +93,10 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         def open_browser(profile: str) -> Any:
             """A fresh Chromium with its own user-data-dir (one per person: separate sessions)."""
             ctx = pw.chromium.launch_persistent_context(
-                str(tmp_path / f"chromium-{profile}"), executable_path=str(CHROMIUM), args=ARGS, headless=True,
+                str(tmp_path / f"chromium-{profile}"),
+                executable_path=str(CHROMIUM),
+                args=ARGS,
+                headless=True,
                 viewport={"width": 1440, "height": 1000},
             )
             made.append(ctx)
@@ -172,10 +183,12 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     _login(page2, base, "artist", "artist-pw")
     page2.set_input_files('#upload-form input[type="file"]', str(tmp_path / "paintover.png"))
     page2.fill('#upload-form textarea[name="text"]', "warmer sky top right")
-    page2.click('#upload-form button.primary')
+    page2.click("#upload-form button.primary")
     page2.wait_for_url("**ok=uploaded*")
     assert "Changed by artist" in page2.content()
-    share = float(np.mean(np.abs(img.astype(int) - load_rgb(ctx.blobs.get(current.image_blob)).astype(int)).max(2) > 6))
+    share = float(
+        np.mean(np.abs(img.astype(int) - load_rgb(ctx.blobs.get(current.image_blob)).astype(int)).max(2) > 6)
+    )
     assert f"{share:.1%}" in page2.locator(".layoutpane").inner_text()
     _shot(page2, "06-paintover-diff")
 

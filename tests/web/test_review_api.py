@@ -39,10 +39,24 @@ def painted_over(ctx, version_id: int, box=(5, 5, 25, 15)) -> np.ndarray:
 
 PAGES = ["/", "/cut/c001", "/cut/c001/label", "/img/v/1", "/img/layout/1/lines"]
 API_GET = ["/api/me", "/api/cuts", "/api/bgs/c001", "/api/bgs/c001/jobs", "/api/jobs/1"]
-API_POST = ["/api/bgs/c001/pick", "/api/bgs/c001/approve", "/api/bgs/c001/reject", "/api/bgs/c001/retake",
-            "/api/bgs/c001/variants", "/api/bgs/c001/variants/1/approve", "/api/bgs/c001/labels"]
-PAGE_POST = ["/cut/c001/pick", "/cut/c001/approve", "/cut/c001/reject", "/cut/c001/upload", "/cut/c001/variants",
-             "/cut/c001/variants/1/approve", "/logout"]
+API_POST = [
+    "/api/bgs/c001/pick",
+    "/api/bgs/c001/approve",
+    "/api/bgs/c001/reject",
+    "/api/bgs/c001/retake",
+    "/api/bgs/c001/variants",
+    "/api/bgs/c001/variants/1/approve",
+    "/api/bgs/c001/labels",
+]
+PAGE_POST = [
+    "/cut/c001/pick",
+    "/cut/c001/approve",
+    "/cut/c001/reject",
+    "/cut/c001/upload",
+    "/cut/c001/variants",
+    "/cut/c001/variants/1/approve",
+    "/logout",
+]
 
 
 def test_nothing_but_login_without_a_session(clients, reviewed) -> None:
@@ -70,8 +84,11 @@ def test_login_refuses_wrong_password_and_missing_csrf(clients) -> None:
     assert r.status_code == 403 and "wrong user name or password" in r.text
     r = c.post("/login", data={"username": "dir", "password": "dir-password"})
     assert r.status_code == 403 and "CSRF" in r.text
-    r = c.post("/login", data={"username": "dir", "password": "dir-password", "csrf_token": token,
-                               "next": "//evil.example/x"}, follow_redirects=False)
+    r = c.post(
+        "/login",
+        data={"username": "dir", "password": "dir-password", "csrf_token": token, "next": "//evil.example/x"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/"
     cookie = r.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -120,7 +137,10 @@ def test_previews_are_downscaled_and_cached_by_hash(clients, reviewed) -> None:
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(r.content)).size == (64, 40)  # never upscaled
     assert "immutable" in r.headers["cache-control"]
-    assert c.get(f"/img/v/{vid}", params={"w": 160}, headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+    assert (
+        c.get(f"/img/v/{vid}", params={"w": 160}, headers={"If-None-Match": r.headers["etag"]}).status_code
+        == 304
+    )
     full = c.get(f"/img/v/{vid}", params={"w": 0})
     assert full.headers["content-type"] == "image/png" and load_rgb(full.content).shape == (40, 64, 3)
     assert any((reviewed.root / "cache" / "previews").rglob("*.jpg"))
@@ -136,8 +156,11 @@ def test_pick_then_approve_records_who_and_when(clients) -> None:
     art, art_tok = clients("art")
     st = bg_state(art)
     v1 = st["versions"][1]["id"]
-    r = art.post("/cut/c001/pick", data={"csrf_token": art_tok, "version_id": v1, "lock_version": st["lock_version"]},
-                 follow_redirects=False)
+    r = art.post(
+        "/cut/c001/pick",
+        data={"csrf_token": art_tok, "version_id": v1, "lock_version": st["lock_version"]},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "ok=picked" in r.headers["location"]
     st = bg_state(art)
     assert st["status"] == "wfa" and st["current_version_id"] == v1 and st["lock_version"] == 1
@@ -146,29 +169,49 @@ def test_pick_then_approve_records_who_and_when(clients) -> None:
     r = art.post("/cut/c001/approve", data={"csrf_token": art_tok, "version_id": v1, "lock_version": 1})
     assert r.status_code == 403 and "may not approve" in r.text
     d, d_tok = clients("dir")
-    r = d.post("/api/bgs/c001/approve", json={"version_id": v1, "lock_version": 1}, headers={"X-CSRF-Token": d_tok})
+    r = d.post(
+        "/api/bgs/c001/approve", json={"version_id": v1, "lock_version": 1}, headers={"X-CSRF-Token": d_tok}
+    )
     assert r.status_code == 200 and r.json()["status_change"] == "approved" and r.json()["author"] == "dir"
     st = bg_state(d)
     assert st["status"] == "approved" and st["approved_version_id"] == v1
-    r = d.post("/api/bgs/c001/reject", json={"lock_version": 2, "text": "sky too dark"}, headers={"X-CSRF-Token": d_tok})
+    r = d.post(
+        "/api/bgs/c001/reject",
+        json={"lock_version": 2, "text": "sky too dark"},
+        headers={"X-CSRF-Token": d_tok},
+    )
     assert r.status_code == 200
     st = bg_state(d)
     assert st["status"] == "retake" and st["approved_version_id"] is None
 
 
 def test_changes_without_csrf_token_are_refused(clients, reviewed) -> None:
-    d, tok = clients("dir")
+    d, _tok = clients("dir")
     st = bg_state(d)
     vid, lock = st["versions"][0]["id"], st["lock_version"]
     before = snapshot(reviewed)
     assert d.post("/cut/c001/approve", data={"version_id": vid, "lock_version": lock}).status_code == 403
-    assert d.post("/cut/c001/approve", data={"version_id": vid, "lock_version": lock, "csrf_token": "x" * 43}).status_code == 403
+    assert (
+        d.post(
+            "/cut/c001/approve", data={"version_id": vid, "lock_version": lock, "csrf_token": "x" * 43}
+        ).status_code
+        == 403
+    )
     assert d.post("/api/bgs/c001/approve", json={"version_id": vid, "lock_version": lock}).status_code == 403
-    r = d.post("/api/bgs/c001/approve", json={"version_id": vid, "lock_version": lock}, headers={"X-CSRF-Token": "bad"})
+    r = d.post(
+        "/api/bgs/c001/approve",
+        json={"version_id": vid, "lock_version": lock},
+        headers={"X-CSRF-Token": "bad"},
+    )
     assert r.status_code == 403 and "CSRF" in r.json()["error"]
     # another session's token does not work either
     _, other_tok = clients("dir2")
-    assert d.post("/cut/c001/approve", data={"version_id": vid, "lock_version": lock, "csrf_token": other_tok}).status_code == 403
+    assert (
+        d.post(
+            "/cut/c001/approve", data={"version_id": vid, "lock_version": lock, "csrf_token": other_tok}
+        ).status_code
+        == 403
+    )
     assert snapshot(reviewed) == before
 
 
@@ -178,16 +221,38 @@ def test_viewer_can_change_nothing(clients, reviewed) -> None:
     vid, lock = st["versions"][0]["id"], st["lock_version"]
     before = snapshot(reviewed)
     h = {"X-CSRF-Token": tok}
-    assert v.post("/api/bgs/c001/pick", json={"version_id": vid, "lock_version": lock}, headers=h).status_code == 403
-    assert v.post("/api/bgs/c001/approve", json={"version_id": vid, "lock_version": lock}, headers=h).status_code == 403
-    assert v.post("/api/bgs/c001/reject", json={"lock_version": lock, "text": "no"}, headers=h).status_code == 403
+    assert (
+        v.post("/api/bgs/c001/pick", json={"version_id": vid, "lock_version": lock}, headers=h).status_code
+        == 403
+    )
+    assert (
+        v.post("/api/bgs/c001/approve", json={"version_id": vid, "lock_version": lock}, headers=h).status_code
+        == 403
+    )
+    assert (
+        v.post("/api/bgs/c001/reject", json={"lock_version": lock, "text": "no"}, headers=h).status_code
+        == 403
+    )
     mask = base64.b64encode(mask_png()).decode()
-    assert v.post("/api/bgs/c001/retake", json={"version_id": vid, "lock_version": lock, "text": "x", "mask": mask},
-                  headers=h).status_code == 403
+    assert (
+        v.post(
+            "/api/bgs/c001/retake",
+            json={"version_id": vid, "lock_version": lock, "text": "x", "mask": mask},
+            headers=h,
+        ).status_code
+        == 403
+    )
     files = {"file": ("p.png", png_bytes(painted_over(reviewed, vid)), "image/png")}
-    r = v.post("/cut/c001/upload", data={"csrf_token": tok, "version_id": vid, "lock_version": lock}, files=files)
+    r = v.post(
+        "/cut/c001/upload", data={"csrf_token": tok, "version_id": vid, "lock_version": lock}, files=files
+    )
     assert r.status_code == 403
-    assert v.post("/api/bgs/c001/labels", json={"points": ["sky@1,1"], "layout_revision": 1}, headers=h).status_code == 403
+    assert (
+        v.post(
+            "/api/bgs/c001/labels", json={"points": ["sky@1,1"], "layout_revision": 1}, headers=h
+        ).status_code
+        == 403
+    )
     assert snapshot(reviewed) == before
 
 
@@ -196,17 +261,26 @@ def test_two_reviewers_at_once_never_lose_a_change(clients, reviewed) -> None:
     b, b_tok = clients("dir2")
     st = bg_state(a)  # both open the page at lock 0
     v_new, v_old = st["versions"][0]["id"], st["versions"][1]["id"]
-    r = a.post("/cut/c001/approve", data={"csrf_token": a_tok, "version_id": v_new, "lock_version": 0}, follow_redirects=False)
+    r = a.post(
+        "/cut/c001/approve",
+        data={"csrf_token": a_tok, "version_id": v_new, "lock_version": 0},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     before = snapshot(reviewed)
     r = b.post("/cut/c001/approve", data={"csrf_token": b_tok, "version_id": v_old, "lock_version": 0})
     assert r.status_code == 409 and "changed by someone else" in r.text and 'role="alert"' in r.text
     mask = base64.b64encode(mask_png()).decode()
-    r = b.post("/api/bgs/c001/retake", json={"version_id": v_old, "lock_version": 0, "text": "redo", "mask": mask},
-               headers={"X-CSRF-Token": b_tok})
+    r = b.post(
+        "/api/bgs/c001/retake",
+        json={"version_id": v_old, "lock_version": 0, "text": "redo", "mask": mask},
+        headers={"X-CSRF-Token": b_tok},
+    )
     assert r.status_code == 409 and "reload" in r.json()["error"]
     files = {"file": ("p.png", png_bytes(painted_over(reviewed, v_old)), "image/png")}
-    r = b.post("/cut/c001/upload", data={"csrf_token": b_tok, "version_id": v_old, "lock_version": 0}, files=files)
+    r = b.post(
+        "/cut/c001/upload", data={"csrf_token": b_tok, "version_id": v_old, "lock_version": 0}, files=files
+    )
     assert r.status_code == 409
     assert snapshot(reviewed) == before
     assert bg_state(b)["approved_version_id"] == v_new
@@ -218,9 +292,16 @@ def test_retake_queues_a_regional_render_that_becomes_the_next_version(clients, 
     art, tok = clients("art")
     st = bg_state(art)
     parent = st["versions"][0]
-    r = art.post("/api/bgs/c001/retake", headers={"X-CSRF-Token": tok}, json={
-        "version_id": parent["id"], "lock_version": st["lock_version"], "text": "make the road earth",
-        "mask": "data:image/png;base64," + base64.b64encode(mask_png()).decode()})
+    r = art.post(
+        "/api/bgs/c001/retake",
+        headers={"X-CSRF-Token": tok},
+        json={
+            "version_id": parent["id"],
+            "lock_version": st["lock_version"],
+            "text": "make the road earth",
+            "mask": "data:image/png;base64," + base64.b64encode(mask_png()).decode(),
+        },
+    )
     assert r.status_code == 200, r.text
     job = r.json()["job"]
     assert job["kind"] == "retake" and job["state"] == "pending"
@@ -241,18 +322,28 @@ def test_retake_queues_a_regional_render_that_becomes_the_next_version(clients, 
     assert (a[outside] == b[outside]).all()  # only the masked area was re-rendered
 
 
-@pytest.mark.parametrize("mask,problem", [
-    (png_bytes(np.zeros((H, W, 4), np.uint8)), "empty"),
-    (mask_png(size=(32, 20)), "the BG is 64x40"),
-    (b"not a png at all, just words", "not an image"),
-])
+@pytest.mark.parametrize(
+    "mask,problem",
+    [
+        (png_bytes(np.zeros((H, W, 4), np.uint8)), "empty"),
+        (mask_png(size=(32, 20)), "the BG is 64x40"),
+        (b"not a png at all, just words", "not an image"),
+    ],
+)
 def test_bad_retake_masks_store_nothing(clients, reviewed, mask, problem) -> None:
     d, tok = clients("dir")
     st = bg_state(d)
     before = snapshot(reviewed)
-    r = d.post("/api/bgs/c001/retake", headers={"X-CSRF-Token": tok}, json={
-        "version_id": st["versions"][0]["id"], "lock_version": st["lock_version"], "text": "x",
-        "mask": base64.b64encode(mask).decode()})
+    r = d.post(
+        "/api/bgs/c001/retake",
+        headers={"X-CSRF-Token": tok},
+        json={
+            "version_id": st["versions"][0]["id"],
+            "lock_version": st["lock_version"],
+            "text": "x",
+            "mask": base64.b64encode(mask).decode(),
+        },
+    )
     assert r.status_code == 400 and problem in r.json()["error"]
     assert snapshot(reviewed) == before
 
@@ -263,13 +354,27 @@ def test_paintover_is_a_new_human_version_with_diff(clients, reviewed) -> None:
     parent = st["versions"][0]["id"]
     img = painted_over(reviewed, parent, box=(5, 5, 25, 15))
     files = {"file": ("c001 paint over.png", png_bytes(img), "image/png")}
-    r = art.post("/cut/c001/upload", data={"csrf_token": tok, "version_id": parent, "lock_version": st["lock_version"],
-                                           "text": "fixed the sky"}, files=files, follow_redirects=False)
+    r = art.post(
+        "/cut/c001/upload",
+        data={
+            "csrf_token": tok,
+            "version_id": parent,
+            "lock_version": st["lock_version"],
+            "text": "fixed the sky",
+        },
+        files=files,
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     st = bg_state(art)
     v = st["versions"][0]
     assert v["kind"] == "human" and v["created_by"] == "art" and v["parent_id"] == parent
-    changed = np.abs(img.astype(int) - load_rgb(art.get(f"/img/v/{parent}", params={"w": 0}).content).astype(int)).max(2) > 6
+    changed = (
+        np.abs(
+            img.astype(int) - load_rgb(art.get(f"/img/v/{parent}", params={"w": 0}).content).astype(int)
+        ).max(2)
+        > 6
+    )
     assert v["changed_share"] == pytest.approx(changed.mean()) and 0 < v["changed_share"] <= 200 / (W * H)
     assert st["current_version_id"] == v["id"] and st["status"] == "wfa" and st["notes"][0]["author"] == "art"
     assert (load_rgb(art.get(f"/img/v/{v['id']}", params={"w": 0}).content) == img).all()
@@ -290,18 +395,34 @@ def test_paintover_as_psd(clients, reviewed) -> None:
     buf = io.BytesIO()
     PSDImage.frompil(Image.fromarray(img)).save(buf)
     files = {"file": ("over.psd", buf.getvalue(), "image/vnd.adobe.photoshop")}
-    r = art.post("/api/bgs/c001/paintover", data={"version_id": parent, "lock_version": st["lock_version"]},
-                 files=files, headers={"X-CSRF-Token": tok})
+    r = art.post(
+        "/api/bgs/c001/paintover",
+        data={"version_id": parent, "lock_version": st["lock_version"]},
+        files=files,
+        headers={"X-CSRF-Token": tok},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["recipe"]["format"] == "psd" and r.json()["changed_share"] > 0
 
 
 def _bomb_png() -> bytes:
     """A PNG whose header claims 30000x30000 pixels (a decompression bomb)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_hostile_uploads_show_a_message_and_store_nothing(clients, reviewed) -> None:
@@ -325,8 +446,12 @@ def test_hostile_uploads_show_a_message_and_store_nothing(clients, reviewed) -> 
     ]
     before = snapshot(reviewed)
     for name, data, code, text in cases:
-        r = art.post("/cut/c001/upload", data={"csrf_token": tok, "version_id": vid, "lock_version": lock},
-                     files={"file": (name, data, "image/png")}, headers={"Accept": "text/html"})
+        r = art.post(
+            "/cut/c001/upload",
+            data={"csrf_token": tok, "version_id": vid, "lock_version": lock},
+            files={"file": (name, data, "image/png")},
+            headers={"Accept": "text/html"},
+        )
         assert r.status_code == code, (name, r.status_code, r.text[:300])
         assert text in r.text, (name, r.text[:500])
         if code != 413:
@@ -342,10 +467,14 @@ def test_api_tokens_for_scripts(reviewed, clients) -> None:
     h = {"Authorization": f"Bearer {token}"}
     assert c.get("/api/me", headers=h).json()["name"] == "dir"
     st = c.get("/api/bgs/c001", headers=h).json()
-    r = c.post("/api/bgs/c001/approve", json={"version_id": st["versions"][0]["id"], "lock_version": 0}, headers=h)
+    r = c.post(
+        "/api/bgs/c001/approve", json={"version_id": st["versions"][0]["id"], "lock_version": 0}, headers=h
+    )
     assert r.status_code == 200  # no CSRF header needed with a token
     vt = {"Authorization": "Bearer " + create_token(reviewed, "view")}
-    assert c.post("/api/bgs/c001/reject", json={"lock_version": 1, "text": "x"}, headers=vt).status_code == 403
+    assert (
+        c.post("/api/bgs/c001/reject", json={"lock_version": 1, "text": "x"}, headers=vt).status_code == 403
+    )
     assert c.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
@@ -362,12 +491,18 @@ def test_variants_side_by_side_each_approved(clients, reviewed) -> None:
     h = {"X-CSRF-Token": tok}
     r = d.post("/api/bgs/c001/variants", json={"tags": ["evening"], "lock_version": 0}, headers=h)
     assert r.status_code == 422 and "approve one before" in r.json()["error"]
-    d.post("/api/bgs/c001/approve", json={"version_id": st["versions"][0]["id"], "lock_version": 0}, headers=h)
+    d.post(
+        "/api/bgs/c001/approve", json={"version_id": st["versions"][0]["id"], "lock_version": 0}, headers=h
+    )
     r = d.post("/api/bgs/c001/variants", json={"tags": ["winter"], "lock_version": 1}, headers=h)
     assert r.status_code == 400 and "available: evening" in r.json()["error"]
     page = d.get("/cut/c001").text
     assert 'name="tags" value="evening"' in page
-    r = d.post("/cut/c001/variants", data={"csrf_token": tok, "lock_version": 1, "tags": "evening"}, follow_redirects=False)
+    r = d.post(
+        "/cut/c001/variants",
+        data={"csrf_token": tok, "lock_version": 1, "tags": "evening"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     jobs = [j for j in d.get("/api/bgs/c001/jobs").json() if j["kind"] == "variant"]
     LocalExecutor(reviewed, workers=1, mode="thread").run_until_empty([j["id"] for j in jobs], timeout_s=60)
@@ -375,8 +510,11 @@ def test_variants_side_by_side_each_approved(clients, reviewed) -> None:
     var = [v for v in st["versions"] if v["variant"] == "evening"]
     assert len(var) == 1 and var[0]["parent_id"] == st["approved_version_id"]
     assert st["current_version_id"] == st["approved_version_id"]  # a variant does not replace the BG
-    r = d.post(f"/cut/c001/variants/{var[0]['id']}/approve", data={"csrf_token": tok, "lock_version": st["lock_version"]},
-               follow_redirects=False)
+    r = d.post(
+        f"/cut/c001/variants/{var[0]['id']}/approve",
+        data={"csrf_token": tok, "lock_version": st["lock_version"]},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     st = bg_state(d)
     assert st["approved_variants"] == [var[0]["id"]]
@@ -411,5 +549,7 @@ def test_region_labelling_adds_a_layout_revision(reviewed, clients, tmp_path) ->
 def test_openapi_schema_lists_the_api(clients) -> None:
     c, _ = clients()
     paths = c.get("/api/openapi.json").json()["paths"]
-    assert {"/api/bgs/{ref}/retake", "/api/bgs/{ref}/paintover", "/api/cuts", "/api/jobs/{job_id}"} <= set(paths)
+    assert {"/api/bgs/{ref}/retake", "/api/bgs/{ref}/paintover", "/api/cuts", "/api/jobs/{job_id}"} <= set(
+        paths
+    )
     assert not any(p.startswith("/cut") or p.startswith("/img") for p in paths)

@@ -16,10 +16,17 @@ user_app = typer.Typer(help="People who review: users, roles, API tokens.", no_a
 
 def serve(
     production_path: ProductionOpt = Path("."),
-    host: Annotated[str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option("--workers", min=0, max=16, help="in-process render workers for retakes and variants")] = 1,
-    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="mark cookies Secure (behind HTTPS)")] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=0, max=16, help="in-process render workers for retakes and variants"),
+    ] = 1,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="mark cookies Secure (behind HTTPS)")
+    ] = False,
 ) -> None:
     """Serve the review pages and the JSON API (/api, docs at /api/docs) for one production."""
     import uvicorn
@@ -32,7 +39,9 @@ def serve(
     if not list_users(ctx):
         console().print("[yellow]no users yet:[/] add one with 'haikei user add NAME --role director'")
     app = create_app(ctx, workers=workers, secure_cookies=secure_cookies)
-    console().print(f"haikei review for {ctx.settings.production.name}: http://{host}:{port}/  (Ctrl-C stops)")
+    console().print(
+        f"haikei review for {ctx.settings.production.name}: http://{host}:{port}/  (Ctrl-C stops)"
+    )
     try:
         uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
@@ -42,7 +51,9 @@ def serve(
 def user_add(
     name: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option("--role", help="director | artist | viewer")],
-    password: Annotated[str | None, typer.Option("--password", help="password (default: asked for, not echoed)")] = None,
+    password: Annotated[
+        str | None, typer.Option("--password", help="password (default: asked for, not echoed)")
+    ] = None,
     display_name: Annotated[str, typer.Option("--display-name", help="the name shown and credited")] = "",
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,

@@ -30,6 +30,7 @@ __all__ = ["ImportReport", "import_folder", "label_regions_at", "CUT_SHEET_NAMES
 
 CUT_SHEET_NAMES = ("cutsheet.csv", "cutsheet.toml", "cut_sheet.csv", "cut_sheet.toml", "cuts.csv", "cuts.toml")
 ASPECT_TOLERANCE = 0.01
+SCAN_ASPECT_TOLERANCE = 0.03
 SCAN_MIN_SIDE = 256  # smaller drawings are digital by nature; scans are bigger
 
 
@@ -132,10 +133,13 @@ def _bg_size(group: _Group, rows: dict[str, CutSheetRow], ctx: ServiceContext) -
 
 
 def _fit(arr: np.ndarray, w: int, h: int, path: Path, what: str, cleanup: dict[str, Any], nearest: bool) -> np.ndarray:
+    """Resample to the BG size when only the resolution differs (recorded); refuse another aspect ratio."""
     ah, aw = arr.shape[:2]
     if (aw, ah) == (w, h):
         return arr
-    if abs(aw / ah - w / h) > ASPECT_TOLERANCE * (w / h):
+    # a scan's frame crop is a few pixels off the drawn frame: allow it a little more
+    tolerance = SCAN_ASPECT_TOLERANCE if "scan" in cleanup else ASPECT_TOLERANCE
+    if abs(aw / ah - w / h) > tolerance * (w / h):
         raise ImageError(
             path,
             f"{what} is {aw}x{ah} but the BG is {w}x{h} (another aspect ratio)",

@@ -131,11 +131,17 @@ def cut_cards(ctx: ServiceContext, *, status: str | None = None, sort: str = "cu
             lay = latest.get(bg.id)
             out.append(
                 CutCard(
-                    cut=cut.number, bg=bg.name, status=bg.status.short_name, status_name=bg.status.name,
-                    colour=bg.status.colour, retakes=int(retakes.get(bg.id, 0)),
+                    cut=cut.number,
+                    bg=bg.name,
+                    status=bg.status.short_name,
+                    status_name=bg.status.name,
+                    colour=bg.status.colour,
+                    retakes=int(retakes.get(bg.id, 0)),
                     assignee=users.get(bg.assignee_id, "") if bg.assignee_id else "",
-                    lock_version=bg.lock_version, layout_id=lay.id if lay else None,
-                    labelled=bool(lay and lay.labelled), current_version_id=bg.current_version_id,
+                    lock_version=bg.lock_version,
+                    layout_id=lay.id if lay else None,
+                    labelled=bool(lay and lay.labelled),
+                    current_version_id=bg.current_version_id,
                     approved_version_id=bg.approved_version_id,
                 )
             )
@@ -162,19 +168,35 @@ def bg_detail(ctx: ServiceContext, ref: str) -> BgDetail:
             select(LayoutRow).where(LayoutRow.background_id == bg.id).order_by(LayoutRow.revision.desc())
         ).first()
         assignee = s.get(UserRow, bg.assignee_id) if bg.assignee_id else None
-        versions = [to_version(v) for v in s.scalars(
-            select(VersionRow).where(VersionRow.background_id == bg.id).order_by(VersionRow.revision.desc())
-        )]
-        notes = [to_note(n) for n in s.scalars(
-            select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
-        )]
-        jobs = [to_job(j) for j in s.scalars(
-            select(JobRow).where(JobRow.background_id == bg.id).order_by(JobRow.id.desc()).limit(20)
-        )]
+        versions = [
+            to_version(v)
+            for v in s.scalars(
+                select(VersionRow)
+                .where(VersionRow.background_id == bg.id)
+                .order_by(VersionRow.revision.desc())
+            )
+        ]
+        notes = [
+            to_note(n)
+            for n in s.scalars(
+                select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
+            )
+        ]
+        jobs = [
+            to_job(j)
+            for j in s.scalars(
+                select(JobRow).where(JobRow.background_id == bg.id).order_by(JobRow.id.desc()).limit(20)
+            )
+        ]
         detail = BgDetail(
-            bg=to_background(bg), status_name=bg.status.name, colour=bg.status.colour,
+            bg=to_background(bg),
+            status_name=bg.status.name,
+            colour=bg.status.colour,
             assignee=(assignee.display_name or assignee.name) if assignee else "",
-            layout=to_layout(lay) if lay else None, versions=versions, notes=notes, jobs=jobs,
+            layout=to_layout(lay) if lay else None,
+            versions=versions,
+            notes=notes,
+            jobs=jobs,
         )
     variant_ids = {v.id for v in detail.variants}
     for n in reversed(detail.notes):  # oldest first: the latest verdict wins
@@ -204,7 +226,11 @@ def _change(
             last = s.scalars(
                 select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
             ).first()
-            who = f" (last: {last.author} at {last.created_at:%H:%M:%S}: {last.status_change or 'note'})" if last else ""
+            who = (
+                f" (last: {last.author} at {last.created_at:%H:%M:%S}: {last.status_change or 'note'})"
+                if last
+                else ""
+            )
             raise ConflictError(
                 f"{bg.name} was changed by someone else since you opened it{who}; "
                 "reload the page to see the change, then try again"
@@ -227,15 +253,31 @@ def _version_of(s: Any, bg: BackgroundRow, version_id: int) -> VersionRow:
     return v
 
 
-def _note(s: Any, bg: BackgroundRow, user: User, text: str, *, version_id: int | None = None,
-          status: str | None = None, mask_blob: str | None = None) -> NoteRow:
-    row = NoteRow(background_id=bg.id, version_id=version_id, author=user.name, text=text.strip(),
-                  mask_blob=mask_blob, status_change=status)
+def _note(
+    s: Any,
+    bg: BackgroundRow,
+    user: User,
+    text: str,
+    *,
+    version_id: int | None = None,
+    status: str | None = None,
+    mask_blob: str | None = None,
+) -> NoteRow:
+    row = NoteRow(
+        background_id=bg.id,
+        version_id=version_id,
+        author=user.name,
+        text=text.strip(),
+        mask_blob=mask_blob,
+        status_change=status,
+    )
     s.add(row)
     return row
 
 
-def pick(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = "") -> Note:
+def pick(
+    ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = ""
+) -> Note:
     """Make a candidate the BG's current version; the BG then waits for approval."""
     with _change(ctx, user, ref, expected_lock, "pick") as (s, bg):
         v = _version_of(s, bg, version_id)
@@ -246,12 +288,16 @@ def pick(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lo
         if not bg.status.is_approved:
             bg.status_id = _status(s, "wfa").id
             new_status = "wfa"
-        note = _note(s, bg, user, text or f"picked r{v.revision} as the BG", version_id=v.id, status=new_status)
+        note = _note(
+            s, bg, user, text or f"picked r{v.revision} as the BG", version_id=v.id, status=new_status
+        )
         s.flush()
         return to_note(note)
 
 
-def approve(ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = "") -> Note:
+def approve(
+    ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = ""
+) -> Note:
     with _change(ctx, user, ref, expected_lock, "approve") as (s, bg):
         v = _version_of(s, bg, version_id)
         if v.variant is not None:
@@ -264,8 +310,9 @@ def approve(ctx: ServiceContext, user: User, ref: str, version_id: int, expected
         return to_note(note)
 
 
-def reject(ctx: ServiceContext, user: User, ref: str, expected_lock: int, text: str,
-           version_id: int | None = None) -> Note:
+def reject(
+    ctx: ServiceContext, user: User, ref: str, expected_lock: int, text: str, version_id: int | None = None
+) -> Note:
     if not text.strip():
         raise InputError("say what is wrong: a rejection needs a note")
     with _change(ctx, user, ref, expected_lock, "reject") as (s, bg):
@@ -281,7 +328,9 @@ def reject(ctx: ServiceContext, user: User, ref: str, expected_lock: int, text: 
 def _decode_mask(data: bytes, w: int, h: int) -> np.ndarray:
     img = load_image(data, name="retake mask")
     if img.size != (w, h):
-        raise ImageError("retake mask", f"is {img.size[0]}x{img.size[1]}, the BG is {w}x{h}", "draw it on the BG's page")
+        raise ImageError(
+            "retake mask", f"is {img.size[0]}x{img.size[1]}, the BG is {w}x{h}", "draw it on the BG's page"
+        )
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
         mask = np.asarray(img.convert("RGBA"))[..., 3] >= 128
     else:
@@ -301,8 +350,16 @@ def _engine_for(ctx: ServiceContext, parent_engine: str, engine: str | None) -> 
 
 
 def request_retake(
-    ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, mask_png: bytes, text: str,
-    *, engine: str | None = None, seed: int = 0,
+    ctx: ServiceContext,
+    user: User,
+    ref: str,
+    version_id: int,
+    expected_lock: int,
+    mask_png: bytes,
+    text: str,
+    *,
+    engine: str | None = None,
+    seed: int = 0,
 ) -> tuple[Note, Job]:
     """A retake note with a mask on a version; queues a regional re-render (the next version)."""
     from haikei.jobs.queue import submit
@@ -316,11 +373,20 @@ def request_retake(
         parent = _version_of(s, bg, version_id)
         name, w, h, parent_engine, lock = bg.name, bg.width, bg.height, parent.engine, bg.lock_version
     if lock != int(expected_lock):
-        raise ConflictError(f"{name} was changed by someone else since you opened it; reload the page and draw the retake again")
+        raise ConflictError(
+            f"{name} was changed by someone else since you opened it; reload the page and draw the retake again"
+        )
     mask = _decode_mask(mask_png, w, h)
     mask_key = ctx.blobs.put(png_bytes(np.where(mask, 255, 0).astype(np.uint8)))
-    spec = RenderSpec(bg=name, engine=_engine_for(ctx, parent_engine, engine), seed=seed, kind="retake",
-                      parent_version_id=int(version_id), mask_blob=mask_key, actor=user.name)
+    spec = RenderSpec(
+        bg=name,
+        engine=_engine_for(ctx, parent_engine, engine),
+        seed=seed,
+        kind="retake",
+        parent_version_id=int(version_id),
+        mask_blob=mask_key,
+        actor=user.name,
+    )
     plan(ctx, spec)  # refuses now what a worker would refuse later
     # 2. the note and the status change (lock checked again, inside the transaction)
     with _change(ctx, user, ref, expected_lock, "retake") as (s, bg):
@@ -334,7 +400,7 @@ def request_retake(
 
 
 def _changed(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    return (np.abs(new.astype(np.int16) - old.astype(np.int16)).max(axis=2) > CHANGE_THRESHOLD)
+    return np.abs(new.astype(np.int16) - old.astype(np.int16)).max(axis=2) > CHANGE_THRESHOLD
 
 
 def _diff_overlay(new: np.ndarray, changed: np.ndarray) -> np.ndarray:
@@ -357,15 +423,23 @@ def check_upload_name(filename: str) -> str:
 
 
 def upload_paintover(
-    ctx: ServiceContext, user: User, ref: str, parent_version_id: int, expected_lock: int, data: bytes,
-    filename: str, text: str = "",
+    ctx: ServiceContext,
+    user: User,
+    ref: str,
+    parent_version_id: int,
+    expected_lock: int,
+    data: bytes,
+    filename: str,
+    text: str = "",
 ) -> Version:
     """A person's painted-over image (PNG or PSD, the BG's size) as a new human version."""
     require(user, "upload")
     # 1. the upload: name, size, decodable, same size as the BG
     name = check_upload_name(filename)
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError(name, f"is over the {MAX_UPLOAD_BYTES >> 20} MiB upload limit", "export a smaller file")
+        raise ImageError(
+            name, f"is over the {MAX_UPLOAD_BYTES >> 20} MiB upload limit", "export a smaller file"
+        )
     is_psd = name.lower().endswith(".psd")
     magic = b"8BPS" if is_psd else b"\x89PNG\r\n\x1a\n"
     if not data.startswith(magic):
@@ -376,11 +450,16 @@ def upload_paintover(
         bg_name, w, h, lock, parent_blob = bg.name, bg.width, bg.height, bg.lock_version, parent.image_blob
         parent_rev, layout_id = parent.revision, parent.layout_id
     if lock != int(expected_lock):
-        raise ConflictError(f"{bg_name} was changed by someone else since you opened it; reload the page and upload again")
+        raise ConflictError(
+            f"{bg_name} was changed by someone else since you opened it; reload the page and upload again"
+        )
     image = load_rgb(data, name=name)
     if image.shape[:2] != (h, w):
-        raise ImageError(name, f"is {image.shape[1]}x{image.shape[0]}, the BG is {w}x{h}",
-                         "paint over the full-size version and keep its size")
+        raise ImageError(
+            name,
+            f"is {image.shape[1]}x{image.shape[0]}, the BG is {w}x{h}",
+            "paint over the full-size version and keep its size",
+        )
     # 2. what the person changed
     old = load_rgb(ctx.blobs.get(parent_blob), name=f"r{parent_rev}")
     changed = _changed(image, old)
@@ -388,27 +467,49 @@ def upload_paintover(
     if share == 0.0:
         raise InputError(f"{name} is the same as r{parent_rev}; nothing to upload")
     recipe: dict[str, Any] = {
-        "schema": "haikei.recipe/1", "kind": "human", "actor": user.name, "digital_source_type": "digitalCreation",
-        "parent_version_id": int(parent_version_id), "parent_image": parent_blob, "file_name": name,
-        "format": "psd" if is_psd else "png", "changed_share": share, "change_threshold": CHANGE_THRESHOLD,
+        "schema": "haikei.recipe/1",
+        "kind": "human",
+        "actor": user.name,
+        "digital_source_type": "digitalCreation",
+        "parent_version_id": int(parent_version_id),
+        "parent_image": parent_blob,
+        "file_name": name,
+        "format": "psd" if is_psd else "png",
+        "changed_share": share,
+        "change_threshold": CHANGE_THRESHOLD,
     }
     recipe["changed_mask"] = ctx.blobs.put(png_bytes(np.where(changed, 255, 0).astype(np.uint8)))
     recipe["diff_overlay"] = ctx.blobs.put(png_bytes(_diff_overlay(image, changed)))
     image_key = ctx.blobs.put(png_bytes(image, {"haikei:recipe": json.dumps(recipe, sort_keys=True)}))
     # 3. the version, the BG's current version, the note: one transaction
     with _change(ctx, user, ref, expected_lock, "upload") as (s, bg):
-        rev = (s.scalar(select(func.max(VersionRow.revision)).where(VersionRow.background_id == bg.id)) or 0) + 1
+        rev = (
+            s.scalar(select(func.max(VersionRow.revision)).where(VersionRow.background_id == bg.id)) or 0
+        ) + 1
         row = VersionRow(
-            background_id=bg.id, revision=rev, parent_id=int(parent_version_id), kind=VersionKind.human.value,
-            image_blob=image_key, recipe=recipe, render_key="", layout_id=layout_id, created_by=user.name,
+            background_id=bg.id,
+            revision=rev,
+            parent_id=int(parent_version_id),
+            kind=VersionKind.human.value,
+            image_blob=image_key,
+            recipe=recipe,
+            render_key="",
+            layout_id=layout_id,
+            created_by=user.name,
             changed_share=share,
         )
         s.add(row)
         s.flush()
         bg.current_version_id = row.id
         bg.status_id = _status(s, "wfa").id
-        _note(s, bg, user, text or f"paint-over of r{parent_rev} ({share:.1%} of pixels changed)",
-              version_id=row.id, status="wfa")
+        _note(
+            s,
+            bg,
+            user,
+            text or f"paint-over of r{parent_rev} ({share:.1%} of pixels changed)",
+            version_id=row.id,
+            status="wfa",
+        )
         s.flush()
         return to_version(row)
 
@@ -435,8 +536,18 @@ def request_variants(
         approved = s.get(VersionRow, bg.approved_version_id)
         assert approved is not None
         name, approved_id, approved_engine = bg.name, approved.id, approved.engine
-    specs = [RenderSpec(bg=name, engine=_engine_for(ctx, approved_engine, None), seed=seed, kind="variant",
-                        parent_version_id=approved_id, variant=t, actor=user.name) for t in tags]
+    specs = [
+        RenderSpec(
+            bg=name,
+            engine=_engine_for(ctx, approved_engine, None),
+            seed=seed,
+            kind="variant",
+            parent_version_id=approved_id,
+            variant=t,
+            actor=user.name,
+        )
+        for t in tags
+    ]
     for sp in specs:
         plan(ctx, sp)
     with _change(ctx, user, ref, expected_lock, "variant") as (s, bg):
@@ -449,7 +560,9 @@ def approve_variant(ctx: ServiceContext, user: User, ref: str, version_id: int, 
         v = _version_of(s, bg, version_id)
         if v.variant is None:
             raise InputError(f"r{v.revision} is not a variant; approve it as the BG instead")
-        note = _note(s, bg, user, f"approved the {v.variant} variant r{v.revision}", version_id=v.id, status="approved")
+        note = _note(
+            s, bg, user, f"approved the {v.variant} variant r{v.revision}", version_id=v.id, status="approved"
+        )
         s.flush()
         return to_note(note)
 
@@ -469,14 +582,21 @@ def label_layout(
         bg = find_background(s, ref)
         lay = latest_layout(s, bg.id)
         if lay.revision != int(expected_revision):
-            raise ConflictError(f"the layout of {bg.name} changed since you opened it; reload the page and label again")
-        fields = {k: getattr(lay, k) for k in ("lines_blob", "regions_blob", "book_blob", "source_name",
-                                               "source_hash", "artist")}
+            raise ConflictError(
+                f"the layout of {bg.name} changed since you opened it; reload the page and label again"
+            )
+        fields = {
+            k: getattr(lay, k)
+            for k in ("lines_blob", "regions_blob", "book_blob", "source_name", "source_hash", "artist")
+        }
         bg_id = bg.id
     lines = load_gray(ctx.blobs.get(fields["lines_blob"]), name="layout lines")
     h, w = lines.shape
-    ids = (load_region_map(ctx.blobs.get(fields["regions_blob"]), ctx.vocabulary)
-           if fields["regions_blob"] else np.full((h, w), UNLABELLED, np.uint8))
+    ids = (
+        load_region_map(ctx.blobs.get(fields["regions_blob"]), ctx.vocabulary)
+        if fields["regions_blob"]
+        else np.full((h, w), UNLABELLED, np.uint8)
+    )
     components, _ = derive_regions(lines)
     from haikei.imaging.regions import label_regions
 
@@ -486,7 +606,16 @@ def label_layout(
     with ctx.db.immediate() as s:
         rev = s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
         if rev != int(expected_revision):
-            raise ConflictError("the layout changed while you were labelling; reload the page and label again")
-        s.add(LayoutRow(background_id=bg_id, revision=rev + 1, labelled=remaining == 0,
-                        cleanup={"labelled_by": user.name, "points": list(specs)}, **fields))
+            raise ConflictError(
+                "the layout changed while you were labelling; reload the page and label again"
+            )
+        s.add(
+            LayoutRow(
+                background_id=bg_id,
+                revision=rev + 1,
+                labelled=remaining == 0,
+                cleanup={"labelled_by": user.name, "points": list(specs)},
+                **fields,
+            )
+        )
     return rev + 1, remaining

@@ -62,7 +62,9 @@ def add_user(
     """Add a person. ``role``: director | artist | viewer. Without a password the user can only
     use API tokens (``create_token``) until one is set."""
     if not _NAME.match(name):
-        raise InputError(f"user name {name!r}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise InputError(
+            f"user name {name!r}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
     r = _role(role)
     pw_hash = ""
     if password is not None:
@@ -71,7 +73,9 @@ def add_user(
     with ctx.db.session() as s:
         if s.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
             raise ConflictError(f"user {name!r} already exists; choose another name")
-        row = UserRow(name=name, role=r.value, password_hash=pw_hash, display_name=display_name.strip() or name)
+        row = UserRow(
+            name=name, role=r.value, password_hash=pw_hash, display_name=display_name.strip() or name
+        )
         s.add(row)
         s.flush()
         return to_user(row)
@@ -89,7 +93,11 @@ def set_password(ctx: ServiceContext, name: str, password: str) -> None:
 
 def get_user(ctx: ServiceContext, ref: int | str) -> User:
     with ctx.db.session() as s:
-        row = s.get(UserRow, ref) if isinstance(ref, int) else s.scalars(select(UserRow).where(UserRow.name == ref)).first()
+        row = (
+            s.get(UserRow, ref)
+            if isinstance(ref, int)
+            else s.scalars(select(UserRow).where(UserRow.name == ref)).first()
+        )
         if row is None or not row.active:
             raise NotFoundError(f"no active user {ref!r}; add one with 'haikei user add'")
         return to_user(row)

@@ -43,8 +43,11 @@ class RetakeBody(BaseModel):
     version_id: int = Field(ge=1, description="the version the mask was drawn on")
     lock_version: Lock
     text: str = Field(min_length=1, max_length=4000, description="what to change in the masked area")
-    mask: str = Field(min_length=10, max_length=40_000_000,
-                      description="the mask as a PNG data URL or base64 PNG, BG size; painted (alpha or white) = re-render")
+    mask: str = Field(
+        min_length=10,
+        max_length=40_000_000,
+        description="the mask as a PNG data URL or base64 PNG, BG size; painted (alpha or white) = re-render",
+    )
     engine: str | None = Field(default=None, max_length=50, description="engine (default: the version's own)")
 
 
@@ -58,8 +61,12 @@ class LockBody(BaseModel):
 
 
 class LabelBody(BaseModel):
-    points: list[str] = Field(min_length=1, max_length=500, description="CLASS@X,Y in layout pixels, e.g. sky@120,40")
-    layout_revision: int = Field(ge=1, description="the layout revision you labelled; a stale one is refused (409)")
+    points: list[str] = Field(
+        min_length=1, max_length=500, description="CLASS@X,Y in layout pixels, e.g. sky@120,40"
+    )
+    layout_revision: int = Field(
+        ge=1, description="the layout revision you labelled; a stale one is refused (409)"
+    )
 
 
 def _version(v: Version) -> dict[str, Any]:
@@ -74,21 +81,38 @@ def _note(n: Note) -> dict[str, Any]:
 
 
 def _job(j: Job) -> dict[str, Any]:
-    return {"id": j.id, "kind": j.kind, "state": j.state.value, "progress": j.progress, "message": j.message,
-            "error": j.error, "result_version_ids": list(j.result_version_ids), "final": j.state.is_final,
-            "variant": j.params.get("variant"), "requested_by": j.params.get("actor", "")}
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "state": j.state.value,
+        "progress": j.progress,
+        "message": j.message,
+        "error": j.error,
+        "result_version_ids": list(j.result_version_ids),
+        "final": j.state.is_final,
+        "variant": j.params.get("variant"),
+        "requested_by": j.params.get("actor", ""),
+    }
 
 
 @router.get("/me")
 def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
-    return {"name": user.name, "display_name": user.display_name, "role": user.role.value,
-            "can": sorted(a for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant")
-                          if user.role.can(a))}
+    return {
+        "name": user.name,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "can": sorted(
+            a
+            for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant")
+            if user.role.can(a)
+        ),
+    }
 
 
 @router.get("/cuts")
-def cuts(request: Request, user: Annotated[User, Depends(reader)], status: str | None = None,
-         sort: str = "cut") -> list[dict[str, Any]]:
+def cuts(
+    request: Request, user: Annotated[User, Depends(reader)], status: str | None = None, sort: str = "cut"
+) -> list[dict[str, Any]]:
     return [asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort)]
 
 
@@ -96,10 +120,14 @@ def cuts(request: Request, user: Annotated[User, Depends(reader)], status: str |
 def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
     d = review.bg_detail(app_ctx(request), ref)
     return {
-        **asdict(d.bg), "status_name": d.status_name, "assignee": d.assignee,
+        **asdict(d.bg),
+        "status_name": d.status_name,
+        "assignee": d.assignee,
         "layout": asdict(d.layout) if d.layout else None,
-        "versions": [_version(v) for v in d.versions], "notes": [_note(n) for n in d.notes],
-        "jobs": [_job(j) for j in d.jobs], "approved_variants": sorted(d.approved_variants),
+        "versions": [_version(v) for v in d.versions],
+        "notes": [_note(n) for n in d.notes],
+        "jobs": [_job(j) for j in d.jobs],
+        "approved_variants": sorted(d.approved_variants),
         "variant_tags": d.variant_tags,
     }
 
@@ -115,17 +143,23 @@ def job(request: Request, job_id: int, user: Annotated[User, Depends(reader)]) -
 
 
 @router.post("/bgs/{ref}/pick")
-def pick(request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+def pick(
+    request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
     return _note(review.pick(app_ctx(request), user, ref, body.version_id, body.lock_version, body.text))
 
 
 @router.post("/bgs/{ref}/approve")
-def approve(request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+def approve(
+    request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
     return _note(review.approve(app_ctx(request), user, ref, body.version_id, body.lock_version, body.text))
 
 
 @router.post("/bgs/{ref}/reject")
-def reject(request: Request, ref: str, body: RejectBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+def reject(
+    request: Request, ref: str, body: RejectBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
     return _note(review.reject(app_ctx(request), user, ref, body.lock_version, body.text, body.version_id))
 
 
@@ -141,9 +175,19 @@ def _decode_b64_png(text: str) -> bytes:
 
 
 @router.post("/bgs/{ref}/retake")
-def retake(request: Request, ref: str, body: RetakeBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
-    note, job = review.request_retake(app_ctx(request), user, ref, body.version_id, body.lock_version,
-                                      _decode_b64_png(body.mask), body.text, engine=body.engine)
+def retake(
+    request: Request, ref: str, body: RetakeBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
+    note, job = review.request_retake(
+        app_ctx(request),
+        user,
+        ref,
+        body.version_id,
+        body.lock_version,
+        _decode_b64_png(body.mask),
+        body.text,
+        engine=body.engine,
+    )
     return {"note": _note(note), "job": _job(job)}
 
 
@@ -158,7 +202,9 @@ def paintover(
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> dict[str, Any]:
     data = read_upload(request, file)
-    v = review.upload_paintover(app_ctx(request), user, ref, version_id, lock_version, data, file.filename or "", text)
+    v = review.upload_paintover(
+        app_ctx(request), user, ref, version_id, lock_version, data, file.filename or "", text
+    )
     return _version(v)
 
 
@@ -171,20 +217,31 @@ def read_upload(request: Request, file: UploadFile) -> bytes:
 
 
 @router.post("/bgs/{ref}/variants")
-def variants(request: Request, ref: str, body: VariantsBody, user: Annotated[User, Depends(api_actor)]) -> list[dict[str, Any]]:
-    return [_job(j) for j in review.request_variants(app_ctx(request), user, ref, body.tags, body.lock_version)]
+def variants(
+    request: Request, ref: str, body: VariantsBody, user: Annotated[User, Depends(api_actor)]
+) -> list[dict[str, Any]]:
+    return [
+        _job(j) for j in review.request_variants(app_ctx(request), user, ref, body.tags, body.lock_version)
+    ]
 
 
 @router.post("/bgs/{ref}/variants/{version_id}/approve")
-def approve_variant(request: Request, ref: str, version_id: int, body: LockBody,
-                    user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+def approve_variant(
+    request: Request, ref: str, version_id: int, body: LockBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
     return _note(review.approve_variant(app_ctx(request), user, ref, version_id, body.lock_version))
 
 
 @router.post("/bgs/{ref}/labels")
-def labels(request: Request, ref: str, body: LabelBody, user: Annotated[User, Depends(api_actor)]) -> dict[str, Any]:
+def labels(
+    request: Request, ref: str, body: LabelBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
     ctx = app_ctx(request)
     rev, remaining = review.label_layout(ctx, user, ref, body.points, body.layout_revision)
     layout = review.bg_detail(ctx, ref).layout
-    return {"layout_revision": rev, "unlabelled_pixels": remaining, "layout_id": layout.id if layout else None,
-            "regions_url": f"/img/layout/{layout.id}/regions?w=0" if layout else None}
+    return {
+        "layout_revision": rev,
+        "unlabelled_pixels": remaining,
+        "layout_id": layout.id if layout else None,
+        "regions_url": f"/img/layout/{layout.id}/regions?w=0" if layout else None,
+    }

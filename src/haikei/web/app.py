@@ -119,7 +119,7 @@ def create_app(
     else:
         from haikei.app import open_production
 
-        ctx = open_production(ctx_or_path)
+        ctx = open_production(Path(ctx_or_path))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -162,8 +162,11 @@ def create_app(
     @app.exception_handler(NotAuthenticated)
     def _unauth(request: Request, exc: NotAuthenticated) -> Response:
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": str(exc), "kind": "NotAuthenticated"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+            return JSONResponse(
+                {"error": str(exc), "kind": "NotAuthenticated"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
 
@@ -179,11 +182,14 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
-            f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}" for e in exc.errors()
+            f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}"
+            for e in exc.errors()
         )
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": problems, "kind": "InputError", "detail": jsonable_encoder(exc.errors())},
-                                status_code=422)
+            return JSONResponse(
+                {"error": problems, "kind": "InputError", "detail": jsonable_encoder(exc.errors())},
+                status_code=422,
+            )
         return pages.error_page(request, f"the form is incomplete or wrong: {problems}", 400)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

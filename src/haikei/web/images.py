@@ -70,7 +70,9 @@ Width = Annotated[int, Query(description="preview width in px; 0 = full size")]
 
 
 @router.get("/v/{version_id}")
-def version_image(request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480) -> Response:
+def version_image(
+    request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480
+) -> Response:
     with app_ctx(request).db.session() as s:
         v = s.get(VersionRow, version_id)
         if v is None:
@@ -80,7 +82,9 @@ def version_image(request: Request, version_id: int, user: Annotated[User, Depen
 
 
 @router.get("/v/{version_id}/diff")
-def version_diff(request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480) -> Response:
+def version_diff(
+    request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480
+) -> Response:
     with app_ctx(request).db.session() as s:
         v = s.get(VersionRow, version_id)
         key = (v.recipe or {}).get("diff_overlay") if v is not None else None
@@ -90,7 +94,9 @@ def version_diff(request: Request, version_id: int, user: Annotated[User, Depend
 
 
 @router.get("/layout/{layout_id}/{part}")
-def layout_image(request: Request, layout_id: int, part: str, user: Annotated[User, Depends(reader)], w: Width = 480) -> Response:
+def layout_image(
+    request: Request, layout_id: int, part: str, user: Annotated[User, Depends(reader)], w: Width = 480
+) -> Response:
     if part not in ("lines", "regions", "book"):
         raise NotFoundError(f"a layout has lines, regions and book, not {part!r}")
     with app_ctx(request).db.session() as s:
@@ -102,7 +108,9 @@ def layout_image(request: Request, layout_id: int, part: str, user: Annotated[Us
 
 
 @router.get("/note/{note_id}/mask")
-def note_mask(request: Request, note_id: int, user: Annotated[User, Depends(reader)], w: Width = 160) -> Response:
+def note_mask(
+    request: Request, note_id: int, user: Annotated[User, Depends(reader)], w: Width = 160
+) -> Response:
     with app_ctx(request).db.session() as s:
         n = s.get(NoteRow, note_id)
         if n is None or not n.mask_blob:

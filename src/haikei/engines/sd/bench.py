@@ -39,8 +39,8 @@ def _configs(family: str, tiny: bool) -> dict[str, dict[str, Any]]:
         vae = dict(block_out_channels=(4, 4, 8, 8), norm_num_groups=2, layers_per_block=1)
         if family == "sdxl":
             unet.update(
-                addition_embed_type="text_time", addition_time_embed_dim=8,
-                projection_class_embeddings_input_dim=8 * 6 + 16, use_linear_projection=True,
+                addition_embed_type="text_time", addition_time_embed_dim=8, cross_attention_dim=64,
+                projection_class_embeddings_input_dim=8 * 6 + 32, use_linear_projection=True,
             )  # fmt: skip
         return {"unet": unet, "text": text, "text2": text, "vae": vae}
     vae = dict(block_out_channels=(128, 256, 512, 512), norm_num_groups=32, layers_per_block=2)
