@@ -90,7 +90,7 @@ def api_actor(request: Request) -> User:
     """A state change through the API: a Bearer token, or a session plus the X-CSRF-Token header."""
     actor = _who(request)
     if not actor.via_token:
-        pass
+        _check_csrf(request, request.headers.get(CSRF_HEADER))
     return actor.user
 
 

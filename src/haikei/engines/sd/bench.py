@@ -30,11 +30,11 @@ def _configs(family: str, tiny: bool) -> dict[str, dict[str, Any]]:
             attention_head_dim=2,
         )  # fmt: skip
         text = dict(
-            hidden_size=16,
+            hidden_size=32,
             intermediate_size=32,
             num_hidden_layers=1,
             num_attention_heads=2,
-            projection_dim=16,
+            projection_dim=32,
         )
         vae = dict(block_out_channels=(4, 4, 8, 8), norm_num_groups=2, layers_per_block=1)
         if family == "sdxl":
