@@ -194,3 +194,54 @@ def engine_config(paths: dict[str, Path], **changes: object) -> dict[str, object
     }
     cfg.update(changes)
     return cfg
+
+
+def save_ip_adapter(folder: Path, model: Path) -> tuple[Path, Path]:
+    """A tiny CLIP image encoder and IP-Adapter weights shaped for the tiny UNet."""
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(3)
+    enc = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32, intermediate_size=37, num_hidden_layers=2, num_attention_heads=4, image_size=32,
+            patch_size=8, projection_dim=32,
+        )
+    )  # fmt: skip
+    enc.save_pretrained(folder / "image_encoder", safe_serialization=True)
+    unet = UNet2DConditionModel.from_pretrained(model / "unet", local_files_only=True)
+    cross = unet.config.cross_attention_dim
+    tensors = {
+        "image_proj.proj.weight": torch.randn(cross * 4, 32) * 0.5,
+        "image_proj.proj.bias": torch.zeros(cross * 4),
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn2.processor"):
+            to_k = unet.get_submodule(name.removesuffix(".processor")).to_k.weight
+            tensors[f"ip_adapter.{key_id}.to_k_ip.weight"] = torch.randn_like(to_k)
+            tensors[f"ip_adapter.{key_id}.to_v_ip.weight"] = torch.randn_like(to_k)
+            key_id += 2
+    save_file(tensors, str(folder / "ip_adapter.safetensors"))
+    return folder / "ip_adapter.safetensors", folder / "image_encoder"
+
+
+def save_lora(folder: Path, model: Path) -> Path:
+    """A rank-4 LoRA on the tiny UNet's attention projections, in diffusers' LoRA file format."""
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers.utils import convert_state_dict_to_diffusers
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    torch.manual_seed(4)
+    unet = UNet2DConditionModel.from_pretrained(model / "unet", local_files_only=True)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    for name, p in unet.named_parameters():
+        if "lora_B" in name:  # peft starts B at zero (a no-op LoRA); make it do something
+            torch.nn.init.normal_(p, std=0.5)
+    layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    StableDiffusionPipeline.save_lora_weights(folder / "lora", unet_lora_layers=layers, safe_serialization=True)
+    return next((folder / "lora").glob("*.safetensors"))

@@ -290,3 +290,14 @@ def test_japanese_text_encoder_path(tmp_path: Path, sd_paths: dict[str, Path]) -
         e1 = eng.models.pipe.encode_prompt(r1.recipe["prompt"], "cpu", 1, False)[0]
         e2 = eng.models.pipe.encode_prompt(r2.recipe["prompt"], "cpu", 1, False)[0]
     assert (e1 - e2).abs().mean() > 0.05
+
+
+def test_bench_smoke_on_cpu() -> None:
+    """The GPU benchmark's code path with toy sizes (the real run needs a GPU: see bench.py)."""
+    from haikei.engines.sd.bench import run_sd_bench
+
+    out = run_sd_bench("sd15", sizes=((64, 48),), steps=1, repeats=1, device="cpu", dtype="float32", tiny=True)
+    row = out["results"][0]
+    assert row["size"] == [64, 48]
+    assert row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0
+    assert row["ours_images_per_hour"] == pytest.approx(3600 / row["ours_s_per_image"], rel=0.01)

@@ -157,6 +157,7 @@ def run_sd_bench(
 
     dev, dt = torch.device(device), getattr(torch, dtype)
     pipe, controlnet = _build(family, tiny, dev, dt)
+    pipe.set_progress_bar_config(disable=True)
     if not sdpa:
         from diffusers.models.attention_processor import AttnProcessor
 
