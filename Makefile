@@ -9,7 +9,7 @@ CONSTRAINTS := constraints.txt
 DEMO_DIR ?= demo-production
 # Debian packages the test suite drives for real: Chromium (browser tests), PostgreSQL (queue
 # tests), iproute2 + util-linux (private network namespaces for Ray tests)
-APT_TEST_PKGS := chromium chromium-driver postgresql iproute2 util-linux
+APT_TEST_PKGS := chromium chromium-driver fonts-ipafont-gothic postgresql iproute2 util-linux
 
 .PHONY: demo test setup setup-dev system-deps lint typecheck bench clean
 

@@ -91,7 +91,11 @@ def tiny_scheduler():  # type: ignore[no-untyped-def]
     from diffusers import DDIMScheduler
 
     return DDIMScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
         steps_offset=1,
     )
 
@@ -243,5 +247,7 @@ def save_lora(folder: Path, model: Path) -> Path:
         if "lora_B" in name:  # peft starts B at zero (a no-op LoRA); make it do something
             torch.nn.init.normal_(p, std=0.5)
     layers = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
-    StableDiffusionPipeline.save_lora_weights(folder / "lora", unet_lora_layers=layers, safe_serialization=True)
+    StableDiffusionPipeline.save_lora_weights(
+        folder / "lora", unet_lora_layers=layers, safe_serialization=True
+    )
     return next((folder / "lora").glob("*.safetensors"))

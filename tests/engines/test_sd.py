@@ -14,17 +14,16 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-import torch  # noqa: E402
+import torch
 
-from haikei.domain.direction import Direction  # noqa: E402
-from haikei.domain.vocabulary import Vocabulary  # noqa: E402
-from haikei.engines.base import EngineContext, RenderRequest  # noqa: E402
-from haikei.engines.sd import create  # noqa: E402
-from haikei.engines.sd.ade20k import ADE20K, seg_condition  # noqa: E402
-from haikei.engines.sd.denoise import window_grid, window_weight  # noqa: E402
-from haikei.errors import ConfigError, MissingExtraError, RenderCanceled, RenderRefused  # noqa: E402
-from tests.engines import sd_tiny  # noqa: E402
-from tests.engines.contract import VOCAB, tiny_board, tiny_layout  # noqa: E402
+from haikei.domain.direction import Direction
+from haikei.engines.base import EngineContext, RenderRequest
+from haikei.engines.sd import create
+from haikei.engines.sd.ade20k import ADE20K, seg_condition
+from haikei.engines.sd.denoise import window_grid, window_weight
+from haikei.errors import ConfigError, MissingExtraError, RenderCanceled, RenderRefused
+from tests.engines import sd_tiny
+from tests.engines.contract import VOCAB, tiny_board, tiny_layout
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +55,9 @@ def mad(a: np.ndarray, b: np.ndarray) -> float:
 
 # -- packaging and configuration ---------------------------------------------------------------
 def test_import_needs_no_torch() -> None:
-    code = "import sys, haikei.engines.sd; assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
+    code = (
+        "import sys, haikei.engines.sd; assert 'torch' not in sys.modules and 'diffusers' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -89,7 +90,9 @@ def test_missing_files_named(sd_paths: dict[str, Path], tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unet weights.*m/unet"):
         create(sd_tiny.engine_config(sd_paths, model=str(broken)))
     with pytest.raises(ConfigError, match=r"ControlNet.*nowhere"):
-        cfg = sd_tiny.engine_config(sd_paths, controlnets=[{"kind": "seg", "path": str(tmp_path / "nowhere")}])
+        cfg = sd_tiny.engine_config(
+            sd_paths, controlnets=[{"kind": "seg", "path": str(tmp_path / "nowhere")}]
+        )
         create(cfg)
     with pytest.raises(ConfigError, match="single-file model needs config"):
         (tmp_path / "one.safetensors").write_bytes(b"")
@@ -142,18 +145,20 @@ def test_multi_controlnet_with_seg(sd_paths: dict[str, Path]) -> None:
     nets[1]["weight"] = 0.8
     both = create(sd_tiny.engine_config(sd_paths, controlnets=nets))
     a = render(both, request())
-    lines, regions = tiny_layout()
+    _, regions = tiny_layout()
     flipped = render(both, request(regions=np.ascontiguousarray(regions[::-1])))
     assert mad(a, render(single, request())) > 1.0
     assert mad(a, flipped) > 1.0, "the region map did not reach the seg ControlNet"
 
 
 def test_seg_condition_uses_ade20k_palette() -> None:
-    lines, regions = tiny_layout()
+    _, regions = tiny_layout()
     seg = seg_condition(regions, VOCAB)
     assert tuple(seg[0, 0]) == ADE20K["sky"][1]
     assert tuple(seg[-1, 0]) == ADE20K["grass"][1]
-    studio = VOCAB.extended({"shrine": {"colour": [1, 2, 3], "fallback": ["building"]}, "ufo": {"colour": [4, 5, 6]}})
+    studio = VOCAB.extended(
+        {"shrine": {"colour": [1, 2, 3], "fallback": ["building"]}, "ufo": {"colour": [4, 5, 6]}}
+    )
     r = np.array([[studio.id_of("shrine"), studio.id_of("ufo")]], np.uint8)
     assert tuple(seg_condition(r[:, :1], studio)[0, 0]) == ADE20K["building"][1]
     with pytest.raises(RenderRefused, match="ufo"):
@@ -165,7 +170,9 @@ def test_img2img_refine_and_variant(engine) -> None:  # type: ignore[no-untyped-
     base = render(engine, request(seed=1))
     init = np.clip(base.astype(int) + rng.integers(-30, 30, base.shape), 0, 255).astype(np.uint8)
     fresh = render(engine, request(seed=2))
-    refined = engine.render(request(seed=2, init=init, options={"strength": 0.3, "steps": 4}), EngineContext())
+    refined = engine.render(
+        request(seed=2, init=init, options={"strength": 0.3, "steps": 4}), EngineContext()
+    )
     assert refined.recipe["mode"] == "img2img" and refined.recipe["steps_run"] == 1
     # a light refine keeps the parent's structure: nearer the parent than a fresh render is
     assert mad(refined.image, init) < mad(fresh, init)
@@ -273,7 +280,10 @@ def test_japanese_text_encoder_path(tmp_path: Path, sd_paths: dict[str, Path]) -
     from transformers import T5Tokenizer
 
     folder = sd_tiny.save_japanese(tmp_path)
-    assert json.loads((folder / "model_index.json").read_text())["tokenizer"] == ["transformers", "T5Tokenizer"]
+    assert json.loads((folder / "model_index.json").read_text())["tokenizer"] == [
+        "transformers",
+        "T5Tokenizer",
+    ]
     eng = create(sd_tiny.engine_config(sd_paths, model=str(folder), text_language="ja"))
     tok = eng.models.pipe.tokenizer
     assert isinstance(tok, T5Tokenizer)
@@ -296,7 +306,9 @@ def test_bench_smoke_on_cpu() -> None:
     """The GPU benchmark's code path with toy sizes (the real run needs a GPU: see bench.py)."""
     from haikei.engines.sd.bench import run_sd_bench
 
-    out = run_sd_bench("sd15", sizes=((64, 48),), steps=1, repeats=1, device="cpu", dtype="float32", tiny=True)
+    out = run_sd_bench(
+        "sd15", sizes=((64, 48),), steps=1, repeats=1, device="cpu", dtype="float32", tiny=True
+    )
     row = out["results"][0]
     assert row["size"] == [64, 48]
     assert row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0

@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from haikei.engines.base import Engine  # noqa: E402
-from haikei.engines.sd import create  # noqa: E402
-from tests.engines import sd_tiny  # noqa: E402
-from tests.engines.contract import EngineContract  # noqa: E402
+from haikei.engines.base import Engine
+from haikei.engines.sd import create
+from tests.engines import sd_tiny
+from tests.engines.contract import EngineContract
 
 
 @pytest.fixture(scope="session")

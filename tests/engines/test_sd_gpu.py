@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -38,7 +36,9 @@ def test_fp16_on_gpu_deterministic_by_seed(gpu_engine) -> None:  # type: ignore[
 
 def test_gpu_pan_and_retake(gpu_engine) -> None:  # type: ignore[no-untyped-def]
     lines, regions = tiny_layout(32, 192)
-    pan = gpu_engine.render(request(lines=lines, regions=regions, options={"tile": 16, "tile_stride": 8}), EngineContext())
+    pan = gpu_engine.render(
+        request(lines=lines, regions=regions, options={"tile": 16, "tile_stride": 8}), EngineContext()
+    )
     assert pan.image.shape == (32, 192, 3)
     init = np.full((40, 64, 3), 90, np.uint8)
     mask = np.zeros((40, 64), bool)

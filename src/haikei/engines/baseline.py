@@ -270,6 +270,7 @@ class BaselineEngine:
                 "seed": request.seed,
                 "options": {**opts.model_dump(), "radius": radius},
                 "boards": [b.key for b in chosen],
+                "boards_used": [b.key for b in chosen],
                 "painted_from": {vocab.name_of(c): vocab.name_of(t) for c, t in sorted(painted_from.items())},
             },
             warnings=warnings,

@@ -28,7 +28,7 @@ from haikei.provenance.recipe import canonical_json, hash_bytes
 from haikei.services.artboards import boards_for_render, load_board_input
 from haikei.services.context import ServiceContext
 from haikei.store.convert import to_version
-from haikei.store.tables import BackgroundRow, LayoutRow, VersionRow
+from haikei.store.tables import BackgroundRow, LayoutRow, NoteRow, ReviewStatusRow, VersionRow
 
 __all__ = [
     "PreparedRender",

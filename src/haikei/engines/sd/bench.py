@@ -109,8 +109,10 @@ def _build(family: str, tiny: bool, device: Any, dtype: Any) -> tuple[Any, Any]:
     )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         tok = _letter_tokenizer(Path(tmp))
-    parts = [m.to(device, dtype).eval() for m in (unet, controlnet, vae, te)]
+    modules: tuple[Any, ...] = (unet, controlnet, vae, te)
+    parts = [m.to(device, dtype).eval() for m in modules]
     unet, controlnet, vae, te = parts
+    pipe: Any
     if family == "sd15":
         pipe = diffusers.StableDiffusionControlNetPipeline(
             vae=vae, text_encoder=te, tokenizer=tok, unet=unet, controlnet=controlnet, scheduler=sched,
@@ -151,7 +153,7 @@ def run_sd_bench(
 
     from haikei.domain.direction import Direction
     from haikei.engines.base import BoardInput, EngineContext, RenderRequest
-    from haikei.engines.sd.config import ControlNetSpec, SDConfig
+    from haikei.engines.sd.config import SDConfig
     from haikei.engines.sd.engine import SDEngine, line_condition
     from haikei.engines.sd.loading import LoadedModels
 
@@ -169,9 +171,12 @@ def run_sd_bench(
     if compile:
         pipe.unet.compile(fullgraph=False)
         controlnet.compile(fullgraph=False)
-    cfg = SDConfig(
-        model=Path("(random weights)"), family=family, steps=steps, guidance=guidance, device=device, dtype=dtype,
-        controlnets=[ControlNetSpec(kind="lineart", path=Path("(random weights)"))], require_board_coverage=False,
+    cfg = SDConfig.model_validate(
+        {
+            "model": "(random weights)", "family": family, "steps": steps, "guidance": guidance, "device": device,
+            "dtype": dtype, "controlnets": [{"kind": "lineart", "path": "(random weights)"}],
+            "require_board_coverage": False,
+        }
     )  # fmt: skip
     engine = SDEngine(cfg, LoadedModels(pipe, [controlnet], None, dev, dt, {}))
     board = BoardInput(

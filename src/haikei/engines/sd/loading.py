@@ -200,10 +200,13 @@ def load_models(cfg: SDConfig) -> LoadedModels:
             pipe = pipe_cls.from_pretrained(str(cfg.model), **kw)
     except (OSError, ValueError, KeyError) as exc:
         raise ConfigError(f"sd engine: cannot load the {cfg.family} model at {cfg.model}: {exc}") from None
-    if cfg.family == "sdxl" and getattr(pipe, "text_encoder_2", None) is None:
-        raise ConfigError(f"sd engine: {cfg.model} has no text_encoder_2; is it really family = 'sdxl'?")
-    if cfg.family == "sd15" and hasattr(pipe, "text_encoder_2"):
-        raise ConfigError(f"sd engine: {cfg.model} looks like SDXL; set family = 'sdxl'")
+    is_xl = pipe.unet.config.get("addition_embed_type") == "text_time"
+    if cfg.family == "sdxl" and not is_xl:
+        raise ConfigError(
+            f"sd engine: {cfg.model} is not an SDXL model (no text_time conditioning); set family = 'sd15'"
+        )
+    if cfg.family == "sd15" and is_xl:
+        raise ConfigError(f"sd engine: {cfg.model} is an SDXL model; set family = 'sdxl'")
 
     controlnets = []
     for i, spec in enumerate(cfg.controlnets):
@@ -236,7 +239,7 @@ def load_models(cfg: SDConfig) -> LoadedModels:
         pipe.fuse_lora(adapter_names=names)
         pipe.unload_lora_weights()
 
-    image_encoder = None
+    image_encoder: Any = None
     if cfg.ip_adapter is not None:
         from safetensors.torch import load_file
 
@@ -252,7 +255,8 @@ def load_models(cfg: SDConfig) -> LoadedModels:
             state[head][rest] = v
         image_encoder = CLIPVisionModelWithProjection.from_pretrained(
             cfg.ip_adapter.image_encoder, dtype=dtype, local_files_only=True
-        ).to(device)
+        )
+        image_encoder.to(device)
         pipe.unet._load_ip_adapter_weights([state])
         _set_ip_scale(pipe.unet, cfg.ip_adapter.scale)
 
