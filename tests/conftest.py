@@ -15,6 +15,8 @@ from haikei.domain.vocabulary import Vocabulary
 from haikei.imaging.io import encode_region_map, save_png
 from tests.engines.contract import tiny_board, tiny_layout
 
+pytest_plugins = ["tests.pg_cluster"]  # throwaway PostgreSQL: pg_server, pg_url
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -11,6 +11,7 @@ Function fixture ``pg_url``: a fresh, empty database on that server for one test
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -52,7 +53,9 @@ class PgServer:
     def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(self.base_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+        with psycopg.connect(
+            self.base_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+        ) as c:
             c.execute(sql)
 
     def create_db(self) -> str:
@@ -67,7 +70,9 @@ class PgServer:
     def start(cls) -> PgServer:
         bindir = _bin_dir()
         if bindir is None:
-            raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql")
+            raise FileNotFoundError(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found; apt-get install postgresql"
+            )
         root = Path(tempfile.mkdtemp(prefix="haikei-pg-"))
         as_user = None
         if os.geteuid() == 0:
@@ -76,7 +81,9 @@ class PgServer:
                 pw = pwd.getpwnam(as_user)
             except KeyError:
                 shutil.rmtree(root, ignore_errors=True)
-                raise FileNotFoundError("running as root and there is no 'postgres' OS user to run the server") from None
+                raise FileNotFoundError(
+                    "running as root and there is no 'postgres' OS user to run the server"
+                ) from None
             os.chown(root, pw.pw_uid, pw.pw_gid)
         os.chmod(root, 0o755)
         data, log = root / "data", root / "server.log"
@@ -98,7 +105,9 @@ class PgServer:
             detail = getattr(exc, "stderr", b"") or b""
             text = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             shutil.rmtree(root, ignore_errors=True)
-            raise RuntimeError(f"throwaway PostgreSQL did not start: {detail.decode(errors='replace')} {text}") from None
+            raise RuntimeError(
+                f"throwaway PostgreSQL did not start: {detail.decode(errors='replace')} {text}"
+            ) from None
         srv = cls(f"postgresql://postgres@/postgres?host={root}", own_dir=root, as_user=as_user)
         srv._run = run  # type: ignore[attr-defined]
         srv._data = data  # type: ignore[attr-defined]
@@ -107,10 +116,8 @@ class PgServer:
     def stop(self) -> None:
         if self.own_dir is None:
             return
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
             self._run("pg_ctl", "-D", str(self._data), "-m", "immediate", "-w", "stop")  # type: ignore[attr-defined]
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
-            pass
         shutil.rmtree(self.own_dir, ignore_errors=True)
 
 

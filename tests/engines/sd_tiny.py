@@ -43,12 +43,12 @@ def tiny_text_encoder(vocab_size: int = 1000, with_projection: bool = False, see
     return (CLIPTextModelWithProjection if with_projection else CLIPTextModel)(cfg).eval()
 
 
-def tiny_unet(sdxl: bool = False, seed: int = 0):  # type: ignore[no-untyped-def]
+def tiny_unet(sdxl: bool = False, seed: int = 0, in_channels: int = 4):  # type: ignore[no-untyped-def]
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(seed)
     kw: dict = dict(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=4, out_channels=4,
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=16, in_channels=in_channels, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=32, norm_num_groups=4, attention_head_dim=2,
     )  # fmt: skip
@@ -100,14 +100,14 @@ def tiny_scheduler():  # type: ignore[no-untyped-def]
     )
 
 
-def save_sd15(folder: Path) -> Path:
+def save_sd15(folder: Path, in_channels: int = 4) -> Path:
     from diffusers import StableDiffusionPipeline
     from transformers import CLIPTokenizer
 
     write_clip_tokenizer(folder / "_tok")
     pipe = StableDiffusionPipeline(
         vae=tiny_vae(), text_encoder=tiny_text_encoder(), tokenizer=CLIPTokenizer.from_pretrained(folder / "_tok"),
-        unet=tiny_unet(), scheduler=tiny_scheduler(), safety_checker=None, feature_extractor=None,
+        unet=tiny_unet(in_channels=in_channels), scheduler=tiny_scheduler(), safety_checker=None, feature_extractor=None,
         requires_safety_checker=False,
     )  # fmt: skip
     pipe.save_pretrained(folder / "sd15", safe_serialization=True)

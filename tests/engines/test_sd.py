@@ -313,3 +313,23 @@ def test_bench_smoke_on_cpu() -> None:
     assert row["size"] == [64, 48]
     assert row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0
     assert row["ours_images_per_hour"] == pytest.approx(3600 / row["ours_s_per_image"], rel=0.01)
+
+
+@pytest.mark.parametrize("scheduler", ["euler", "unipc", "dpmpp_2m"])
+def test_other_samplers_txt2img_and_img2img(sd_paths: dict[str, Path], scheduler: str) -> None:
+    from haikei.engines.registry import load_engine
+
+    eng = load_engine("sd", sd_tiny.engine_config(sd_paths, scheduler=scheduler))  # through the entry point
+    a = eng.render(request(), EngineContext())  # type: ignore[attr-defined]
+    expected = {
+        "euler": "EulerDiscreteScheduler",
+        "unipc": "UniPCMultistepScheduler",
+        "dpmpp_2m": "DPMSolverMultistepScheduler",
+    }
+    assert a.recipe["scheduler"] == expected[scheduler]
+    init = render(eng, request(seed=1))
+    b = eng.render(request(init=init, options={"strength": 0.5, "steps": 4}), EngineContext())
+    assert b.recipe["steps_run"] == 2 and b.image.shape == init.shape
+    assert (
+        render(eng, request(init=init, options={"strength": 0.5, "steps": 4})).tobytes() == b.image.tobytes()
+    )

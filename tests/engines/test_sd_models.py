@@ -81,3 +81,16 @@ def test_lora_is_fused(tmp_path: Path, sd_paths: dict[str, Path]) -> None:
     assert mad(res.image, render(base, request())) > 0.0
     assert res.recipe["loras"][0]["weight"] == 1.0 and "lora0" in res.recipe["model_hashes"]
     assert np.array_equal(res.image, render(full, request()))
+
+
+def test_nine_channel_inpainting_unet(tmp_path: Path, sd_paths: dict[str, Path]) -> None:
+    """An inpainting UNet (latents + mask + masked-image latents) takes the retake path too."""
+    model = sd_tiny.save_sd15(tmp_path, in_channels=9)
+    eng = create(sd_tiny.engine_config(sd_paths, model=str(model), controlnets=[]))
+    init = np.full((40, 64, 3), 100, np.uint8)
+    mask = np.zeros((40, 64), bool)
+    mask[4:36, 8:40] = True
+    res = eng.render_batch(request(init=init, mask=mask), EngineContext(), 2)
+    for r in res:
+        assert np.array_equal(r.image[~mask], init[~mask])
+        assert mad(r.image[mask], init[mask]) > 1.0

@@ -26,12 +26,16 @@ def check_batch(ctx: ServiceContext, expected_per_bg: int, size: tuple[int, int]
         assert {bgs[b]: per_bg.get(b, 0) for b in bgs} == {n: expected_per_bg for n in bgs.values()}
         keys = [(v.background_id, v.render_key) for v in versions]
         assert len(set(keys)) == len(keys), "two versions of one render"
-        assert all(j.state == "done" for j in jobs), [(j.id, j.state, j.error) for j in jobs if j.state != "done"]
+        assert all(j.state == "done" for j in jobs), [
+            (j.id, j.state, j.error) for j in jobs if j.state != "done"
+        ]
         results = [vid for j in jobs for vid in (j.result_version_ids or [])]
         assert sorted(results) == sorted(v.id for v in versions), "a job without its version or the reverse"
         for v in versions:
             data = ctx.blobs.get(v.image_blob)
-            assert hashlib.sha256(data).hexdigest() == v.image_blob, "a blob whose bytes do not match its name"
+            assert hashlib.sha256(data).hexdigest() == v.image_blob, (
+                "a blob whose bytes do not match its name"
+            )
             with Image.open(io.BytesIO(data)) as im:
                 im.load()  # a truncated PNG raises here
                 assert im.size == size
@@ -42,4 +46,9 @@ def check_batch(ctx: ServiceContext, expected_per_bg: int, size: tuple[int, int]
     assert refs <= stored, "the database points at a missing blob"
     assert stored == refs, f"{len(stored - refs)} orphan blob(s) left after gc"
     assert list(ctx.blobs.temp_files()) == [], "half-written temp files left"
-    return {"bgs": len(bgs), "versions": len(versions), "jobs": len(jobs), "attempts": sum(j.attempts for j in jobs)}
+    return {
+        "bgs": len(bgs),
+        "versions": len(versions),
+        "jobs": len(jobs),
+        "attempts": sum(j.attempts for j in jobs),
+    }

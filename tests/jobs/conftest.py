@@ -9,7 +9,6 @@ import pytest
 
 from haikei.jobs.testbed import build_production
 from haikei.services.context import ServiceContext
-from tests.pg_cluster import pg_server, pg_url  # noqa: F401  (until tests/conftest.py loads the plugin)
 
 SIZE = (96, 64)  # tiny scene layouts: renders take a fraction of a second
 

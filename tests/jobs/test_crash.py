@@ -66,7 +66,7 @@ def alive(pid: int) -> bool:
 
 def finish(prod: Path, proc: subprocess.Popen[bytes] | None = None) -> None:
     if proc is not None:
-        out, err = proc.communicate(timeout=300)
+        _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()[-2000:]
     again = subprocess.run(haikei(prod, *RENDER), capture_output=True, timeout=300)
     assert again.returncode == 0, again.stderr.decode()[-2000:]
@@ -108,7 +108,9 @@ def test_kill_a_worker_mid_batch(prod) -> None:  # type: ignore[no-untyped-def]
         if coord.poll() is None:
             os.killpg(coord.pid, signal.SIGKILL)
     figures = check_batch(ctx, 1, SIZE)
-    assert figures["attempts"] > figures["jobs"], "the killed worker's job should have needed a second attempt"
+    assert figures["attempts"] > figures["jobs"], (
+        "the killed worker's job should have needed a second attempt"
+    )
 
 
 def test_kill_the_coordinator_mid_batch(prod) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +143,9 @@ def test_kill_everything_at_once_mid_batch(prod) -> None:  # type: ignore[no-unt
         for p in pids:
             os.kill(p, signal.SIGKILL)
         coord.wait(10)
-        assert [j for j in queue.list_jobs(ctx) if j.state.value == "running"], "jobs left running by the dead"
+        assert [j for j in queue.list_jobs(ctx) if j.state.value == "running"], (
+            "jobs left running by the dead"
+        )
         finish(path)
     finally:
         if coord.poll() is None:

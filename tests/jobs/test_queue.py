@@ -57,9 +57,9 @@ def test_claim_order_priority_then_retake_then_due_date(make_prod) -> None:  # t
     # give c003 the earliest due date, c001 the latest
     with ctx.db.session() as s:
         for n, day in (("c001", 20), ("c002", 10), ("c003", 5)):
-            s.scalars(select(CutRow).where(CutRow.number == n)).one().due_date = __import__("datetime").datetime(
-                2027, 2, day
-            )
+            s.scalars(select(CutRow).where(CutRow.number == n)).one().due_date = __import__(
+                "datetime"
+            ).datetime(2027, 2, day)
     first = queue.submit(ctx, spec("c002"))  # rendered first so a retake has a parent
     Worker(ctx, "w", FAST).run(until_empty=True)
     parent = queue.get_job(ctx, first.id).result_version_ids[0]
@@ -68,7 +68,9 @@ def test_claim_order_priority_then_retake_then_due_date(make_prod) -> None:  # t
     mask_key = ctx.blobs.put(png_bytes(mask))
     j1 = queue.submit(ctx, spec("c001"))
     j3 = queue.submit(ctx, spec("c003"))
-    retake = queue.submit(ctx, spec("c002", seed=5, kind="retake", parent_version_id=parent, mask_blob=mask_key))
+    retake = queue.submit(
+        ctx, spec("c002", seed=5, kind="retake", parent_version_id=parent, mask_blob=mask_key)
+    )
     urgent = queue.submit(ctx, spec("c001", seed=9), priority=10)
     order = [queue.claim(ctx, "w").id for _ in range(4)]  # type: ignore[union-attr]
     assert order == [urgent.id, retake.id, j3.id, j1.id]
@@ -146,13 +148,22 @@ def test_one_version_per_render_key_is_enforced_by_the_database(make_prod) -> No
     vid = queue.get_job(ctx, job.id).result_version_ids[0]
     with pytest.raises(IntegrityError), ctx.db.session() as s:
         v = s.get(VersionRow, vid)
-        s.add(VersionRow(background_id=v.background_id, revision=99, kind="render", image_blob=v.image_blob,
-                         render_key=v.render_key))
+        s.add(
+            VersionRow(
+                background_id=v.background_id,
+                revision=99,
+                kind="render",
+                image_blob=v.image_blob,
+                render_key=v.render_key,
+            )
+        )
         s.flush()
     with ctx.db.session() as s:  # human versions (empty key) are not limited
         v = s.get(VersionRow, vid)
         for rev in (50, 51):
-            s.add(VersionRow(background_id=v.background_id, revision=rev, kind="human", image_blob=v.image_blob))
+            s.add(
+                VersionRow(background_id=v.background_id, revision=rev, kind="human", image_blob=v.image_blob)
+            )
 
 
 def test_cancel_retry_and_cancel_all(make_prod) -> None:  # type: ignore[no-untyped-def]

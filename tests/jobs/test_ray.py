@@ -60,7 +60,10 @@ def test_ray_cluster_of_two_nodes_renders_the_batch(tmp_path: Path) -> None:
         env = dict(os.environ, PY=sys.executable, PROD=str(prod), RAYTMP=raytmp)
         try:
             res = subprocess.run(
-                [str(ROOT / "scripts/in-netns.sh"), "sh", "-c", SCENARIO], env=env, capture_output=True, timeout=400
+                [str(ROOT / "scripts/in-netns.sh"), "sh", "-c", SCENARIO],
+                env=env,
+                capture_output=True,
+                timeout=400,
             )
         finally:
             shutil.rmtree(raytmp, ignore_errors=True)
@@ -68,7 +71,8 @@ def test_ray_cluster_of_two_nodes_renders_the_batch(tmp_path: Path) -> None:
         assert res.returncode == 0, out[-3000:] + res.stderr.decode()[-3000:]
         assert "nodes: 2" in out
         gc = subprocess.run(
-            [sys.executable, "-m", "haikei.cli.main", "gc", "--min-age", "0", "-p", str(prod)], capture_output=True
+            [sys.executable, "-m", "haikei.cli.main", "gc", "--min-age", "0", "-p", str(prod)],
+            capture_output=True,
         )
         assert gc.returncode == 0, gc.stderr.decode()
         check_batch(ctx, 2, SIZE)
@@ -82,6 +86,8 @@ def _jobs(prod: Path) -> list[dict]:  # type: ignore[type-arg]
     import json
 
     out = subprocess.run(
-        [sys.executable, "-m", "haikei.cli.main", "jobs", "--json", "-p", str(prod)], capture_output=True, check=True
+        [sys.executable, "-m", "haikei.cli.main", "jobs", "--json", "-p", str(prod)],
+        capture_output=True,
+        check=True,
     )
     return list(json.loads(out.stdout))

@@ -3,6 +3,7 @@ three people (director, artist, viewer). Clients log in through the real login f
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from haikei.services.context import ServiceContext
 PASSWORDS = {"dir": "dir-password", "dir2": "dir2-password", "art": "art-password", "view": "view-password"}
 ROLES = {"dir": "director", "dir2": "director", "art": "artist", "view": "viewer"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+ERROR_RE = re.compile(r'<div class="msg error" role="alert" id="error">(.*?)</div>', re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -66,13 +68,27 @@ def login(client: TestClient, name: str) -> str:
     return csrf_of(client.get("/").text)
 
 
+def refused(client: TestClient, r: Any, page: str) -> str:
+    """A refused form post: a redirect (303) to ``page`` that shows the message once; a reload of
+    the page does not show it again (and sends no form). Returns the message."""
+    assert r.status_code == 303, (r.status_code, r.text[:300])
+    assert r.headers["location"].split("?")[0] == page, r.headers["location"]
+    shown = client.get(r.headers["location"])
+    assert shown.status_code == 200
+    m = ERROR_RE.search(shown.text)
+    assert m, shown.text[:500]
+    assert not ERROR_RE.search(client.get(r.headers["location"]).text)
+    return html.unescape(m.group(1))
+
+
 @pytest.fixture
 def clients(app: Any) -> Iterator[Any]:
-    """clients(name) -> (TestClient logged in as name, its CSRF token)."""
+    """clients(name) -> (TestClient logged in as name, its CSRF token). Redirects are not followed:
+    tests look at each 303 (POST/redirect/GET)."""
     made: list[TestClient] = []
 
     def make(name: str | None = None) -> tuple[TestClient, str]:
-        c = TestClient(app)
+        c = TestClient(app, follow_redirects=False)
         c.__enter__()
         made.append(c)
         return c, (login(c, name) if name else "")

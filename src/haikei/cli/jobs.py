@@ -16,9 +16,12 @@ jobs_app = typer.Typer(help="The render queue: list, cancel and retry jobs.", in
 StatesOpt = Annotated[
     str | None, typer.Option("--state", help="comma-separated states: pending,running,done,failed,canceled")
 ]
-HeartbeatOpt = Annotated[float, typer.Option("--heartbeat-s", min=0.05, help="seconds between worker heartbeats")]
+HeartbeatOpt = Annotated[
+    float, typer.Option("--heartbeat-s", min=0.05, help="seconds between worker heartbeats")
+]
 StaleOpt = Annotated[
-    float, typer.Option("--stale-s", min=0.2, help="re-queue a running job after this long without a heartbeat")
+    float,
+    typer.Option("--stale-s", min=0.2, help="re-queue a running job after this long without a heartbeat"),
 ]
 
 
@@ -59,14 +62,23 @@ def jobs_list(
     if as_json:
         print_json(rows)
         return
-    table = Table("id", "kind", "bg", "#", "engine", "state", "progress", "tries", "worker", "message / error")
+    table = Table(
+        "id", "kind", "bg", "#", "engine", "state", "progress", "tries", "worker", "message / error"
+    )
     colours = {"done": "green", "failed": "red", "canceled": "yellow", "running": "cyan", "pending": "white"}
     for r in rows:
         note = r["error"] if r["state"] == "failed" else r["message"]
         table.add_row(
-            str(r["id"]), r["kind"], r["bg"], str(r["candidate"] if r["candidate"] is not None else ""),
-            r["engine"], f"[{colours.get(r['state'], 'white')}]{r['state']}[/]", f"{r['progress']:.0%}",
-            f"{r['attempts']}/{r['max_attempts']}", r["claimed_by"] or "", note,
+            str(r["id"]),
+            r["kind"],
+            r["bg"],
+            str(r["candidate"] if r["candidate"] is not None else ""),
+            r["engine"],
+            f"[{colours.get(r['state'], 'white')}]{r['state']}[/]",
+            f"{r['progress']:.0%}",
+            f"{r['attempts']}/{r['max_attempts']}",
+            r["claimed_by"] or "",
+            note,
         )
     out = console()
     out.print(table)
@@ -124,15 +136,25 @@ def jobs_retry(
 def worker(
     address: Annotated[
         str | None,
-        typer.Option("--address", help="join this Ray cluster (HOST:PORT) as a node instead of polling the queue"),
+        typer.Option(
+            "--address", help="join this Ray cluster (HOST:PORT) as a node instead of polling the queue"
+        ),
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="worker processes on this machine")] = 1,
-    engines: Annotated[str | None, typer.Option("--engines", help="only these engines, e.g. exemplar,baseline")] = None,
-    batch: Annotated[int, typer.Option("--batch", min=1, max=64, help="claim up to N jobs of one engine at once")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="worker processes on this machine")
+    ] = 1,
+    engines: Annotated[
+        str | None, typer.Option("--engines", help="only these engines, e.g. exemplar,baseline")
+    ] = None,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=64, help="claim up to N jobs of one engine at once")
+    ] = 1,
     heartbeat_s: HeartbeatOpt = 2.0,
     stale_s: StaleOpt = 30.0,
     num_gpus: Annotated[int | None, typer.Option("--num-gpus", help="GPUs this Ray node offers")] = None,
-    node_ip: Annotated[str | None, typer.Option("--node-ip", help="this node's address on the Ray network")] = None,
+    node_ip: Annotated[
+        str | None, typer.Option("--node-ip", help="this node's address on the Ray network")
+    ] = None,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
 ) -> None:
@@ -154,7 +176,9 @@ def worker(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ex.start()
-    console().print(f"{workers} worker(s) running on {ref.root}; Ctrl-C stops them (running jobs are handed back)")
+    console().print(
+        f"{workers} worker(s) running on {ref.root}; Ctrl-C stops them (running jobs are handed back)"
+    )
     try:
         while not stop.wait(1.0):
             ex.tend()

@@ -57,16 +57,28 @@ class _Board:
 
 
 def render(
-    cuts: Annotated[str | None, typer.Option("--cuts", help="comma-separated cuts or BGs (default: all)")] = None,
-    engine: Annotated[str | None, typer.Option("--engine", help="engine (default: haikei.toml [render])")] = None,
-    candidates: Annotated[int | None, typer.Option("--candidates", min=1, max=16, help="candidates per BG")] = None,
+    cuts: Annotated[
+        str | None, typer.Option("--cuts", help="comma-separated cuts or BGs (default: all)")
+    ] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="engine (default: haikei.toml [render])")
+    ] = None,
+    candidates: Annotated[
+        int | None, typer.Option("--candidates", min=1, max=16, help="candidates per BG")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="first seed; candidate i uses seed+i")] = 0,
     user: Annotated[str, typer.Option("--user", help="who asks (recorded in the recipe)")] = "",
     priority: Annotated[int, typer.Option("--priority", help="higher runs first")] = 0,
-    executor: Annotated[str, typer.Option("--executor", help="local (worker processes here) or ray")] = "local",
+    executor: Annotated[
+        str, typer.Option("--executor", help="local (worker processes here) or ray")
+    ] = "local",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address HOST:PORT")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="local worker processes / CPU actors")] = 1,
-    no_wait: Annotated[bool, typer.Option("--no-wait", help="only queue the jobs (run 'haikei worker' elsewhere)")] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="local worker processes / CPU actors")
+    ] = 1,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="only queue the jobs (run 'haikei worker' elsewhere)")
+    ] = False,
     heartbeat_s: HeartbeatOpt = 2.0,
     stale_s: StaleOpt = 30.0,
     production_path: ProductionOpt = Path("."),
@@ -82,7 +94,9 @@ def render(
     opts = worker_options(heartbeat_s, stale_s)
     refs = [c.strip() for c in cuts.split(",") if c.strip()] if cuts else None
     with production(production_path, db) as ctx:
-        jobs = submit_batch(ctx, refs, engine=engine, candidates=candidates, seed=seed, actor=user, priority=priority)
+        jobs = submit_batch(
+            ctx, refs, engine=engine, candidates=candidates, seed=seed, actor=user, priority=priority
+        )
         ids = [j.id for j in jobs]
         names = {j.id: f"{j.params.get('bg')} #{j.params.get('candidate')}" for j in jobs}
         if no_wait:
@@ -104,14 +118,16 @@ def render(
             if executor == "local":
                 from haikei.jobs.local import LocalExecutor
 
-                final = LocalExecutor(ctx, workers=workers, options=opts).run_until_empty(ids, on_update=board.update)
+                final = LocalExecutor(ctx, workers=workers, options=opts).run_until_empty(
+                    ids, on_update=board.update
+                )
             else:
                 from haikei.jobs.local import ProductionRef
                 from haikei.jobs.ray_executor import RayExecutor
 
-                final = RayExecutor(ProductionRef.of(ctx), address=address, cpu_actors=workers, options=opts).run(
-                    ids, on_update=board.update
-                )
+                final = RayExecutor(
+                    ProductionRef.of(ctx), address=address, cpu_actors=workers, options=opts
+                ).run(ids, on_update=board.update)
     summary = summarise(final)
     if as_json:
         print_json(

@@ -92,6 +92,7 @@ class Role(str, enum.Enum):
                 "label",
                 "render",
                 "variant",
+                "assign",
             },
             Role.artist: {"read", "retake", "upload", "label", "render", "pick"},
             Role.viewer: {"read"},

@@ -32,7 +32,9 @@ def submit_batch(
     eng = engine or ctx.settings.render.engine
     n = candidates or ctx.settings.render.candidates
     specs = [
-        RenderSpec(bg=name, engine=eng, seed=seed + i, candidate=i, actor=actor) for name in names for i in range(n)
+        RenderSpec(bg=name, engine=eng, seed=seed + i, candidate=i, actor=actor)
+        for name in names
+        for i in range(n)
     ]
     return [queue.submit(ctx, sp, priority=priority, requested_by=actor) for sp in specs]
 

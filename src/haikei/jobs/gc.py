@@ -51,7 +51,9 @@ def collect_garbage(ctx: ServiceContext, *, min_age_s: float = SAFE_AGE_S) -> Gc
     running job's image waiting for its transaction."""
     if min_age_s < SAFE_AGE_S:
         with ctx.db.session() as s:
-            running = int(s.scalar(select(func.count()).select_from(JobRow).where(JobRow.state == "running")) or 0)
+            running = int(
+                s.scalar(select(func.count()).select_from(JobRow).where(JobRow.state == "running")) or 0
+            )
         if running:
             raise ConflictError(
                 f"{running} job(s) are running; a guard under {SAFE_AGE_S:.0f} s could remove their "

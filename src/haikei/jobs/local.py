@@ -166,7 +166,11 @@ class LocalExecutor:
         p = spawn.Process(
             target=_process_main,
             args=(
-                self.factory, f"w{self._spawned - 1}", self.options, self._stop, os.getpid(),
+                self.factory,
+                f"w{self._spawned - 1}",
+                self.options,
+                self._stop,
+                os.getpid(),
                 _numba_threads(self.workers),
             ),
             name=f"haikei-worker-{os.getpid()}-{i}",
@@ -206,8 +210,13 @@ class LocalExecutor:
         ctx = self._watch_ctx or self.factory()
         try:
             return wait_for(
-                ctx, job_ids, on_update=on_update, poll_s=poll_s, timeout_s=timeout_s,
-                stale_s=self.options.stale_s, alive=self.tend,
+                ctx,
+                job_ids,
+                on_update=on_update,
+                poll_s=poll_s,
+                timeout_s=timeout_s,
+                stale_s=self.options.stale_s,
+                alive=self.tend,
             )
         finally:
             if self._watch_ctx is None:
@@ -235,13 +244,19 @@ def wait_for(
         if time.monotonic() - last_sweep >= min(5.0, stale_s / 3):
             queue.requeue_stale(ctx, stale_s)
             last_sweep = time.monotonic()
-        jobs = queue.list_jobs(ctx, ids=ids) if ids is not None else queue.list_jobs(ctx, states=queue.ACTIVE_STATES)
+        jobs = (
+            queue.list_jobs(ctx, ids=ids)
+            if ids is not None
+            else queue.list_jobs(ctx, states=queue.ACTIVE_STATES)
+        )
         if on_update is not None:
             on_update(jobs)
         if all(j.state.is_final for j in jobs):
             return jobs
         if alive is not None and alive() == 0:
-            raise EngineError("every worker has exited while jobs were left; see 'haikei jobs' and the worker log")
+            raise EngineError(
+                "every worker has exited while jobs were left; see 'haikei jobs' and the worker log"
+            )
         if deadline is not None and time.monotonic() > deadline:
             raise TimeoutError(f"jobs still unfinished after {timeout_s} s")
         time.sleep(poll_s)

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import case, func, select, text, update
+from sqlalchemy.engine import CursorResult
 
 from haikei.domain.models import Job, JobState, Version
 from haikei.errors import ConflictError, NotFoundError
@@ -322,7 +323,9 @@ def claim_batch(
         if limit > 1:
             more = s.scalars(
                 select(JobRow)
-                .where(JobRow.state == JobState.pending.value, JobRow.engine == head.engine, JobRow.id != head.id)
+                .where(
+                    JobRow.state == JobState.pending.value, JobRow.engine == head.engine, JobRow.id != head.id
+                )
                 .order_by(*_claim_order())
                 .limit(limit - 1)
                 .with_for_update(skip_locked=True)
@@ -363,9 +366,11 @@ def heartbeat(
         res = s.execute(
             update(JobRow)
             .where(*_owned(job_id, worker_id, attempt))
-            .values(heartbeat_at=utcnow(), progress=max(0.0, min(1.0, float(progress))), message=message[:500])
+            .values(
+                heartbeat_at=utcnow(), progress=max(0.0, min(1.0, float(progress))), message=message[:500]
+            )
         )
-        if res.rowcount == 0:
+        if cast(CursorResult[Any], res).rowcount == 0:
             return True
         return bool(s.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
 
@@ -393,7 +398,9 @@ def finish_in(job_id: int, worker_id: str, attempt: int) -> Callable[[Any, Versi
     return hook
 
 
-def fail(ctx: ServiceContext, job_id: int, worker_id: str, error: str, *, attempt: int, retryable: bool) -> Job | None:
+def fail(
+    ctx: ServiceContext, job_id: int, worker_id: str, error: str, *, attempt: int, retryable: bool
+) -> Job | None:
     """Record a failed attempt: back to pending when ``retryable`` and attempts are left, else
     failed with the error line. None when the job is no longer this worker's."""
     with ctx.db.immediate() as s:
@@ -474,4 +481,3 @@ def requeue_stale(ctx: ServiceContext, timeout_s: float) -> list[Job]:
                 r.error = lost
         s.flush()
         return [to_job(r) for r in rows]
-

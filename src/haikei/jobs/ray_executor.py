@@ -17,6 +17,7 @@ blob folder at the same path (see specs/queue.md). Ray is imported lazily (``hai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import subprocess
@@ -64,7 +65,11 @@ class RenderActor:
 
     def status(self) -> dict[str, Any]:
         cur = self.worker.current
-        return {"worker": self.worker.worker_id, "job": cur.id if cur else None, "processed": self.worker.processed}
+        return {
+            "worker": self.worker.worker_id,
+            "job": cur.id if cur else None,
+            "processed": self.worker.processed,
+        }
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -108,16 +113,24 @@ class RayExecutor:
         actor_cls = ray.remote(RenderActor)
         gpus = int(ray.cluster_resources().get("GPU", 0)) if self.gpu_actors is None else self.gpu_actors
         gpu_opts = WorkerOptions(
-            heartbeat_s=self.options.heartbeat_s, stale_s=self.options.stale_s, poll_s=self.options.poll_s,
-            engines=None, batch=self.gpu_batch,
+            heartbeat_s=self.options.heartbeat_s,
+            stale_s=self.options.stale_s,
+            poll_s=self.options.poll_s,
+            engines=None,
+            batch=self.gpu_batch,
         )
         cpu_opts = WorkerOptions(
-            heartbeat_s=self.options.heartbeat_s, stale_s=self.options.stale_s, poll_s=self.options.poll_s,
-            engines=self.options.engines or CPU_ENGINES, batch=1,
+            heartbeat_s=self.options.heartbeat_s,
+            stale_s=self.options.stale_s,
+            poll_s=self.options.poll_s,
+            engines=self.options.engines or CPU_ENGINES,
+            batch=1,
         )
         for i in range(gpus):
             self.actors.append(
-                actor_cls.options(num_gpus=1, num_cpus=1, max_concurrency=2).remote(self.ref, f"gpu{i}", gpu_opts)
+                actor_cls.options(num_gpus=1, num_cpus=1, max_concurrency=2).remote(
+                    self.ref, f"gpu{i}", gpu_opts
+                )
             )
         for i in range(self.cpu_actors):
             self.actors.append(
@@ -139,11 +152,9 @@ class RayExecutor:
     def stop(self, timeout_s: float = 30.0) -> None:
         ray = _ray()
         for a in self.actors:
-            try:
+            with contextlib.suppress(Exception):  # the actor may be gone already
                 a.stop.remote()
-            except Exception:  # actor already gone
-                pass
-        ready, _ = ray.wait(self.runs, num_returns=len(self.runs), timeout=timeout_s)
+        _ready, _ = ray.wait(self.runs, num_returns=len(self.runs), timeout=timeout_s)
         for a in self.actors:
             ray.kill(a)
         self.actors, self.runs = [], []
@@ -163,8 +174,13 @@ class RayExecutor:
             if not self.actors:
                 raise EngineError("the Ray cluster offers no CPU or GPU for a render actor")
             return wait_for(
-                ctx, job_ids, on_update=on_update, poll_s=poll_s, timeout_s=timeout_s,
-                stale_s=self.options.stale_s, alive=self.alive,
+                ctx,
+                job_ids,
+                on_update=on_update,
+                poll_s=poll_s,
+                timeout_s=timeout_s,
+                stale_s=self.options.stale_s,
+                alive=self.alive,
             )
         finally:
             ctx.close()

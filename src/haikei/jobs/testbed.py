@@ -46,14 +46,22 @@ def add_scene_bgs(
             s.flush()
             s.add(
                 CutRow(
-                    number=name, width=width, height=height, background_id=bg.id,
+                    number=name,
+                    width=width,
+                    height=height,
+                    background_id=bg.id,
                     due_date=base_due + timedelta(days=(count - i) % 7),
                 )
             )
             s.add(
                 LayoutRow(
-                    background_id=bg.id, revision=1, lines_blob=lines_key, regions_blob=regions_key,
-                    source_name=f"{scene}.png", labelled=True, artist="Layout Artist",
+                    background_id=bg.id,
+                    revision=1,
+                    lines_blob=lines_key,
+                    regions_blob=regions_key,
+                    source_name=f"{scene}.png",
+                    labelled=True,
+                    artist="Layout Artist",
                 )
             )
             names.append(name)
@@ -97,8 +105,14 @@ def build_production(
             if board_scale != 1.0:
                 image, labels = _scaled_board(image, labels, board_scale, Path(tmp) / bf.name)
             add_artboard(
-                ctx, image, labels, name=bf.name, tags=sorted(bf.tags), artist=bf.artist,
-                licence=bf.licence, consent=bf.consent,
+                ctx,
+                image,
+                labels,
+                name=bf.name,
+                tags=sorted(bf.tags),
+                artist=bf.artist,
+                licence=bf.licence,
+                consent=bf.consent,
             )
     add_scene_bgs(ctx, n_bgs, width, height)
     return ctx

@@ -171,7 +171,11 @@ class Worker:
                 raise RenderCanceled(f"render stopped ({beat.reason})")
             # 4. blob first, then version + job done in one transaction
             commit(
-                self.ctx, prep, result, job_id=job.id, in_transaction=queue.finish_in(job.id, self.worker_id, job.attempts)
+                self.ctx,
+                prep,
+                result,
+                job_id=job.id,
+                in_transaction=queue.finish_in(job.id, self.worker_id, job.attempts),
             )
             self.processed += 1
         except RenderCanceled:
@@ -185,7 +189,9 @@ class Worker:
             text = str(exc) if isinstance(exc, HaikeiError) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, HaikeiError):
                 log.debug("%s", traceback.format_exc())
-            queue.fail(self.ctx, job.id, self.worker_id, text, attempt=job.attempts, retryable=is_retryable(exc))
+            queue.fail(
+                self.ctx, job.id, self.worker_id, text, attempt=job.attempts, retryable=is_retryable(exc)
+            )
         finally:
             beat.done.set()
             if beat.is_alive():

@@ -200,8 +200,10 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
     regions = load_region_map(ctx.blobs.get(p.regions_blob), ctx.vocabulary, name=f"region map of {p.bg_name}")
     if (regions == UNLABELLED).any():
         raise RenderRefused(f"the layout of {p.bg_name} has unlabelled pixels; label them first")
-    init = load_rgb(ctx.blobs.get(p.parent_image_blob)) if p.parent_image_blob else None
-    source_map = _load_array(ctx.blobs.get(p.parent_map_blob)) if p.parent_map_blob else None
+    # the parent's pixels only where the engine works from them (a "render" merely records its parent)
+    from_parent = spec.kind in ("retake", "refine", "variant")
+    init = load_rgb(ctx.blobs.get(p.parent_image_blob)) if from_parent and p.parent_image_blob else None
+    source_map = _load_array(ctx.blobs.get(p.parent_map_blob)) if from_parent and p.parent_map_blob else None
     mask = None
     if spec.mask_blob:
         mask = load_gray(ctx.blobs.get(spec.mask_blob), name="retake mask") >= 128
@@ -215,7 +217,7 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
         mask=mask,
         init=init,
         init_source_map=source_map if spec.kind == "variant" else None,
-        variant=spec.variant,
+        variant=spec.variant if spec.kind == "variant" else None,
         options=dict(spec.options),
     )
     return PreparedRender(spec, p.background_id, p.layout_id, p.engine, request, p.inputs, p.render_key)

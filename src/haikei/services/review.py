@@ -14,40 +14,44 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
 from haikei.domain.models import Job, Note, User, Version, VersionKind
-from haikei.domain.vocabulary import UNLABELLED
-from haikei.errors import ConflictError, ImageError, InputError, NotFoundError, RenderRefused
-from haikei.imaging.io import encode_region_map, load_gray, load_image, load_region_map, load_rgb, png_bytes
+from haikei.errors import ConflictError, ImageError, InputError, NotFoundError
+from haikei.imaging.io import load_image, load_rgb, png_bytes
 from haikei.services.context import ServiceContext
-from haikei.services.rendering import RenderSpec, find_background, latest_layout, plan
-from haikei.services.users import require
-from haikei.store.convert import to_background, to_job, to_layout, to_note, to_version
-from haikei.store.tables import (
-    ArtBoardRow,
-    BackgroundRow,
-    CutRow,
-    JobRow,
-    LayoutRow,
-    NoteRow,
-    ReviewStatusRow,
-    UserRow,
-    VersionRow,
+from haikei.services.rendering import RenderSpec, find_background, plan
+from haikei.services.review_labels import label_layout
+from haikei.services.review_read import (
+    UNASSIGNED,
+    BgDetail,
+    CutCard,
+    assignable_users,
+    bg_detail,
+    cut_cards,
+    variant_tags,
 )
+from haikei.services.review_variants import VariantOption, variant_options, variant_specs
+from haikei.services.users import require
+from haikei.store.convert import to_note, to_version
+from haikei.store.tables import BackgroundRow, NoteRow, ReviewStatusRow, UserRow, VersionRow
 
 __all__ = [
     "CHANGE_THRESHOLD",
     "MAX_UPLOAD_BYTES",
+    "UNASSIGNED",
     "BgDetail",
     "CutCard",
+    "VariantOption",
     "approve",
     "approve_variant",
+    "assign",
+    "assignable_users",
     "bg_detail",
+    "check_upload_name",
     "cut_cards",
     "label_layout",
     "pick",
@@ -55,158 +59,13 @@ __all__ = [
     "request_retake",
     "request_variants",
     "upload_paintover",
+    "variant_options",
     "variant_tags",
 ]
 
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 CHANGE_THRESHOLD = 6  # a pixel counts as changed when a channel moved more than this (of 255)
 _UPLOAD_NAME = re.compile(r"^[^/\\\x00-\x1f]{1,200}\.(png|psd)$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class CutCard:
-    cut: str
-    bg: str
-    status: str
-    status_name: str
-    colour: str
-    retakes: int
-    assignee: str
-    lock_version: int
-    layout_id: int | None
-    labelled: bool
-    current_version_id: int | None
-    approved_version_id: int | None
-
-
-@dataclass
-class BgDetail:
-    bg: Any  # domain Background
-    status_name: str
-    colour: str
-    assignee: str
-    layout: Any | None  # domain Layout
-    versions: list[Version] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    jobs: list[Job] = field(default_factory=list)
-    approved_variants: dict[int, Note] = field(default_factory=dict)  # variant version id -> approval note
-    variant_tags: list[str] = field(default_factory=list)
-
-    @property
-    def main_versions(self) -> list[Version]:
-        return [v for v in self.versions if v.variant is None]
-
-    @property
-    def variants(self) -> list[Version]:
-        return [v for v in self.versions if v.variant is not None]
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-def cut_cards(ctx: ServiceContext, *, status: str | None = None, sort: str = "cut") -> list[CutCard]:
-    """Every cut as a card for the overview; ``status`` filters by short name; sort by cut or status."""
-    if sort not in ("cut", "status", "retakes"):
-        raise InputError(f"sort {sort!r} is not one of cut, status, retakes")
-    with ctx.db.session() as s:
-        retakes = dict(
-            s.execute(
-                select(NoteRow.background_id, func.count())
-                .where(NoteRow.status_change == "retake")
-                .group_by(NoteRow.background_id)
-            ).all()
-        )
-        latest = {
-            r.background_id: r
-            for r in s.scalars(select(LayoutRow).order_by(LayoutRow.background_id, LayoutRow.revision))
-        }
-        users = {u.id: u.display_name or u.name for u in s.scalars(select(UserRow))}
-        out = []
-        for cut in s.scalars(select(CutRow).order_by(CutRow.number)):
-            bg = s.get(BackgroundRow, cut.background_id) if cut.background_id else None
-            if bg is None:
-                continue
-            if status and bg.status.short_name != status:
-                continue
-            lay = latest.get(bg.id)
-            out.append(
-                CutCard(
-                    cut=cut.number,
-                    bg=bg.name,
-                    status=bg.status.short_name,
-                    status_name=bg.status.name,
-                    colour=bg.status.colour,
-                    retakes=int(retakes.get(bg.id, 0)),
-                    assignee=users.get(bg.assignee_id, "") if bg.assignee_id else "",
-                    lock_version=bg.lock_version,
-                    layout_id=lay.id if lay else None,
-                    labelled=bool(lay and lay.labelled),
-                    current_version_id=bg.current_version_id,
-                    approved_version_id=bg.approved_version_id,
-                )
-            )
-    if sort == "status":
-        out.sort(key=lambda c: (c.status, c.cut))
-    elif sort == "retakes":
-        out.sort(key=lambda c: (-c.retakes, c.cut))
-    return out
-
-
-def variant_tags(ctx: ServiceContext) -> list[str]:
-    """Tags (season / time of day) for which some consented art board has an aligned repaint."""
-    with ctx.db.session() as s:
-        tags: set[str] = set()
-        for b in s.scalars(select(ArtBoardRow).where(ArtBoardRow.consent)):
-            tags.update((b.variants or {}).keys())
-    return sorted(tags)
-
-
-def bg_detail(ctx: ServiceContext, ref: str) -> BgDetail:
-    with ctx.db.session() as s:
-        bg = find_background(s, ref)
-        lay = s.scalars(
-            select(LayoutRow).where(LayoutRow.background_id == bg.id).order_by(LayoutRow.revision.desc())
-        ).first()
-        assignee = s.get(UserRow, bg.assignee_id) if bg.assignee_id else None
-        versions = [
-            to_version(v)
-            for v in s.scalars(
-                select(VersionRow)
-                .where(VersionRow.background_id == bg.id)
-                .order_by(VersionRow.revision.desc())
-            )
-        ]
-        notes = [
-            to_note(n)
-            for n in s.scalars(
-                select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
-            )
-        ]
-        jobs = [
-            to_job(j)
-            for j in s.scalars(
-                select(JobRow).where(JobRow.background_id == bg.id).order_by(JobRow.id.desc()).limit(20)
-            )
-        ]
-        detail = BgDetail(
-            bg=to_background(bg),
-            status_name=bg.status.name,
-            colour=bg.status.colour,
-            assignee=(assignee.display_name or assignee.name) if assignee else "",
-            layout=to_layout(lay) if lay else None,
-            versions=versions,
-            notes=notes,
-            jobs=jobs,
-        )
-    variant_ids = {v.id for v in detail.variants}
-    for n in reversed(detail.notes):  # oldest first: the latest verdict wins
-        if n.version_id in variant_ids and n.status_change in ("approved", "retake"):
-            if n.status_change == "approved":
-                detail.approved_variants[n.version_id] = n
-            else:
-                detail.approved_variants.pop(n.version_id, None)
-    detail.variant_tags = variant_tags(ctx)
-    return detail
 
 
 # -- the one way state changes ---------------------------------------------------------------
@@ -515,43 +374,24 @@ def upload_paintover(
 
 
 def request_variants(
-    ctx: ServiceContext, user: User, ref: str, tags: list[str], expected_lock: int, *, seed: int = 0
+    ctx: ServiceContext, user: User, ref: str, tags: list[str], expected_lock: int
 ) -> list[Job]:
-    """Queue the season / time-of-day set of the approved BG (structure locked)."""
+    """Queue the season / time-of-day set of the approved BG, each tag by the method the
+    production's boards allow (see :mod:`haikei.services.review_variants`); a tag that cannot be
+    made is refused with what it would need, and then nothing is queued."""
     from haikei.jobs.queue import submit
 
     require(user, "variant")
-    available = variant_tags(ctx)
-    tags = [t.strip() for t in tags if t.strip()]
+    tags = list(dict.fromkeys(t.strip().lower() for t in tags if t.strip()))
     if not tags:
-        raise InputError(f"choose at least one variant ({', '.join(available) or 'none available'})")
-    unknown = [t for t in tags if t not in available]
-    if unknown:
-        hint = ", ".join(available) if available else "no art board has aligned variants yet"
-        raise InputError(f"no art board has a {', '.join(unknown)} variant; available: {hint}")
-    with ctx.db.session() as s:
-        bg = find_background(s, ref)
-        if bg.approved_version_id is None:
-            raise RenderRefused(f"{bg.name} has no approved version; approve one before making variants")
-        approved = s.get(VersionRow, bg.approved_version_id)
-        assert approved is not None
-        name, approved_id, approved_engine = bg.name, approved.id, approved.engine
-    specs = [
-        RenderSpec(
-            bg=name,
-            engine=_engine_for(ctx, approved_engine, None),
-            seed=seed,
-            kind="variant",
-            parent_version_id=approved_id,
-            variant=t,
-            actor=user.name,
-        )
-        for t in tags
-    ]
+        offered = ", ".join(variant_options(ctx, ref)) or "none available"
+        raise InputError(f"choose at least one variant ({offered})")
+    specs, options, approved_id = variant_specs(ctx, ref, tags, user.name)
     for sp in specs:
-        plan(ctx, sp)
+        plan(ctx, sp)  # refuses now what a worker would refuse later
     with _change(ctx, user, ref, expected_lock, "variant") as (s, bg):
-        _note(s, bg, user, f"variants requested: {', '.join(tags)}", version_id=approved_id)
+        said = ", ".join(f"{o.tag} ({o.label})" for o in options)
+        _note(s, bg, user, f"variants requested: {said}", version_id=approved_id)
     return [submit(ctx, sp, requested_by=user.name) for sp in specs]
 
 
@@ -567,55 +407,22 @@ def approve_variant(ctx: ServiceContext, user: User, ref: str, version_id: int, 
         return to_note(note)
 
 
-def label_layout(
-    ctx: ServiceContext, user: User, ref: str, specs: list[str], expected_revision: int
-) -> tuple[int, int]:
-    """Paint-bucket labelling ('sky@120,40' ...) as a new layout revision; refused when the layout
-    changed since the page was opened. Returns (new revision, pixels still unlabelled)."""
-    from haikei.imaging.regions import derive_regions, parse_label_spec
-
-    require(user, "label")
-    points = [parse_label_spec(sp, ctx.vocabulary) for sp in specs]
-    if not points:
-        raise InputError("click an area and choose a class first")
-    with ctx.db.session() as s:
-        bg = find_background(s, ref)
-        lay = latest_layout(s, bg.id)
-        if lay.revision != int(expected_revision):
-            raise ConflictError(
-                f"the layout of {bg.name} changed since you opened it; reload the page and label again"
-            )
-        fields = {
-            k: getattr(lay, k)
-            for k in ("lines_blob", "regions_blob", "book_blob", "source_name", "source_hash", "artist")
-        }
-        bg_id = bg.id
-    lines = load_gray(ctx.blobs.get(fields["lines_blob"]), name="layout lines")
-    h, w = lines.shape
-    ids = (
-        load_region_map(ctx.blobs.get(fields["regions_blob"]), ctx.vocabulary)
-        if fields["regions_blob"]
-        else np.full((h, w), UNLABELLED, np.uint8)
-    )
-    components, _ = derive_regions(lines)
-    from haikei.imaging.regions import label_regions
-
-    ids = label_regions(components, points, base=np.ascontiguousarray(ids, np.uint8))
-    remaining = int((ids == UNLABELLED).sum())
-    fields["regions_blob"] = ctx.blobs.put(png_bytes(encode_region_map(ids, ctx.vocabulary)))
-    with ctx.db.immediate() as s:
-        rev = s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
-        if rev != int(expected_revision):
-            raise ConflictError(
-                "the layout changed while you were labelling; reload the page and label again"
-            )
-        s.add(
-            LayoutRow(
-                background_id=bg_id,
-                revision=rev + 1,
-                labelled=remaining == 0,
-                cleanup={"labelled_by": user.name, "points": list(specs)},
-                **fields,
-            )
-        )
-    return rev + 1, remaining
+def assign(ctx: ServiceContext, user: User, ref: str, assignee: str | None, expected_lock: int) -> Note:
+    """Assign the BG to a person (an artist or director, by login name), or unassign it (None)."""
+    with _change(ctx, user, ref, expected_lock, "assign") as (s, bg):
+        if assignee:
+            row = s.scalars(select(UserRow).where(UserRow.name == assignee, UserRow.active)).first()
+            if row is None or row.role not in ("artist", "director"):
+                raise InputError(f"{assignee!r} is not an active artist or director; see 'haikei user list'")
+            if bg.assignee_id == row.id:
+                raise InputError(f"{bg.name} is already assigned to {row.display_name or row.name}")
+            bg.assignee_id = row.id
+            text = f"assigned to {row.display_name or row.name}"
+        else:
+            if bg.assignee_id is None:
+                raise InputError(f"{bg.name} is not assigned to anyone")
+            bg.assignee_id = None
+            text = "unassigned"
+        note = _note(s, bg, user, text)
+        s.flush()
+        return to_note(note)

@@ -60,6 +60,13 @@ class LockBody(BaseModel):
     lock_version: Lock
 
 
+class AssignBody(BaseModel):
+    assignee: str | None = Field(
+        default=None, max_length=100, description="login name of an artist or director; null unassigns"
+    )
+    lock_version: Lock
+
+
 class LabelBody(BaseModel):
     points: list[str] = Field(
         min_length=1, max_length=500, description="CLASS@X,Y in layout pixels, e.g. sky@120,40"
@@ -103,7 +110,7 @@ def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
         "role": user.role.value,
         "can": sorted(
             a
-            for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant")
+            for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")
             if user.role.can(a)
         ),
     }
@@ -111,9 +118,14 @@ def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
 
 @router.get("/cuts")
 def cuts(
-    request: Request, user: Annotated[User, Depends(reader)], status: str | None = None, sort: str = "cut"
+    request: Request,
+    user: Annotated[User, Depends(reader)],
+    status: str | None = None,
+    sort: str = "cut",
+    assignee: str | None = None,
 ) -> list[dict[str, Any]]:
-    return [asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort)]
+    """Every cut; filter by status short name and by assignee login name ('-': unassigned)."""
+    return [asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)]
 
 
 @router.get("/bgs/{ref}")
@@ -123,12 +135,17 @@ def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> di
         **asdict(d.bg),
         "status_name": d.status_name,
         "assignee": d.assignee,
+        "assignee_name": d.assignee_name,
         "layout": asdict(d.layout) if d.layout else None,
         "versions": [_version(v) for v in d.versions],
         "notes": [_note(n) for n in d.notes],
         "jobs": [_job(j) for j in d.jobs],
         "approved_variants": sorted(d.approved_variants),
         "variant_tags": d.variant_tags,
+        "variant_options": {
+            t: {"method": o.method, "label": o.label, "engine": o.engine, "boards": list(o.boards)}
+            for t, o in d.variant_options.items()
+        },
     }
 
 
@@ -230,6 +247,13 @@ def approve_variant(
     request: Request, ref: str, version_id: int, body: LockBody, user: Annotated[User, Depends(api_actor)]
 ) -> dict[str, Any]:
     return _note(review.approve_variant(app_ctx(request), user, ref, version_id, body.lock_version))
+
+
+@router.post("/bgs/{ref}/assign")
+def assign(
+    request: Request, ref: str, body: AssignBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
+    return _note(review.assign(app_ctx(request), user, ref, body.assignee, body.lock_version))
 
 
 @router.post("/bgs/{ref}/labels")

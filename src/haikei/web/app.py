@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ from haikei.errors import (
 from haikei.services.context import ServiceContext
 from haikei.services.review import MAX_UPLOAD_BYTES
 from haikei.web.auth import NotAuthenticated
+from haikei.web.throttle import LoginThrottle
 
 __all__ = ["SECRET_NAME", "create_app", "http_status"]
 
@@ -42,9 +44,14 @@ HERE = Path(__file__).parent
 SECRET_NAME = "web-secret.key"
 SESSION_COOKIE = "haikei_session"
 SESSION_MAX_AGE = 12 * 3600
+_CUT_POST = re.compile(r"^/cut/([^/?#]+)/")
 
 
 def http_status(exc: HaikeiError) -> int:
+    from haikei.web.throttle import TooManyAttempts
+
+    if isinstance(exc, TooManyAttempts):
+        return 429
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, ConflictError):
@@ -89,9 +96,14 @@ class BodyLimit:
                 problem = (413, f"the upload is over the {self.limit >> 20} MiB limit; export a smaller file")
             if problem is not None:
                 code, msg = problem
-                if b"text/html" in headers.get(b"accept", b""):
+                back = _CUT_POST.match(scope.get("path", ""))
+                resp: Response
+                if b"text/html" in headers.get(b"accept", b"") and back and "session" in scope:
+                    scope["session"]["flash"] = {"kind": "error", "text": msg}  # POST/redirect/GET
+                    resp = RedirectResponse(f"/cut/{back.group(1)}", status_code=303)
+                elif b"text/html" in headers.get(b"accept", b""):
                     body = f"<!doctype html><title>haikei</title><p class=error>{msg}</p><p><a href='javascript:history.back()'>back</a>"
-                    resp: Response = HTMLResponse(body, status_code=code)
+                    resp = HTMLResponse(body, status_code=code)
                 else:
                     resp = JSONResponse({"error": msg, "kind": "InputError"}, status_code=code)
                 await resp(scope, receive, send)
@@ -149,6 +161,9 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.max_upload_bytes = max_upload_bytes
+    app.state.login_throttle = LoginThrottle()
+    # the body limit runs inside the session middleware, so a refused upload can flash its message
+    app.add_middleware(BodyLimit, limit=max_upload_bytes + (1 << 20))
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key or _secret(ctx.root),
@@ -157,7 +172,6 @@ def create_app(
         same_site="lax",
         https_only=secure_cookies,
     )
-    app.add_middleware(BodyLimit, limit=max_upload_bytes + (1 << 20))
 
     @app.exception_handler(NotAuthenticated)
     def _unauth(request: Request, exc: NotAuthenticated) -> Response:
@@ -177,6 +191,8 @@ def create_app(
         code = http_status(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": str(exc), "kind": type(exc).__name__}, status_code=code)
+        if request.method == "POST" and code != 404:
+            return pages.refused(request, str(exc))
         return pages.error_page(request, str(exc), code)
 
     @app.exception_handler(RequestValidationError)
@@ -190,6 +206,8 @@ def create_app(
                 {"error": problems, "kind": "InputError", "detail": jsonable_encoder(exc.errors())},
                 status_code=422,
             )
+        if request.method == "POST":
+            return pages.refused(request, f"the form is incomplete or wrong: {problems}")
         return pages.error_page(request, f"the form is incomplete or wrong: {problems}", 400)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

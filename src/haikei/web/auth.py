@@ -9,7 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,9 +18,9 @@ from haikei.domain.models import User
 from haikei.errors import HaikeiError, NotFoundError, PermissionDenied
 from haikei.services.context import ServiceContext
 from haikei.services.users import authenticate, get_user, user_for_token
-from haikei.web.templating import render
+from haikei.web.templating import flash, render
 
-__all__ = ["Actor", "NotAuthenticated", "api_actor", "csrf_token", "page_actor", "reader", "router"]
+__all__ = ["Actor", "NotAuthenticated", "api_actor", "csrf_token", "page_actor", "reader", "router", "safe_next"]
 
 router = APIRouter(include_in_schema=False)
 CSRF_HEADER = "x-csrf-token"
@@ -102,7 +102,7 @@ def page_actor(request: Request, csrf_token: Annotated[str | None, Form()] = Non
     return actor.user
 
 
-def _safe_next(nxt: str | None) -> str:
+def safe_next(nxt: str | None) -> str:
     if not nxt or not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
         return "/"
     parts = urlsplit(nxt)
@@ -111,7 +111,7 @@ def _safe_next(nxt: str | None) -> str:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render(request, "login.html", {"next": safe_next(next)})
 
 
 @router.post("/login")
@@ -122,15 +122,24 @@ def login(
     csrf_token: Annotated[str | None, Form()] = None,
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    throttle = request.app.state.login_throttle
+    keys = throttle.keys(username, request.client.host if request.client else None)
     try:
         _check_csrf(request, csrf_token)
-        user = authenticate(app_ctx(request), username, password)
-    except PermissionDenied as exc:
-        return render(request, "login.html", {"next": _safe_next(next), "error": str(exc)}, status_code=403)
+        throttle.check(keys)
+        try:
+            user = authenticate(app_ctx(request), username, password)
+        except PermissionDenied:
+            throttle.failed(keys)
+            raise
+    except PermissionDenied as exc:  # POST/redirect/GET: a reload does not send the password again
+        flash(request, str(exc))
+        return RedirectResponse(f"/login?next={quote(safe_next(next))}", status_code=303)
+    throttle.succeeded(keys)
     request.session.clear()  # a fresh session (and CSRF token) at login
     request.session["uid"] = user.id
     request.session["csrf"] = secrets.token_urlsafe(32)
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")

@@ -1,21 +1,25 @@
-"""Server-rendered pages and their form posts. A refused change re-renders the page with the
-message and the HTTP status (409 for a stale page, 400 for a bad upload ...)."""
+"""Server-rendered pages and their form posts.
+
+POST/redirect/GET throughout: a form post that succeeds redirects to the page (``?ok=...``), and
+one that is refused (stale page, bad upload, no permission ...) puts its message in the session
+(:func:`haikei.web.templating.flash`) and redirects back to the page it came from, which shows
+it once; a reload never sends the form again. The JSON API keeps the real status codes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from haikei.domain.models import User
-from haikei.errors import HaikeiError
+from haikei.domain.models import User, Version
 from haikei.services import review
-from haikei.web.auth import NotAuthenticated, app_ctx, page_actor, reader
-from haikei.web.templating import render
+from haikei.web.auth import NotAuthenticated, app_ctx, page_actor, reader, safe_next
+from haikei.web.templating import flash, render
 
-__all__ = ["error_page", "router"]
+__all__ = ["error_page", "refused", "router"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,6 +30,7 @@ DONE = {
     "uploaded": "Paint-over stored as a new version.",
     "variants": "Variants queued; they appear below when rendered.",
     "variant_approved": "Variant approved.",
+    "assigned": "Assignment saved.",
     "retake": "Retake queued; the new version appears when it is rendered.",
     "labelled": "Regions labelled.",
     "arrived": "The re-render arrived as a new version (selected below); compare it and approve or retake.",
@@ -40,56 +45,75 @@ def _user_or_none(request: Request) -> User | None:
 
 
 def error_page(request: Request, message: str, code: int) -> Response:
+    return render(request, "error.html", {"user": _user_or_none(request), "error": message, "code": code}, status_code=code)
+
+
+def refused(request: Request, message: str) -> Response:
+    """A refused form post: the message goes to the session, the browser back to the page it
+    posted from (its Referer, when that is a page of this site) or the cut's page."""
+    flash(request, message)
     ref = request.path_params.get("ref")
-    user = _user_or_none(request)
-    if ref and user is not None and code != 404:
-        try:
-            return _cut_page(request, user, ref, error=message, status_code=code)
-        except HaikeiError:
-            pass
-    return render(request, "error.html", {"user": user, "error": message, "code": code}, status_code=code)
+    page = f"/cut/{ref}" if ref else "/"
+    referer = urlsplit(request.headers.get("referer", ""))
+    host = request.headers.get("host", "")
+    if referer.netloc == host and (not ref or referer.path == page or referer.path.startswith(page + "/")):
+        query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k != "ok"])
+        page = safe_next(referer.path + (f"?{query}" if query else ""))
+    return RedirectResponse(page, status_code=303)
 
 
 @router.get("/")
 def overview(
-    request: Request, user: Annotated[User, Depends(reader)], status: str = "", sort: str = "cut"
+    request: Request,
+    user: Annotated[User, Depends(reader)],
+    status: str = "",
+    sort: str = "cut",
+    assignee: str = "",
 ) -> Response:
-    ctx = app_ctx(request)
-    cards = review.cut_cards(ctx, status=status or None, sort=sort)
     from sqlalchemy import select
 
     from haikei.store.tables import ReviewStatusRow
 
+    ctx = app_ctx(request)
+    cards = review.cut_cards(ctx, status=status or None, sort=sort, assignee=assignee or None)
     with ctx.db.session() as s:
-        statuses = [
-            (r.short_name, r.name) for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))
-        ]
+        statuses = [(r.short_name, r.name) for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))]
+    people = [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)]
     return render(
         request,
         "overview.html",
-        {"user": user, "cards": cards, "statuses": statuses, "status": status, "sort": sort},
+        {
+            "user": user,
+            "cards": cards,
+            "statuses": statuses,
+            "status": status,
+            "sort": sort,
+            "people": people,
+            "assignee": assignee,
+            "unassigned": review.UNASSIGNED,
+        },
     )
 
 
-def _cut_page(
-    request: Request,
-    user: User,
-    ref: str,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-    ok: str = "",
-    selected: int | None = None,
-) -> Response:
+def variant_how(v: Version) -> str:
+    """How a variant version was made, in words, from its recipe."""
+    kind = (v.recipe or {}).get("kind")
+    if kind == "render":
+        return f"re-rendered from the '{v.variant}' boards"
+    if v.engine == "sd":
+        return "img2img with the sd engine"
+    return "re-voted over the aligned repaint"
+
+
+def _cut_page(request: Request, user: User, ref: str, *, ok: str = "", selected: int | None = None) -> Response:
     ctx = app_ctx(request)
     d = review.bg_detail(ctx, ref)
     versions = d.main_versions
     sel = next((v for v in d.versions if v.id == selected), None)
     if sel is None:
-        sel = next(
-            (v for v in versions if v.id == d.bg.current_version_id), versions[0] if versions else None
-        )
+        sel = next((v for v in versions if v.id == d.bg.current_version_id), versions[0] if versions else None)
     by_id = {v.id: v for v in d.versions}
+    can = {a: user.role.can(a) for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")}
     return render(
         request,
         "cut.html",
@@ -100,15 +124,13 @@ def _cut_page(
             "versions": versions,
             "sel": sel,
             "by_id": by_id,
-            "error": error,
             "ok": DONE.get(ok, ""),
-            "can": {
-                a: user.role.can(a)
-                for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant")
-            },
+            "can": can,
+            "people": [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)] if can["assign"] else [],
+            "variant_how": {v.id: variant_how(v) for v in d.variants},
+            "approved": by_id.get(d.bg.approved_version_id) if d.bg.approved_version_id else None,
             "active_jobs": [j for j in d.jobs if not j.state.is_final],
         },
-        status_code=status_code,
     )
 
 
@@ -120,19 +142,26 @@ def cut_page(
 
 
 @router.get("/cut/{ref}/label")
-def label_page(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> Response:
+def label_page(
+    request: Request, ref: str, user: Annotated[User, Depends(reader)], background: BackgroundTasks
+) -> Response:
     ctx = app_ctx(request)
     d = review.bg_detail(ctx, ref)
-    classes = [c for c in ctx.vocabulary.classes]
+    can_label = user.role.can("label")
+    if can_label and d.layout is not None:
+        # derive (and cache) the closed areas after the page is sent, so the first click is quick
+        from haikei.services.review_labels import closed_areas
+
+        background.add_task(closed_areas, ctx, d.layout.lines_blob)
     return render(
         request,
         "label.html",
-        {"user": user, "d": d, "bg": d.bg, "classes": classes, "can_label": user.role.can("label")},
+        {"user": user, "d": d, "bg": d.bg, "classes": list(ctx.vocabulary.classes), "can_label": can_label},
     )
 
 
 def _act(ref: str, ok: str, fn: Callable[[], Any], v: int | None = None) -> Response:
-    fn()  # a HaikeiError goes to the app's handler, which re-renders the page with the message
+    fn()  # a HaikeiError goes to the app's handler: message in the session, back to the page
     sel = f"&v={v}" if v else ""
     return RedirectResponse(f"/cut/{ref}?ok={ok}{sel}", status_code=303)
 
@@ -217,4 +246,17 @@ def approve_variant(
         ref,
         "variant_approved",
         lambda: review.approve_variant(app_ctx(request), user, ref, version_id, lock_version),
+    )
+
+
+@router.post("/cut/{ref}/assign")
+def assign(
+    request: Request,
+    ref: str,
+    user: ActorDep,
+    lock_version: LockF,
+    assignee: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    return _act(
+        ref, "assigned", lambda: review.assign(app_ctx(request), user, ref, assignee or None, lock_version)
     )

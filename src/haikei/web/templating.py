@@ -10,7 +10,9 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-__all__ = ["render"]
+__all__ = ["flash", "render"]
+
+FLASH_MAX = 2000  # characters of a message kept in the (cookie) session
 
 HERE = Path(__file__).parent
 
@@ -29,10 +31,19 @@ def _templates(request: Request) -> Jinja2Templates:
     return t
 
 
+def flash(request: Request, text: str, kind: str = "error") -> None:
+    """A message for the next page this session renders (POST/redirect/GET: a refused form post
+    redirects to the page, which shows it once; a reload does not send the form again)."""
+    request.session["flash"] = {"kind": "ok" if kind == "ok" else "error", "text": text[:FLASH_MAX]}
+
+
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     from haikei.web.auth import csrf_token
 
     ctx = request.app.state.ctx
     base = {"csrf": csrf_token(request), "production": ctx.settings.production.name, "user": None}
-    base.update(context)
+    message = request.session.pop("flash", None)
+    if isinstance(message, dict) and message.get("text"):
+        base["ok" if message.get("kind") == "ok" else "error"] = str(message["text"])
+    base.update({k: v for k, v in context.items() if v or k not in base})
     return _templates(request).TemplateResponse(request, name, base, status_code=status_code)

@@ -1,4 +1,19 @@
-"""Which art boards paint which class: tag scoring, fallbacks, and the refusal when none fits."""
+"""Which art boards paint which class: tag scoring, fallbacks, derived palettes, refusals.
+
+Every class of the layout gets one of four plans (``ClassPlan.kind``):
+
+- ``board``: a board shows the class itself, with enough paint for the area to fill;
+- ``fallback``: a natural class painted from the first class of its fallback chain that a board
+  shows as a real surface (at least ``fallback_min_share`` of a board, enough paint for the area);
+  a class with a role (path, sand, ground) only falls back to natural classes with a role;
+- ``derived``: a class with a role (road, wall, roof, window, ground, sand ...) that no board shows
+  usably is painted in a palette derived from the whole board (see :mod:`.palettes`). Man-made
+  classes are never painted from another class's paint: a road from red rock, a wall from a rocket
+  are wrong;
+- ``cloud``: clouds the boards do not label are painted from the sky's lightest tones.
+
+No plan at all: ``RenderRefused`` naming the class.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +24,7 @@ import numpy as np
 from haikei.domain.direction import Direction
 from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.engines.base import BoardInput
+from haikei.engines.exemplar.palettes import ROLES, role_of
 from haikei.errors import RenderRefused
 
 __all__ = ["ClassPlan", "board_scores", "plan_classes"]
@@ -19,12 +35,26 @@ class ClassPlan:
     """How one class of the layout is painted."""
 
     target: int  # class id in the layout
-    source: int  # class id on the boards it is painted from (itself or a fallback)
+    source: int  # class id on the boards it is painted from (itself, a fallback, or sky for clouds)
     boards: tuple[int, ...]  # indices into request.boards
+    kind: str = "board"  # board | fallback | derived | cloud
+    role: str = ""  # derived: the role whose lightness / hue it takes
 
     @property
     def is_fallback(self) -> bool:
-        return self.source != self.target
+        return self.kind != "board"
+
+    @property
+    def patch(self) -> bool:
+        """Painted by patch synthesis from board pixels (else by a palette painter)."""
+        return self.kind in ("board", "fallback")
+
+    def describe(self, vocabulary: Vocabulary) -> str:
+        if self.kind == "derived":
+            return f"palette derived from the whole board ({self.role} role)"
+        if self.kind == "cloud":
+            return "the sky's lightest tones"
+        return vocabulary.name_of(self.source)
 
 
 def board_scores(boards: tuple[BoardInput, ...], direction: Direction) -> list[int]:
@@ -35,43 +65,83 @@ def board_scores(boards: tuple[BoardInput, ...], direction: Direction) -> list[i
 
 def plan_classes(
     needed: list[int],
+    target_pixels: np.ndarray,
     boards: tuple[BoardInput, ...],
+    scales: list[float],
     direction: Direction,
     vocabulary: Vocabulary,
     min_pixels: int,
+    max_reuse: float,
+    fallback_min_share: float,
 ) -> tuple[dict[int, ClassPlan], list[str]]:
-    """Resolve every needed class to (source class, boards) or refuse naming the class.
+    """Resolve every needed class to a plan or refuse naming the class.
 
-    A class is painted from itself when any board shows it (at least ``min_pixels`` pixels), else
-    from the first class of its fallback chain that some board shows. Among the boards that show
-    the chosen source class, those whose tags best match the direction are used (all of them on a
-    tie), so an autumn evening cut takes autumn / evening boards where they exist.
+    ``target_pixels`` (256 counts) is the full layout's area per class and ``scales`` each board's
+    scale at the render size: a board class whose paint would have to be re-used more than
+    ``max_reuse`` times over to fill its layout area is too small to paint it (it is an object on
+    that board, not a surface). Among usable boards the best direction-tag match wins (all on a tie).
     """
     scores = board_scores(boards, direction)
-    counts = [np.bincount(b.labels.ravel(), minlength=256) for b in boards]
+    counts = [np.bincount(b.labels.ravel(), minlength=256).astype(np.float64) for b in boards]
+    shares = [c / max(1.0, float(c[:UNLABELLED].sum())) for c in counts]
+    top_all = max(scores) if scores else 0
+    best_boards = tuple(i for i, s in enumerate(scores) if s == top_all)
     plans: dict[int, ClassPlan] = {}
     warnings: list[str] = []
+
+    def usable(sid: int, cid: int, share: float) -> tuple[int, ...]:
+        need = float(target_pixels[cid]) / max_reuse
+        ok = [
+            i
+            for i, c in enumerate(counts)
+            if c[sid] >= min_pixels and shares[i][sid] >= share and c[sid] * scales[i] ** 2 >= need
+        ]
+        if not ok:
+            return ()
+        top = max(scores[i] for i in ok)
+        return tuple(i for i in ok if scores[i] == top)
+
     for cid in needed:
         name = vocabulary.name_of(cid)
-        chain = [name, *vocabulary.fallback_chain(name)]
+        cls = vocabulary.classes[cid]
+        role = role_of(name, vocabulary)
         chosen: ClassPlan | None = None
-        for cand in chain:
-            sid = vocabulary.id_of(cand)
-            showing = [i for i, c in enumerate(counts) if sid != UNLABELLED and c[sid] >= min_pixels]
-            if showing:
-                top = max(scores[i] for i in showing)
-                chosen = ClassPlan(cid, sid, tuple(i for i in showing if scores[i] == top))
-                break
+        showing = usable(cid, cid, 0.0)
+        if showing:
+            chosen = ClassPlan(cid, cid, showing)
+        elif name == "cloud" and "sky" in vocabulary and usable(vocabulary.id_of("sky"), cid, 0.0):
+            sky = vocabulary.id_of("sky")
+            chosen = ClassPlan(cid, sky, usable(sky, cid, 0.0), "cloud")
+        elif not cls.man_made:
+            for cand in vocabulary.fallback_chain(name):
+                if role is not None and (cand not in ROLES or vocabulary.get(cand).man_made):
+                    continue  # a surface with a role (path, sand ...) is not painted from grass or rock
+                sid = vocabulary.id_of(cand)
+                ok = usable(sid, cid, fallback_min_share)
+                if ok:
+                    chosen = ClassPlan(cid, sid, ok, "fallback")
+                    break
+        if chosen is None and role is not None:
+            chosen = ClassPlan(cid, cid, best_boards, "derived", role.name)
         if chosen is None:
-            tried = ", ".join(chain)
+            # last resort for a natural class without a role: its own or a fallback's paint, however little
+            for cand in [name, *vocabulary.fallback_chain(name)]:
+                sid = vocabulary.id_of(cand)
+                ok = tuple(i for i, c in enumerate(counts) if c[sid] >= min_pixels)
+                if ok and not cls.man_made:
+                    top = max(scores[i] for i in ok)
+                    kind = "board" if sid == cid else "fallback"
+                    chosen = ClassPlan(cid, sid, tuple(i for i in ok if scores[i] == top), kind)
+                    break
+        if chosen is None:
+            tried = ", ".join([name, *vocabulary.fallback_chain(name)])
             raise RenderRefused(
                 f"no art board shows class '{name}' or any of its fallbacks ({tried}); "
                 f"add a board with '{name}' labelled, or relabel that area of the layout"
             )
-        if chosen.is_fallback:
+        if chosen.kind != "board":
             warnings.append(
-                f"class '{name}' is not on the art boards; painted from fallback "
-                f"'{vocabulary.name_of(chosen.source)}'"
+                f"class '{name}' is not usable on the art boards; painted from {chosen.describe(vocabulary)}"
             )
         plans[cid] = chosen
     return plans, warnings

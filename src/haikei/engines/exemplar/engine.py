@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image
 from pydantic import ValidationError
 from scipy import ndimage
 
@@ -27,9 +26,10 @@ from haikei.engines.base import (
 )
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import kernels as K
+from haikei.engines.exemplar.atlas import build_atlas, candidates, resize, up2
 from haikei.engines.exemplar.boards import ClassPlan, board_scores, plan_classes
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.structured import board_palette, paint_structured, paper_texture
+from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
 from haikei.errors import InputError, RenderRefused
 
 __all__ = ["ExemplarEngine"]
@@ -49,74 +49,6 @@ class _BoardPrep:
     col: list[np.ndarray]  # per level (0 = working size) colour features
     gd: list[np.ndarray]  # per level guides (pos y, pos x, side, cos, sin), unweighted
     lab: list[np.ndarray]  # per level labels
-
-
-@dataclass
-class _Atlas:
-    col: np.ndarray
-    gd: np.ndarray
-    skey: np.ndarray
-    y0: np.ndarray
-    x0: np.ndarray
-    hb: np.ndarray
-    wb: np.ndarray
-
-
-def _atlas(
-    parts: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], n_boards: int, gw: np.ndarray
-) -> _Atlas:
-    """Stack boards (index -> (colour, guides, labels)) vertically with PAD margins."""
-    pad = K.PAD
-    y0 = np.zeros(n_boards, np.int64)
-    x0 = np.full(n_boards, pad, np.int64)
-    hb = np.ones(n_boards, np.int64)
-    wb = np.ones(n_boards, np.int64)
-    y = pad
-    width = 1
-    for b, (col, _, _) in parts.items():
-        y0[b], hb[b], wb[b] = y, col.shape[0], col.shape[1]
-        y += col.shape[0] + pad
-        width = max(width, col.shape[1])
-    hs, ws = y, width + 2 * pad
-    nch = next(iter(parts.values()))[0].shape[2]
-    acol = np.zeros((hs, ws, nch), np.float32)
-    agd = np.zeros((hs, ws, len(gw)), np.float32)
-    skey = np.full((hs, ws), -1, np.int32)
-    for b, (col, gd, lab) in parts.items():
-        sl = (slice(y0[b], y0[b] + hb[b]), slice(pad, pad + wb[b]))
-        acol[sl] = col
-        agd[sl] = gd * gw
-        skey[sl] = np.where(lab == 255, -1, b * 256 + lab.astype(np.int32))
-    return _Atlas(acol, agd, skey, y0, x0, hb, wb)
-
-
-def _candidates(skey: np.ndarray, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per slot, the atlas positions it may copy from (and how many)."""
-    ok = skey >= 0
-    key = np.where(ok, skey, 0)
-    ptr = [0]
-    chunks = []
-    for s in range(allowed.shape[0]):
-        m = ok & (allowed[s][key] != 0)
-        pos = np.argwhere(m).astype(np.int32)
-        chunks.append(pos)
-        ptr.append(ptr[-1] + len(pos))
-    cand = np.ascontiguousarray(np.concatenate(chunks) if chunks else np.zeros((0, 2), np.int32))
-    counts = np.diff(np.array(ptr, np.int64))
-    return np.array(ptr, np.int64), cand, counts
-
-
-def _up2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Double an estimate to ``shape`` (nearest, then a 2x2 box to soften the blocks)."""
-    b = np.repeat(np.repeat(a, 2, axis=0), 2, axis=1)[: shape[0], : shape[1]]
-    return np.ascontiguousarray(ndimage.uniform_filter(b, size=(2, 2, 1)), dtype=np.float32)
-
-
-def _resize(img: np.ndarray, w: int, h: int, nearest: bool) -> np.ndarray:
-    if img.shape[1] == w and img.shape[0] == h:
-        return img
-    mode = Image.Resampling.NEAREST if nearest else Image.Resampling.BOX
-    return np.asarray(Image.fromarray(img).resize((w, h), mode))
 
 
 class ExemplarEngine:
@@ -157,8 +89,8 @@ class ExemplarEngine:
             return hit
         bh, bw = board.image.shape[:2]
         sw, sh = max(1, round(bw * scale)), max(1, round(bh * scale))
-        rgb = _resize(board.image, sw, sh, nearest=False)
-        lab_full = _resize(board.labels, sw, sh, nearest=True)
+        rgb = resize(board.image, sw, sh, nearest=False)
+        lab_full = resize(board.labels, sw, sh, nearest=True)
         col = G.colour_features(rgb)
         for _ in range(k):
             col = G.downsample_mean(col)
@@ -216,14 +148,13 @@ class ExemplarEngine:
         mask = request.mask[win] if request.mask is not None else None
         h, w = regions.shape
 
-        # 3. choose boards per class (tags, fallbacks) or refuse naming the class
+        # 3. choose a plan per class (own board paint, fallback, derived palette, cloud) or refuse
         vocab = request.vocabulary
         present = [int(c) for c in np.unique(regions)]
-        plans, warnings = plan_classes(
-            present, request.boards, request.direction, vocab, opts.min_class_pixels
-        )
-        natural = [c for c in present if not vocab.classes[c].man_made]
-        man_made = [c for c in present if vocab.classes[c].man_made]
+        scales = {b: self._scale(opts, request.boards[b], full_h, full_w) for b in range(len(request.boards))}
+        plans, warnings = self._plan(request, opts, present, scales)
+        natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
+        palette_classes = [c for c in present if c not in natural]
         slots = {c: i for i, c in enumerate(natural)}
         used_boards = sorted({b for c in natural for b in plans[c].boards})
         allowed = np.zeros((max(1, len(natural)), len(request.boards) * 256), np.uint8)
@@ -259,7 +190,6 @@ class ExemplarEngine:
         )
 
         # 5. boards at the render's scale, with their guides per level (cached per engine)
-        scales = {b: self._scale(opts, request.boards[b], full_h, full_w) for b in range(len(request.boards))}
         preps = {b: self._prep_board(request.boards[b], scales[b], k, levels, opts) for b in used_boards}
         timings["prepare_boards"] = time.perf_counter() - t_start
         context.check_cancel()
@@ -326,8 +256,8 @@ class ExemplarEngine:
             tcls = tclss[lvl]
             hl, wl = tcls.shape
             parts = {b: (preps[b].col[lvl], preps[b].gd[lvl], preps[b].lab[lvl]) for b in used_boards}
-            atlas = _atlas(parts, len(request.boards), gw)
-            cand_ptr, cand, counts = _candidates(atlas.skey, allowed)
+            atlas = build_atlas(parts, len(request.boards), gw)
+            cand_ptr, cand, counts = candidates(atlas.skey, allowed)
             for c, s in slots.items():
                 if counts[s] == 0 and (tcls == s).any():
                     raise RenderRefused(f"the art boards are too small to paint class '{vocab.name_of(c)}'")
@@ -339,7 +269,7 @@ class ExemplarEngine:
                 est = init_feats[lvl].copy() if init_feats else np.zeros((hl, wl, 3), np.float32)
                 wcol = opts.colour_weight if mode == "refine" else 0.0
             else:
-                est = _up2(est, (hl, wl))  # type: ignore[arg-type]
+                est = up2(est, (hl, wl))  # type: ignore[arg-type]
                 if mode == "refine":
                     a = opts.refine_strength
                     est = np.ascontiguousarray((1 - a) * est + a * init_feats[lvl], dtype=np.float32)
@@ -428,7 +358,7 @@ class ExemplarEngine:
                 )
                 for b in used_boards
             }
-            full = _atlas(parts_full, len(request.boards), np.zeros(0, np.float32))
+            full = build_atlas(parts_full, len(request.boards), np.zeros(0, np.float32))
             if k > 0:
                 nnf_full = np.zeros((h, w, 2), np.int32)
                 cost_full = np.zeros((h, w), np.float32)
@@ -447,7 +377,7 @@ class ExemplarEngine:
                     nnf_full,
                     cost_full,
                 )
-                cand_ptr, cand, _ = _candidates(full.skey, allowed)
+                cand_ptr, cand, _ = candidates(full.skey, allowed)
                 K.fix_invalid(tcls_full, full.skey, allowed, cand_ptr, cand, seed, 2 * f + 2, nnf_full)
             else:
                 nnf_full = nnf
@@ -473,18 +403,25 @@ class ExemplarEngine:
         context.check_cancel()
         context.progress(0.9, "man-made areas")
 
-        # 9. man-made classes: flat faces from the board palette, board texture, crisp lines
+        # 9. palette classes: man-made faces, derived surfaces, clouds (board grain, crisp lines)
         t = time.perf_counter()
         struct_rng = np.random.default_rng([request.seed, 0x5354])
-        struct_scales = self._paint_man_made(
-            request, opts, plans, man_made, scales, regions, ink_full, light, struct_rng, canvas
+        struct_scales, soft_mask = paint_palette_classes(
+            request, opts, plans, palette_classes, scales, regions, ink_full, light, struct_rng, canvas
         )
         timings["structured"] = time.perf_counter() - t
 
         # 10. lines in natural areas: soft multiplicative darkening (shade, not black ink)
-        nat_mask = tcls_full >= 0
-        soft = ndimage.gaussian_filter(ink_full, 0.6)
-        canvas[nat_mask] *= (1.0 - opts.line_darkening * np.clip(soft[nat_mask], 0, 1))[:, None]
+        glaze_rng = np.random.default_rng([request.seed, 0x474C])
+        lay_in_lines(
+            canvas,
+            (tcls_full >= 0) | soft_mask,
+            ink_full,
+            opts.line_darkening,
+            opts.glaze,
+            (full_h, full_w),
+            glaze_rng,
+        )
         painted = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
         # 11. retake: only inside the mask, feathered inside its edge; elsewhere init byte for byte
@@ -523,53 +460,28 @@ class ExemplarEngine:
         )
 
     # -- pieces of render ---------------------------------------------------------------------
+    def _plan(
+        self, request: RenderRequest, opts: ExemplarOptions, present: list[int], scales: dict[int, float]
+    ) -> tuple[dict[int, ClassPlan], list[str]]:
+        """The class plan from the whole layout (a retake window plans exactly like its parent)."""
+        return plan_classes(
+            present,
+            np.bincount(request.regions.ravel(), minlength=256),
+            request.boards,
+            [scales[b] for b in range(len(request.boards))],
+            request.direction,
+            request.vocabulary,
+            opts.min_class_pixels,
+            opts.max_reuse,
+            opts.fallback_min_share,
+        )
+
     @staticmethod
     def _weights(cost: np.ndarray, sigma: float, sharpness: float) -> np.ndarray:
         if sharpness <= 0:
             return np.ones_like(cost)
         c = np.where(np.isfinite(cost), cost, 0.0)
         return np.ascontiguousarray(np.exp(-sharpness * c / max(sigma, 1e-6)) + 1e-4, dtype=np.float32)
-
-    def _paint_man_made(
-        self,
-        request: RenderRequest,
-        opts: ExemplarOptions,
-        plans: dict[int, ClassPlan],
-        man_made: list[int],
-        scales: dict[int, float],
-        regions: np.ndarray,
-        ink: np.ndarray,
-        light: tuple[float, float],
-        rng: np.random.Generator,
-        canvas: np.ndarray,
-        images: dict[int, np.ndarray] | None = None,
-    ) -> dict[str, list[str]]:
-        """Paint man-made classes into ``canvas``; ``images`` swaps in board variants."""
-        if not man_made:
-            return {}
-        palettes = {}
-        used: dict[str, list[str]] = {}
-        for c in man_made:
-            p = plans[c]
-            pix = [
-                (images or {}).get(b, request.boards[b].image)[request.boards[b].labels == p.source]
-                for b in p.boards
-            ]
-            palettes[c] = board_palette(np.concatenate(pix))
-            used[request.vocabulary.name_of(c)] = [request.boards[b].key for b in p.boards]
-        first = plans[man_made[0]].boards[0]
-        src_img = (images or {}).get(first, request.boards[first].image)
-        bh, bw = src_img.shape[:2]
-        s = scales[first]
-        luma = G.colour_features(
-            _resize(src_img, max(1, round(bw * s)), max(1, round(bh * s)), nearest=False)
-        )[..., 0]
-        tex = paper_texture(luma, regions.shape[0], regions.shape[1], rng)
-        col, painted = paint_structured(
-            regions, ink, palettes, tex, light, rng, opts.texture_strength, opts.structure_line_strength
-        )
-        canvas[painted] = col[painted]
-        return used
 
     def _recipe(
         self,
@@ -607,15 +519,18 @@ class ExemplarEngine:
             ],
             "classes": {
                 vocab.name_of(c): {
-                    "painted_from": vocab.name_of(p.source),
+                    "painted_from": p.describe(vocab),
+                    "plan": p.kind,
                     "fallback": p.is_fallback,
                     "boards": [request.boards[b].key for b in p.boards],
-                    "painter": "structured" if vocab.classes[c].man_made else "patch",
+                    "painter": "structured"
+                    if vocab.classes[c].man_made
+                    else ("patch" if p.patch else "palette"),
                 }
                 for c, p in sorted(plans.items())
             },
             "fallbacks": {
-                vocab.name_of(c): vocab.name_of(p.source) for c, p in sorted(plans.items()) if p.is_fallback
+                vocab.name_of(c): p.describe(vocab) for c, p in sorted(plans.items()) if p.is_fallback
             },
             "patch_boards": [request.boards[b].key for b in used_boards],
             "structured_classes": sorted(structured),

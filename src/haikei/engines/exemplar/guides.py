@@ -17,6 +17,7 @@ board:
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 __all__ = [
@@ -65,11 +66,11 @@ def smooth_noise(h: int, w: int, rng: np.random.Generator, cell: float) -> np.nd
     gh = max(2, int(np.ceil(h / cell)) + 2)
     gw = max(2, int(np.ceil(w / cell)) + 2)
     grid = rng.uniform(-1.0, 1.0, (gh, gw)).astype(np.float32)
-    yy = np.linspace(0.5, gh - 1.5, h, dtype=np.float32)
-    xx = np.linspace(0.5, gw - 1.5, w, dtype=np.float32)
-    coords = np.meshgrid(yy, xx, indexing="ij")
-    out: np.ndarray = ndimage.map_coordinates(grid, coords, order=3, mode="nearest").astype(np.float32)
-    return np.clip(out, -1.0, 1.0)
+    # bicubic enlargement of the random grid, cropped so that the grid's border cells are not used
+    big = Image.fromarray(grid, mode="F").resize(
+        (w, h), Image.Resampling.BICUBIC, box=(0.5, 0.5, gw - 1.5, gh - 1.5)
+    )
+    return np.clip(np.asarray(big, dtype=np.float32), -1.0, 1.0)
 
 
 def position_guides(

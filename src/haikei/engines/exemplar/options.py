@@ -77,6 +77,12 @@ class ExemplarOptions(BaseModel):
         le=1.0,
         description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink).",
     )
+    glaze: float = Field(
+        0.04,
+        ge=0.0,
+        le=0.3,
+        description="Gentle low-frequency tonal variation over natural areas (a wash is never perfectly even).",
+    )
     structure_line_strength: float = Field(
         0.85,
         ge=0.0,
@@ -107,6 +113,20 @@ class ExemplarOptions(BaseModel):
     )
     min_class_pixels: int = Field(
         64, ge=1, le=100000, description="A board shows a class only with at least this many labelled pixels."
+    )
+
+    max_reuse: float = Field(
+        6.0,
+        ge=1.0,
+        le=100.0,
+        description="A board class paints a layout area only if its paint need not be re-used more than this "
+        "many times over; smaller (an object on the board, not a surface) falls back or is derived.",
+    )
+    fallback_min_share: float = Field(
+        0.02,
+        ge=0.0,
+        le=0.5,
+        description="A fallback class must cover at least this share of a board's labelled area.",
     )
 
     @field_validator("patch_size")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from haikei.engines.exemplar import guides as G
+
 __all__ = ["Palette", "board_palette", "paint_structured", "paper_texture"]
 
 
@@ -119,26 +121,38 @@ def paint_structured(
         np.maximum.at(biggest, o, area)
         t = np.clip(side * 4.0, -1.0, 1.0)
         t[area >= biggest[o]] = 0.0
-        jitter = rng.uniform(-0.04, 0.04, n_faces).astype(np.float32)
+        jitter = rng.uniform(-0.06, 0.06, n_faces).astype(np.float32)
         for i in range(n_faces):
             ti = float(t[i])
             base = pal.mid + (pal.light - pal.mid) * ti if ti >= 0 else pal.mid + (pal.mid - pal.shadow) * ti
             tones.append((base * (1.0 + jitter[i])).astype(np.float32))
         fb = faces_all[box]
         fb[faces > 0] = faces[faces > 0] + (len(tones) - 1 - n_faces)
+    # everything below works inside the painted classes' bounding box (cost follows their area)
+    ys, xs = np.nonzero(painted)
+    m = 4
+    win = (slice(max(0, ys.min() - m), ys.max() + 1 + m), slice(max(0, xs.min() - m), xs.max() + 1 + m))
+    fa, ik = faces_all[win], inked[win]
     # lines take the tone of the nearest face underneath them
-    if (faces_all > 0).any():
-        _, (iy, ix) = ndimage.distance_transform_edt(faces_all == 0, return_indices=True)
-        face_of = faces_all[iy, ix]
+    if (fa > 0).any():
+        _, (iy, ix) = ndimage.distance_transform_edt(fa == 0, return_indices=True)
+        face_of = fa[iy, ix]
     else:
-        face_of = faces_all
+        face_of = fa
     col = np.stack(tones)[face_of]
-    dline = ndimage.distance_transform_edt(~inked) if inked.any() else np.full((h, w), 99.0)
-    occl = 1.0 - 0.12 * np.exp(-dline / 2.5)
-    shade = (1.0 + grad) * occl * (1.0 + texture_strength * texture)
+    dline = ndimage.distance_transform_edt(~ik) if ik.any() else np.full(ik.shape, 99.0)
+    # hand work: occlusion, line weight and weathering vary along the lines and across the faces, so
+    # that repeated shapes (windows, poles, a long eave) never come out as identical copies
+    wh, ww = fa.shape
+    cell = max(8.0, 0.02 * max(h, w))
+    occl = 1.0 - 0.12 * (1.0 + 0.8 * G.smooth_noise(wh, ww, rng, cell)) * np.exp(-dline / 2.5)
+    weather = 0.05 * G.smooth_noise(wh, ww, rng, cell)
+    shade = (1.0 + grad[win] + weather) * occl * (1.0 + texture_strength * texture[win])
     col = col * shade[..., None]
     # crisp layout lines in the palette's darkest colour
-    a = np.clip(ink * line_strength, 0.0, 1.0)[..., None]
-    col = col * (1.0 - a) + line_col * a
-    out[painted] = col[painted]
+    pressure = 0.8 + 0.2 * G.smooth_noise(wh, ww, rng, cell)
+    a = np.clip(ink[win] * line_strength * pressure, 0.0, 1.0)[..., None]
+    col = col * (1.0 - a) + line_col[win] * a
+    pw = painted[win]
+    out[win][pw] = col[pw]
     return np.clip(out, 0.0, 1.0), painted

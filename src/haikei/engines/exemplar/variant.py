@@ -13,12 +13,12 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
 from haikei.engines.base import EngineContext, RenderRequest, RenderResult
 from haikei.engines.exemplar import kernels as K
-from haikei.engines.exemplar.boards import plan_classes
+from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
 from haikei.engines.exemplar.options import ExemplarOptions
+from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
 from haikei.errors import RenderRefused
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ __all__ = ["render_variant"]
 def render_variant(
     engine: ExemplarEngine, request: RenderRequest, context: EngineContext, opts: ExemplarOptions
 ) -> RenderResult:
-    from haikei.engines.exemplar.engine import _atlas, _candidates, _resize
 
     t_start = time.perf_counter()
     variant = str(request.variant)
@@ -56,9 +55,10 @@ def render_variant(
     # 2. the same class plan as the parent; every board involved needs the variant
     vocab = request.vocabulary
     present = [int(c) for c in np.unique(request.regions)]
-    plans, warnings = plan_classes(present, request.boards, request.direction, vocab, opts.min_class_pixels)
-    natural = [c for c in present if not vocab.classes[c].man_made]
-    man_made = [c for c in present if vocab.classes[c].man_made]
+    scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
+    plans, warnings = engine._plan(request, opts, present, scales)
+    natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
+    man_made = [c for c in present if c not in natural]
     needed = {int(b) for b in np.unique(bidx[bidx >= 0])} | {b for c in man_made for b in plans[c].boards}
     images: dict[int, np.ndarray] = {}
     for b in sorted(needed):
@@ -93,7 +93,6 @@ def render_variant(
     context.check_cancel()
 
     # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
-    scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
     canvas = np.zeros((h, w, 3), np.float32)
     patch_boards = sorted({int(b) for b in np.unique(bidx[(bidx >= 0) & (tcls >= 0)])})
     if patch_boards:
@@ -101,9 +100,9 @@ def render_variant(
         for b in patch_boards:
             bh, bw = images[b].shape[:2]
             sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
-            rgb = _resize(images[b], sw, sh, nearest=False).astype(np.float32)
-            parts[b] = (rgb, rgb[..., :0], _resize(request.boards[b].labels, sw, sh, nearest=True))
-        full = _atlas(parts, len(request.boards), np.zeros(0, np.float32))
+            rgb = resize(images[b], sw, sh, nearest=False).astype(np.float32)
+            parts[b] = (rgb, rgb[..., :0], resize(request.boards[b].labels, sw, sh, nearest=True))
+        full = build_atlas(parts, len(request.boards), np.zeros(0, np.float32))
         nnf = np.zeros((h, w, 2), np.int32)
         for b in patch_boards:
             sel = bidx == b
@@ -112,7 +111,7 @@ def render_variant(
             xs = np.clip(np.round((sm[..., 2][sel] + 0.5) * sc - 0.5), 0, full.wb[b] - 1).astype(np.int32)
             nnf[..., 0][sel] = full.y0[b] + ys
             nnf[..., 1][sel] = full.x0[b] + xs
-        cand_ptr, cand, _ = _candidates(full.skey, allowed)
+        cand_ptr, cand, _ = candidates(full.skey, allowed)
         K.fix_invalid(
             tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf
         )
@@ -126,12 +125,11 @@ def render_variant(
     ink = 1.0 - request.lines.astype(np.float32) / 255.0
     light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
     struct_rng = np.random.default_rng([request.seed, 0x5354])
-    engine._paint_man_made(
+    _, soft_mask = paint_palette_classes(
         request, opts, plans, man_made, scales, request.regions, ink, light, struct_rng, canvas, images=images
     )
-    nat = tcls >= 0
-    soft = ndimage.gaussian_filter(ink, 0.6)
-    canvas[nat] *= (1.0 - opts.line_darkening * np.clip(soft[nat], 0, 1))[:, None]
+    glaze_rng = np.random.default_rng([request.seed, 0x474C])
+    lay_in_lines(canvas, (tcls >= 0) | soft_mask, ink, opts.line_darkening, opts.glaze, (h, w), glaze_rng)
     image = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
     timings = {"total": time.perf_counter() - t_start}
     recipe = {
@@ -145,7 +143,7 @@ def render_variant(
             {"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in sorted(needed)
         ],
         "classes": {
-            vocab.name_of(c): {"painted_from": vocab.name_of(p.source), "fallback": p.is_fallback}
+            vocab.name_of(c): {"painted_from": p.describe(vocab), "fallback": p.is_fallback}
             for c, p in sorted(plans.items())
         },
     }

@@ -87,13 +87,19 @@ class SDEngine:
         self.config = config
         self.models = models if models is not None else load_models(config)
         self._hashes = HashCache()
-        base = self.models.pipe.scheduler
-        if config.scheduler != "model":
-            import diffusers
+        import diffusers
 
+        base = self.models.pipe.scheduler
+        self._warnings: list[str] = []
+        if config.scheduler != "model":
             base = getattr(diffusers, SCHEDULERS[config.scheduler]).from_config(base.config)
         if type(base).__name__ in STOCHASTIC:
-            base = __import__("diffusers").DDIMScheduler.from_config(base.config)
+            # ancestral samplers draw fresh noise every step, which breaks "same seed, same image"
+            self._warnings.append(
+                f"the model's {type(base).__name__} is stochastic; rendering with DDIMScheduler "
+                "(set scheduler in [engines.sd] to choose another deterministic one)"
+            )
+            base = diffusers.DDIMScheduler.from_config(base.config)
         self._scheduler_cls, self._scheduler_config = type(base), base.config
         self.model_hashes()  # hash once at start-up; later renders hit the cache
 
@@ -217,8 +223,7 @@ class SDEngine:
                 if m.pipe.unet.config.in_channels == 9:
                     masked = init * (1.0 - mk.to(dev, init.dtype))
                     masked_lat = (vae.encode(masked).latent_dist.mean * sf).to(dt).expand(n, -1, -1, -1)
-                    inpaint_extra = torch.cat([latent_mask, masked_lat], dim=1)
-                    inpaint_extra = torch.cat([inpaint_extra] * 2) if cfg_on else inpaint_extra
+                    inpaint_extra = torch.cat([latent_mask, masked_lat], dim=1)  # one row per candidate
             t_prep = time.perf_counter()
 
             # 5. denoise (MultiDiffusion windows when the latent is wider/taller than the tile)
@@ -329,6 +334,7 @@ class SDEngine:
         return [
             RenderResult(
                 image=img,
+                warnings=list(self._warnings),
                 recipe={**base_recipe, "seed": request.seed + i, "candidate": i},
                 timings=dict(timings),
             )

@@ -1,0 +1,186 @@
+"""Palette painters: man-made classes (structured faces) and the natural classes no board shows
+usably (derived ground / sand / path surfaces, clouds from the sky's lightest tones).
+
+Both take their colours from :mod:`.palettes` (or the board's own class when it shows it) and
+the board's fine grain from :func:`.structured.paper_texture`. Work is limited to each class's
+bounding box, so the cost follows the area painted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from haikei.engines.exemplar import guides as G
+from haikei.engines.exemplar.boards import ClassPlan
+from haikei.engines.exemplar.palettes import board_samples, cloud_palette, derived_palette, role_of
+from haikei.engines.exemplar.structured import Palette, board_palette, paint_structured, paper_texture
+
+if TYPE_CHECKING:
+    from haikei.engines.base import RenderRequest
+    from haikei.engines.exemplar.options import ExemplarOptions
+
+__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft"]
+
+
+def _ramp(pal: Palette, t: np.ndarray) -> np.ndarray:
+    """0 = shadow, 0.5 = mid, 1 = light (piecewise linear), float32 (..., 3)."""
+    t = np.clip(t, 0.0, 1.0)[..., None]
+    lo = pal.shadow + (pal.mid - pal.shadow) * np.minimum(2 * t, 1.0)
+    return np.asarray(lo + (pal.light - pal.mid) * np.maximum(2 * t - 1.0, 0.0), np.float32)
+
+
+def paint_soft(
+    regions: np.ndarray,
+    ink: np.ndarray,
+    palettes: dict[int, tuple[Palette, bool]],
+    texture: np.ndarray,
+    light: tuple[float, float],
+    rng: np.random.Generator,
+    texture_strength: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Natural areas from a palette: (palette, is_cloud) per class; returns (float32 RGB, painted mask).
+
+    Clouds: light on the lit side and deep inside, shading softly to the palette's shadow towards
+    their outline and inner lines. Surfaces (ground, sand, path ...): the mid tone broken by
+    low-frequency variation, lighter towards the horizon (top of the area).
+    """
+    h, w = regions.shape
+    out = np.zeros((h, w, 3), np.float32)
+    painted = np.zeros((h, w), bool)
+    ly, lx = light
+    inked = ink > 0.5
+    for cid in sorted(palettes):
+        pal, is_cloud = palettes[cid]
+        boxes = ndimage.find_objects((regions == cid).astype(np.int32))
+        if not boxes or boxes[0] is None:
+            continue
+        box = boxes[0]
+        region = regions[box] == cid
+        bh, bw = region.shape
+        yy = np.arange(bh, dtype=np.float32)[:, None]
+        xx = np.arange(bw, dtype=np.float32)[None, :]
+        cell = max(8.0, min(bh, bw) / 3.0)
+        noise = G.smooth_noise(bh, bw, rng, cell)
+        if is_cloud:
+            comp, n = ndimage.label(region)
+            idx = np.arange(1, n + 1)
+            area = np.bincount(comp.ravel(), minlength=n + 1).astype(np.float32)
+            size = np.sqrt(np.maximum(area, 1.0))
+            cy = np.zeros(n + 1, np.float32)
+            cx = np.zeros(n + 1, np.float32)
+            if n:
+                cy[1:] = ndimage.mean(np.broadcast_to(yy, (bh, bw)), comp, idx)
+                cx[1:] = ndimage.mean(np.broadcast_to(xx, (bh, bw)), comp, idx)
+            edge = np.pad(~region | inked[box], 1, constant_values=True)
+            d = ndimage.distance_transform_edt(~edge)[1:-1, 1:-1].astype(np.float32)
+            s = size[comp]
+            depth = 1.0 - np.exp(-d / np.maximum(0.08 * s, 1.0))
+            side = ((yy - cy[comp]) * ly + (xx - cx[comp]) * lx) / np.maximum(0.5 * s, 1.0)
+            t = 0.1 + 0.55 * depth + 0.45 * np.clip(side, -1, 1) + 0.08 * noise
+        else:
+            rows = np.flatnonzero(region.any(axis=1))
+            y0, y1 = float(rows[0]), float(max(rows[-1], rows[0] + 1))
+            yn = (yy - y0) / (y1 - y0)
+            t = 0.5 + 0.3 * noise + 0.15 * (0.5 - np.clip(yn, 0, 1))
+        col = _ramp(pal, t)
+        col *= (1.0 + texture_strength * texture[box])[..., None]
+        out[box][region] = col[region]
+        painted[box] |= region
+    return np.clip(out, 0.0, 1.0), painted
+
+
+def _class_palette(
+    request: RenderRequest,
+    plan: ClassPlan,
+    images: dict[int, np.ndarray],
+    samples: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]],
+) -> tuple[Palette, str]:
+    vocab = request.vocabulary
+    imgs = [images.get(b, request.boards[b].image) for b in plan.boards]
+    labs = [request.boards[b].labels for b in plan.boards]
+    sky = vocab.id_of("sky") if "sky" in vocab else None
+    if plan.kind == "cloud":
+        return cloud_palette(imgs, labs, plan.source), "cloud"
+    if plan.kind == "derived":
+        role = role_of(vocab.name_of(plan.target), vocab)
+        assert role is not None
+        if plan.boards not in samples:
+            samples[plan.boards] = board_samples(imgs, labs, sky)
+        return derived_palette(role, *samples[plan.boards]), "derived"
+    pix = np.concatenate([im[lb == plan.source] for im, lb in zip(imgs, labs, strict=True)])
+    return board_palette(pix), "board"
+
+
+def paint_palette_classes(
+    request: RenderRequest,
+    opts: ExemplarOptions,
+    plans: dict[int, ClassPlan],
+    classes: list[int],
+    scales: dict[int, float],
+    regions: np.ndarray,
+    ink: np.ndarray,
+    light: tuple[float, float],
+    rng: np.random.Generator,
+    canvas: np.ndarray,
+    images: dict[int, np.ndarray] | None = None,
+) -> tuple[dict[str, list[str]], np.ndarray]:
+    """Paint ``classes`` (man-made, derived, clouds) into ``canvas``; ``images`` swaps in board variants.
+
+    Returns (class name -> board keys used, mask of the natural pixels painted here).
+    """
+    soft_mask = np.zeros(regions.shape, bool)
+    if not classes:
+        return {}, soft_mask
+    vocab = request.vocabulary
+    imgs = images or {}
+    used: dict[str, list[str]] = {}
+    structured: dict[int, Palette] = {}
+    soft: dict[int, tuple[Palette, bool]] = {}
+    samples: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for c in classes:
+        pal, how = _class_palette(request, plans[c], imgs, samples)
+        used[vocab.name_of(c)] = [request.boards[b].key for b in plans[c].boards]
+        if vocab.classes[c].man_made:
+            structured[c] = pal
+        else:
+            soft[c] = (pal, how == "cloud")
+    first = plans[classes[0]].boards[0]
+    src_img = imgs.get(first, request.boards[first].image)
+    bh, bw = src_img.shape[:2]
+    s = scales[first]
+    small = np.asarray(
+        Image.fromarray(src_img).resize((max(1, round(bw * s)), max(1, round(bh * s))), Image.Resampling.BOX)
+    )
+    tex = paper_texture(G.colour_features(small)[..., 0], regions.shape[0], regions.shape[1], rng)
+    if structured:
+        col, painted = paint_structured(
+            regions, ink, structured, tex, light, rng, opts.texture_strength, opts.structure_line_strength
+        )
+        canvas[painted] = col[painted]
+    if soft:
+        col, soft_mask = paint_soft(regions, ink, soft, tex, light, rng, opts.texture_strength)
+        canvas[soft_mask] = col[soft_mask]
+    return used, soft_mask
+
+
+def lay_in_lines(
+    canvas: np.ndarray,
+    natural: np.ndarray,
+    ink: np.ndarray,
+    darkening: float,
+    glaze: float,
+    frame: tuple[int, int],
+    rng: np.random.Generator,
+) -> None:
+    """Natural areas: a glaze (gentle low-frequency tonal variation, as a wash is never perfectly even)
+    and the layout's ink as shade, its weight varying along the line like a hand-drawn one."""
+    h, w = natural.shape
+    cell = max(8.0, 0.02 * max(frame))
+    soft = np.clip(ndimage.gaussian_filter(ink, 0.6), 0.0, 1.0)
+    pressure = 0.75 + 0.25 * G.smooth_noise(h, w, rng, cell)
+    factor = (1.0 + glaze * G.smooth_noise(h, w, rng, cell)) * (1.0 - darkening * pressure * soft)
+    canvas[natural] *= factor[natural][:, None]

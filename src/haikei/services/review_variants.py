@@ -1,0 +1,257 @@
+"""Variants of an approved BG (season / time-of-day set), by whatever the studio's boards allow.
+
+Per tag, the first method that the production can do is used:
+
+1. ``revote``: every art board the approved render painted from has an aligned repaint for the
+   tag (``board.variants``) and the approved version has a source map: the exemplar engine
+   re-votes the parent's correspondences over the repaint (kind ``variant``; exact structure).
+2. ``rerender``: a consented board the BG may use is *tagged* with the tag (a season or time of
+   day): the same layout is rendered again with the direction's season / time of day replaced
+   by the tag, the approved version's seed and engine (kind ``render`` with ``variant=tag`` and
+   the approved version as parent for lineage). Boards are chosen by the new tags; structure is
+   locked by the layout and its region map.
+3. ``sd``: the sd engine is configured ([engines.sd] in haikei.toml): img2img from the approved
+   version with the changed direction, same seed and ControlNet condition (kind ``variant``).
+
+Otherwise the tag is not offered, and asking for it says which boards would be needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from haikei.domain.direction import Direction, parse_direction
+from haikei.domain.glossary import CLOSED_TOKENS, load_glossary
+from haikei.errors import InputError, RenderRefused
+from haikei.services.context import ServiceContext
+from haikei.services.rendering import RenderSpec, find_background
+from haikei.store.tables import ArtBoardRow, BackgroundRow, VersionRow
+
+__all__ = ["METHOD_LABELS", "VariantOption", "variant_direction", "variant_options", "variant_specs"]
+
+METHOD_LABELS = {
+    "revote": "re-vote over aligned repaint",
+    "rerender": "re-render from the {boards} board",
+    "sd": "img2img with the sd engine",
+}
+
+
+@dataclass(frozen=True)
+class VariantOption:
+    """How a tag's variant of one BG would be made (``method`` in METHOD_LABELS), or why not."""
+
+    tag: str
+    method: str | None  # revote | rerender | sd | None (not available)
+    engine: str = ""
+    boards: tuple[str, ...] = ()  # the boards that make it possible
+    reason: str = ""  # why it is not available (method None)
+
+    @property
+    def available(self) -> bool:
+        return self.method is not None
+
+    @property
+    def label(self) -> str:
+        if self.method is None:
+            return self.reason
+        names = ", ".join(f"'{b}'" for b in self.boards)
+        return METHOD_LABELS[self.method].format(boards=names if len(self.boards) < 4 else f"{len(self.boards)}")
+
+
+def _field_of(tag: str) -> str | None:
+    for fld, tokens in CLOSED_TOKENS.items():
+        if tag in tokens:
+            return fld
+    return None
+
+
+@dataclass
+class _Facts:
+    """What the decision needs, read in one session."""
+
+    bg_name: str
+    direction_text: str
+    direction: Direction
+    approved: VersionRow | None
+    boards: list[ArtBoardRow]  # consented boards this BG may use
+    parent_board_ids: set[int]
+
+
+def _facts(s: Any, ref: str) -> _Facts:
+    bg: BackgroundRow = find_background(s, ref)
+    approved = s.get(VersionRow, bg.approved_version_id) if bg.approved_version_id else None
+    boards = [b for b in s.scalars(select(ArtBoardRow).order_by(ArtBoardRow.id)) if b.consent]
+    if bg.artboard_ids:
+        chosen = set(bg.artboard_ids)
+        boards = [b for b in boards if b.id in chosen]
+    inputs = (approved.recipe or {}).get("inputs", {}) if approved is not None else {}
+    parent_boards = {int(b["id"]) for b in inputs.get("artboards", []) if isinstance(b, dict) and "id" in b}
+    text = bg.direction_text or ""
+    return _Facts(bg.name, text, parse_direction(text) if text.strip() else Direction(), approved, boards, parent_boards)
+
+
+def _sd_configured(ctx: ServiceContext) -> bool:
+    return "sd" in ctx.settings.engines and "sd" in ctx.settings.render.allowed_engines
+
+
+def _fallback_engine(ctx: ServiceContext, parent_engine: str | None) -> str:
+    allowed = ctx.settings.render.allowed_engines
+    return parent_engine if parent_engine and parent_engine in allowed else ctx.settings.render.engine
+
+
+def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
+    fld = _field_of(tag)
+    if fld is not None and getattr(f.direction, fld) == tag:
+        return VariantOption(tag, None, reason=f"{f.bg_name} is already {tag}")
+    # 1. re-vote over aligned repaints of every board the approved render painted from
+    with_variant = [b for b in f.boards if tag in (b.variants or {})]
+    if with_variant and f.approved is not None and f.approved.source_map_blob:
+        have = {b.id for b in with_variant}
+        missing = f.parent_board_ids - have
+        if f.parent_board_ids and not missing:
+            names = tuple(b.name for b in with_variant if b.id in f.parent_board_ids)
+            return VariantOption(tag, "revote", f.approved.engine or "exemplar", names)
+    # 2. re-render the layout with the tag as the season / time of day, from boards tagged so
+    tagged = [b for b in f.boards if tag in (b.tags or [])]
+    if fld is not None and tagged:
+        engine = _fallback_engine(ctx, f.approved.engine if f.approved is not None else None)
+        return VariantOption(tag, "rerender", engine, tuple(b.name for b in tagged))
+    # 3. img2img with the sd engine and the changed direction
+    if fld is not None and _sd_configured(ctx):
+        return VariantOption(tag, "sd", "sd")
+    # 4. not possible: say what would make it possible
+    if fld is None:
+        need = f"an aligned '{tag}' repaint of every board the approved version was painted from"
+        if f.approved is not None and not f.approved.source_map_blob:
+            need += " and an exemplar render (this version has no source map)"
+    else:
+        need = (
+            f"a consented art board tagged '{tag}' (haikei artboard add ... --tag {tag} --consent), "
+            f"an aligned '{tag}' repaint of the boards, or the sd engine ([engines.sd] in haikei.toml)"
+        )
+    return VariantOption(tag, None, reason=f"no way to make a {tag} variant of {f.bg_name}: it needs {need}")
+
+
+def _candidate_tags(ctx: ServiceContext, f: _Facts) -> list[str]:
+    tags: set[str] = set()
+    for b in f.boards:
+        tags.update((b.variants or {}).keys())
+        tags.update(t for t in (b.tags or []) if _field_of(t) is not None)
+    if _sd_configured(ctx):
+        for tokens in CLOSED_TOKENS.values():
+            tags.update(tokens)
+    order = {t: i for i, t in enumerate(_ORDER)}
+    return sorted(tags, key=lambda t: (order.get(t, len(order)), t))
+
+
+# the order a person reads a variant set in: seasons, then times of day
+_ORDER = ("spring", "summer", "autumn", "winter", "dawn", "morning", "noon", "afternoon", "evening", "night")
+
+
+def variant_options(ctx: ServiceContext, ref: str) -> dict[str, VariantOption]:
+    """The tags this BG's variants can be made for, each with its method (available ones only)."""
+    with ctx.db.session() as s:
+        f = _facts(s, ref)
+        options = {t: _decide(ctx, f, t) for t in _candidate_tags(ctx, f)}
+    return {t: o for t, o in options.items() if o.available}
+
+
+# -- the direction with the tag as season / time of day --------------------------------------
+
+
+def _english_forms() -> dict[tuple[str, str], str]:
+    """(field, token) -> an English surface form that means exactly that token: the token itself
+    where the glossary lists it, else the shortest."""
+
+    def rank(key: tuple[str, str], form: str) -> tuple[bool, int, str]:
+        return (form != key[1].replace("_", " "), len(form), form)
+
+    best: dict[tuple[str, str], str] = {}
+    for words, meaning in load_glossary().en_forms.items():
+        if len(meaning.terms) != 1:
+            continue
+        key = (meaning.primary.field, meaning.primary.token)
+        form = " ".join(words)
+        if key not in best or rank(key, form) < rank(key, best[key]):
+            best[key] = form
+    return best
+
+
+def _serialise(d: Direction) -> str:
+    forms = _english_forms()
+
+    def say(fld: str, token: str) -> str:
+        return forms.get((fld, token), token.replace("_", " "))
+
+    parts = [say(fld, v) for fld in ("season", "time_of_day", "weather", "light") if (v := getattr(d, fld))]
+    parts += [say("tag", t) for t in d.extra_tags] + [say("mood", t) for t in d.mood]
+    parts += [f"no {say(*a.split('.', 1))}" for a in d.avoid]
+    parts += list(d.free_text)
+    return ", ".join(p for p in parts if p)
+
+
+def _same(a: Direction, b: Direction) -> bool:
+    keys = ("season", "time_of_day", "weather", "light")
+    return all(getattr(a, k) == getattr(b, k) for k in keys) and (
+        set(a.extra_tags),
+        set(a.mood),
+        set(a.avoid),
+        list(a.free_text),
+    ) == (set(b.extra_tags), set(b.mood), set(b.avoid), list(b.free_text))
+
+
+def variant_direction(text: str, tag: str) -> str:
+    """The direction ``text`` with its season or time of day replaced by ``tag``, as text that
+    parses back to exactly that (English glossary words; free text kept as written)."""
+    fld = _field_of(tag)
+    if fld is None:
+        raise InputError(f"'{tag}' is not a season or a time of day; only those replace the direction's")
+    d = parse_direction(text) if text.strip() else Direction()
+    want = Direction(**{**{k: getattr(d, k) for k in ("season", "time_of_day", "weather", "light")}, fld: tag},
+                     mood=d.mood, free_text=d.free_text, extra_tags=d.extra_tags, avoid=d.avoid)
+    out = _serialise(want)
+    if not _same(parse_direction(out), want):
+        # free text that reads as direction words: put the tag first (the first one written wins)
+        out = f"{tag}, {text}"
+    return out
+
+
+# -- specs for a variant request -------------------------------------------------------------
+
+
+def variant_specs(
+    ctx: ServiceContext, ref: str, tags: list[str], actor: str
+) -> tuple[list[RenderSpec], list[VariantOption], int]:
+    """One RenderSpec per tag (refusing, with the reason, any tag that cannot be made), the options
+    used, and the approved version's id."""
+    with ctx.db.session() as s:
+        f = _facts(s, ref)
+        if f.approved is None:
+            raise RenderRefused(f"{f.bg_name} has no approved version; approve one before making variants")
+        options = [_decide(ctx, f, t) for t in tags]
+        approved_id = f.approved.id
+        seed = int((f.approved.recipe or {}).get("seed") or 0)
+    refused = [o for o in options if not o.available]
+    if refused:
+        offered = ", ".join(variant_options(ctx, ref)) or "none"
+        raise InputError("; ".join(o.reason for o in refused) + f" (available for {f.bg_name}: {offered})")
+    specs = []
+    for o in options:
+        fld = _field_of(o.tag)
+        direction = variant_direction(f.direction_text, o.tag) if fld is not None and o.method != "revote" else None
+        specs.append(
+            RenderSpec(
+                bg=f.bg_name,
+                engine=o.engine,
+                seed=seed,
+                kind="render" if o.method == "rerender" else "variant",
+                parent_version_id=approved_id,
+                variant=o.tag,
+                direction=direction,
+                actor=actor,
+            )
+        )
+    return specs, options, approved_id
