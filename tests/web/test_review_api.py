@@ -494,49 +494,6 @@ def test_api_tokens_for_scripts(reviewed, clients) -> None:
     assert c.get("/api/me", headers={"Authorization": "Basic abc"}).status_code == 401
 
 
-def test_variants_side_by_side_each_approved(clients, reviewed) -> None:
-    from haikei.jobs.local import LocalExecutor
-    from haikei.store.tables import ArtBoardRow
-
-    with reviewed.db.session() as s:  # give the board an aligned 'evening' repaint (its own image, darker)
-        b = s.query(ArtBoardRow).one()
-        dark = (load_rgb(reviewed.blobs.get(b.image_blob)) * 0.5).astype(np.uint8)
-        b.variants = {"evening": reviewed.blobs.put(png_bytes(dark))}
-    d, tok = clients("dir")
-    st = bg_state(d)
-    h = {"X-CSRF-Token": tok}
-    r = d.post("/api/bgs/c001/variants", json={"tags": ["evening"], "lock_version": 0}, headers=h)
-    assert r.status_code == 422 and "approve one before" in r.json()["error"]
-    d.post(
-        "/api/bgs/c001/approve", json={"version_id": st["versions"][0]["id"], "lock_version": 0}, headers=h
-    )
-    r = d.post("/api/bgs/c001/variants", json={"tags": ["winter"], "lock_version": 1}, headers=h)
-    assert r.status_code == 400 and "available: evening" in r.json()["error"]
-    page = d.get("/cut/c001").text
-    assert 'name="tags" value="evening"' in page
-    r = d.post(
-        "/cut/c001/variants",
-        data={"csrf_token": tok, "lock_version": 1, "tags": "evening"},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    jobs = [j for j in d.get("/api/bgs/c001/jobs").json() if j["kind"] == "variant"]
-    LocalExecutor(reviewed, workers=1, mode="thread").run_until_empty([j["id"] for j in jobs], timeout_s=60)
-    st = bg_state(d)
-    var = [v for v in st["versions"] if v["variant"] == "evening"]
-    assert len(var) == 1 and var[0]["parent_id"] == st["approved_version_id"]
-    assert st["current_version_id"] == st["approved_version_id"]  # a variant does not replace the BG
-    r = d.post(
-        f"/cut/c001/variants/{var[0]['id']}/approve",
-        data={"csrf_token": tok, "lock_version": st["lock_version"]},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    st = bg_state(d)
-    assert st["approved_variants"] == [var[0]["id"]]
-    assert 'data-variant="evening"' in d.get("/cut/c001").text
-
-
 def test_region_labelling_adds_a_layout_revision(reviewed, clients, tmp_path) -> None:
     from haikei.services.intake import import_folder
     from tests.conftest import write_layout

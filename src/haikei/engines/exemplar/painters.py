@@ -85,7 +85,10 @@ def paint_soft(
             rows = np.flatnonzero(region.any(axis=1))
             y0, y1 = float(rows[0]), float(max(rows[-1], rows[0] + 1))
             yn = (yy - y0) / (y1 - y0)
-            t = 0.5 + 0.3 * noise + 0.15 * (0.5 - np.clip(yn, 0, 1))
+            # lighter towards the horizon, as much as the area's depth in the frame allows
+            depth = 0.3 * (y1 - y0) / h
+            strokes = G.smooth_noise(bh, bw, rng, max(6.0, 0.015 * max(h, w)))
+            t = 0.5 + 0.25 * noise + 0.12 * strokes + depth * (0.5 - np.clip(yn, 0, 1))
         col = _ramp(pal, t)
         col *= (1.0 + texture_strength * texture[box])[..., None]
         out[box][region] = col[region]
@@ -181,6 +184,6 @@ def lay_in_lines(
     h, w = natural.shape
     cell = max(8.0, 0.02 * max(frame))
     soft = np.clip(ndimage.gaussian_filter(ink, 0.6), 0.0, 1.0)
-    pressure = 0.75 + 0.25 * G.smooth_noise(h, w, rng, cell)
+    pressure = 0.7 + 0.3 * G.smooth_noise(h, w, rng, cell)
     factor = (1.0 + glaze * G.smooth_noise(h, w, rng, cell)) * (1.0 - darkening * pressure * soft)
     canvas[natural] *= factor[natural][:, None]
