@@ -25,7 +25,6 @@ def main() -> None:
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--engine", default="exemplar")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    ap.add_argument("--mode", default="process")
     args = ap.parse_args()
     w, h = (int(x) for x in args.size.split("x"))
     out = []
@@ -35,15 +34,34 @@ def main() -> None:
             build_production(prod, args.bgs, w, h).close()
             t0 = time.perf_counter()
             res = subprocess.run(
-                [sys.executable, "-m", "haikei.cli.main", "render", "--engine", args.engine, "--candidates", "1",
-                 "--workers", str(n), "--json", "-p", str(prod)],
-                capture_output=True, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "haikei.cli.main",
+                    "render",
+                    "--engine",
+                    args.engine,
+                    "--candidates",
+                    "1",
+                    "--workers",
+                    str(n),
+                    "--json",
+                    "-p",
+                    str(prod),
+                ],
+                capture_output=True,
+                text=True,
             )
             wall = time.perf_counter() - t0
             if res.returncode != 0:
                 sys.exit(res.stderr[-2000:])
             done = json.loads(res.stdout)["done"]
-            row = {"workers": n, "bgs": done, "seconds": round(wall, 1), "bg_per_hour": round(3600 * done / wall, 1)}
+            row = {
+                "workers": n,
+                "bgs": done,
+                "seconds": round(wall, 1),
+                "bg_per_hour": round(3600 * done / wall, 1),
+            }
             print(json.dumps(row), flush=True)
             out.append(row)
 

@@ -52,15 +52,22 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     from haikei.web import create_app
     from tests.conftest import write_board, write_layout
 
-    ctx = create_production(tmp_path / "prod", "Browser Test", FrameSize(W, H))
+    ctx = create_production(tmp_path / "prod", "ブラウザ試験 (browser test)", FrameSize(W, H))
     img, lab = write_board(tmp_path, h=96, w=160)
-    add_artboard(ctx, img, lab, name="board", artist="Aki Tanaka", licence="studio", consent=True)
+    add_artboard(ctx, img, lab, name="board", tags=["summer"], artist="Aki Tanaka", licence="studio", consent=True)
+    img, lab = write_board(tmp_path, name="snowy", seed=7, h=96, w=160)
+    pale = np.clip(load_rgb(img.read_bytes()) * 0.3 + 180, 0, 255).astype(np.uint8)
+    save_png(img, pale)
+    add_artboard(ctx, img, lab, name="snowy", tags=["winter"], artist="Yuki Sato", licence="studio", consent=True)
     lay = tmp_path / "layouts"
     lay.mkdir()
     write_layout(lay, "c001", h=H, w=W)
     write_layout(lay, "c002", h=H, w=W)
     write_layout(lay, "c003", h=H, w=W, regions=False)
     import_folder(ctx, lay)
+    from haikei.services.backgrounds import set_direction
+
+    set_direction(ctx, "c001", "夏の午後、快晴、山道")
     render_backgrounds(ctx, ["c001", "c002"], engine="baseline", candidates=2, actor="test")
     add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")
     add_user(ctx, "artist", "artist", password="artist-pw", display_name="Kenji Mori")
@@ -170,6 +177,20 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     page.wait_for_url("**ok=approved*")
     assert page.locator("#status").inner_text() == "Approved"
 
+    # 4b. variants of the approved BG: 'winter' is re-rendered from the board tagged winter
+    label = page.locator('#variants label.chk:has(input[value="winter"])')
+    assert "re-render from the 'snowy' board" in label.inner_text()
+    label.locator("input").check()
+    page.click('#variants button.primary:has-text("Make variants")')
+    page.wait_for_url("**ok=arrived*", timeout=90_000)
+    page.goto(base + "/cut/c001")
+    assert page.locator('#variants .vcard[data-variant="winter"]').count() == 1
+    page.locator("#variants").scroll_into_view_if_needed()
+    _shot(page, "05b-variants")
+    page.locator('#variants .vcard[data-variant="winter"] button.primary').click()
+    page.wait_for_url("**ok=variant_approved*")
+    assert page.locator('#variants .vcard[data-variant="winter"] .badge.approved').count() == 1
+
     # 5. an artist uploads a paint-over of it and sees what changed
     from haikei.services.review import bg_detail
 
@@ -192,11 +213,23 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     assert f"{share:.1%}" in page2.locator(".layoutpane").inner_text()
     _shot(page2, "06-paintover-diff")
 
-    # 6. the director's page is now stale: approving from it is refused with a message, not lost
+    # 6. the director's page is now stale: approving from it is refused with a message, not lost;
+    #    the browser is redirected to the page (a reload shows the page, not a form re-send)
     page.locator('.vcard button.primary:has-text("Approve")').first.click()
+    page.wait_for_load_state()
+    assert "/approve" not in page.url
     assert page.locator("#error").is_visible()
     assert "changed by someone else" in page.locator("#error").inner_text()
     _shot(page, "07-stale-conflict")
+    page.reload()
+    assert page.locator("#error").count() == 0
+
+    # 6b. the director assigns the cut to the artist; the overview filters by assignee
+    page.select_option("#assign-form select", "artist")
+    page.wait_for_url("**ok=assigned*")
+    page.goto(base + "/?assignee=artist")
+    assert page.locator(".cutcard").count() == 1
+    _shot(page, "07b-overview-assignee")
 
     # 7. paint-bucket labelling of a layout that has no regions
     page.goto(base + "/cut/c003/label")

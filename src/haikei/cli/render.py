@@ -22,8 +22,8 @@ class _Board:
     """Rich progress for a batch: one overall bar with ETA, one bar per running job, a line per
     finished or failed job."""
 
-    def __init__(self, bar: Progress, total: int, names: dict[int, str]) -> None:
-        self.bar, self.names = bar, names
+    def __init__(self, bar: Progress, total: int, names: dict[int, str], *, quiet: bool = False) -> None:
+        self.bar, self.names, self.quiet = bar, names, quiet
         self.overall = bar.add_task("batch", total=float(total))
         self.rows: dict[int, TaskID] = {}
         self.seen_final: set[int] = set()
@@ -36,7 +36,7 @@ class _Board:
                 done += 1.0
                 if j.id in self.rows:
                     self.bar.remove_task(self.rows.pop(j.id))
-                if j.id not in self.seen_final:
+                if j.id not in self.seen_final and not self.quiet:
                     self.seen_final.add(j.id)
                     if j.state.value == "done":
                         self.bar.console.print(f"[green]done[/]     {name}  {j.message}")
@@ -114,7 +114,7 @@ def render(
             console=console(),
             disable=as_json,
         ) as bar:
-            board = _Board(bar, len(ids), names)
+            board = _Board(bar, len(ids), names, quiet=as_json)
             if executor == "local":
                 from haikei.jobs.local import LocalExecutor
 

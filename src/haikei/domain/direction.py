@@ -470,23 +470,26 @@ def prompt_terms(
 ) -> tuple[str, str]:
     """(prompt, negative prompt) for an anime-background Stable Diffusion model.
 
-    ``"en"``: base terms, then the glossary's English phrase for each token (content, season,
-    time, weather, light, mood) and ``free_text`` unchanged; for an English CLIP text encoder.
-    ``"ja"``: Japanese base terms, then the direction as written (its cleaned ``source``) when the
-    source still parses to this Direction, else the glossary's Japanese phrases and ``free_text``.
+    ``"en"``: the glossary's English phrase for each token (season, time, weather, light, mood,
+    content) and ``free_text`` unchanged, then the base terms; for an English CLIP text encoder.
+    ``"ja"``: the direction as written (its cleaned ``source``) when the source still parses to
+    this Direction, else the glossary's Japanese phrases and ``free_text``; then Japanese base terms.
+    The direction comes first because CLIP truncates at 77 tokens.
     Negative: base terms, what the tokens rule out (night -> daylight), and ``avoid``.
     """
     if language not in ("en", "ja"):
         raise InputError(f"prompt language must be 'en' or 'ja', not {language!r}")
     gl = glossary if glossary is not None else load_glossary()
-    tokens: list[tuple[str, str]] = [("tag", t) for t in d.extra_tags]
-    tokens += [(f, v) for f in SINGLE_FIELDS if (v := getattr(d, f)) is not None]
+    # what the art director asked for comes first: CLIP reads 77 tokens and drops the rest,
+    # so season / time / weather / light, then mood, then content, and the base terms last
+    tokens: list[tuple[str, str]] = [(f, v) for f in SINGLE_FIELDS if (v := getattr(d, f)) is not None]
     tokens += [("mood", t) for t in d.mood]
+    tokens += [("tag", t) for t in d.extra_tags]
     avoided = [tuple(a.split(".", 1)) for a in d.avoid]
     sep = ", " if language == "en" else "、"
 
     if language == "en":
-        positive = [*BASE_PROMPT_EN, *(_phrase(gl, f, t, "en") for f, t in tokens), *d.free_text]
+        positive = [*(_phrase(gl, f, t, "en") for f, t in tokens), *d.free_text, *BASE_PROMPT_EN]
         negative = list(BASE_NEGATIVE_EN)
     else:
         body: list[str]
@@ -494,7 +497,7 @@ def prompt_terms(
             body = _clean_source(d.source)
         else:
             body = [*(_phrase(gl, f, t, "ja") for f, t in tokens), *d.free_text]
-        positive = [*BASE_PROMPT_JA, *body]
+        positive = [*body, *BASE_PROMPT_JA]
         negative = list(BASE_NEGATIVE_JA)
     negative += [_negative(gl, f, t, language) for f, t in tokens]
     negative += [_phrase(gl, f, t, language) for f, t in avoided]

@@ -14,7 +14,7 @@ from haikei.domain.models import Job, Note, Role, User, Version
 from haikei.errors import InputError
 from haikei.services.context import ServiceContext
 from haikei.services.rendering import find_background
-from haikei.services.review_variants import VariantOption, variant_options
+from haikei.services.review_variants import VariantOption, tag_order, variant_options
 from haikei.store.convert import to_background, to_job, to_layout, to_note, to_user, to_version
 from haikei.store.tables import BackgroundRow, CutRow, JobRow, LayoutRow, NoteRow, UserRow, VersionRow
 
@@ -65,7 +65,9 @@ class BgDetail:
 
     @property
     def variants(self) -> list[Version]:
-        return [v for v in self.versions if v.variant is not None]
+        """Variant versions as a set reads: seasons, then times of day; newest first per tag."""
+        out = [v for v in self.versions if v.variant is not None]
+        return sorted(out, key=lambda v: (tag_order(v.variant or ""), -v.revision))
 
 
 def cut_cards(

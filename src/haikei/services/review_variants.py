@@ -30,7 +30,14 @@ from haikei.services.context import ServiceContext
 from haikei.services.rendering import RenderSpec, find_background
 from haikei.store.tables import ArtBoardRow, BackgroundRow, VersionRow
 
-__all__ = ["METHOD_LABELS", "VariantOption", "variant_direction", "variant_options", "variant_specs"]
+__all__ = [
+    "METHOD_LABELS",
+    "VariantOption",
+    "tag_order",
+    "variant_direction",
+    "variant_options",
+    "variant_specs",
+]
 
 METHOD_LABELS = {
     "revote": "re-vote over aligned repaint",
@@ -87,10 +94,20 @@ def _facts(s: Any, ref: str) -> _Facts:
     if bg.artboard_ids:
         chosen = set(bg.artboard_ids)
         boards = [b for b in boards if b.id in chosen]
-    inputs = (approved.recipe or {}).get("inputs", {}) if approved is not None else {}
-    parent_boards = {int(b["id"]) for b in inputs.get("artboards", []) if isinstance(b, dict) and "id" in b}
+    parent_boards = _painted_from(approved.recipe or {}, boards) if approved is not None else set()
     text = bg.direction_text or ""
     return _Facts(bg.name, text, parse_direction(text) if text.strip() else Direction(), approved, boards, parent_boards)
+
+
+def _painted_from(recipe: dict[str, Any], boards: list[ArtBoardRow]) -> set[int]:
+    """Ids of the boards a render painted from: its engine's per-class plan where it records one
+    (the exemplar engine does), else every board the request carried."""
+    classes = (recipe.get("engine_recipe") or {}).get("classes")
+    if isinstance(classes, dict) and classes:
+        keys = {k for c in classes.values() if isinstance(c, dict) for k in c.get("boards", [])}
+        return {b.id for b in boards if b.image_blob in keys}
+    listed = (recipe.get("inputs") or {}).get("artboards", [])
+    return {int(b["id"]) for b in listed if isinstance(b, dict) and "id" in b}
 
 
 def _sd_configured(ctx: ServiceContext) -> bool:
@@ -122,17 +139,25 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
     # 3. img2img with the sd engine and the changed direction
     if fld is not None and _sd_configured(ctx):
         return VariantOption(tag, "sd", "sd")
-    # 4. not possible: say what would make it possible
-    if fld is None:
-        need = f"an aligned '{tag}' repaint of every board the approved version was painted from"
-        if f.approved is not None and not f.approved.source_map_blob:
-            need += " and an exemplar render (this version has no source map)"
-    else:
-        need = (
-            f"a consented art board tagged '{tag}' (haikei artboard add ... --tag {tag} --consent), "
-            f"an aligned '{tag}' repaint of the boards, or the sd engine ([engines.sd] in haikei.toml)"
+    # 4. not possible: say what stands in the way and what would make it possible
+    rev = f"r{f.approved.revision}" if f.approved is not None else "the approved version"
+    problems = []
+    if with_variant and f.approved is not None and not f.approved.source_map_blob:
+        problems.append(
+            f"the aligned '{tag}' repaint of {', '.join(b.name for b in with_variant)} can only be re-voted over "
+            f"an exemplar render, and {rev} has no source map"
         )
-    return VariantOption(tag, None, reason=f"no way to make a {tag} variant of {f.bg_name}: it needs {need}")
+    elif with_variant:
+        missing_names = [b.name for b in f.boards if b.id in f.parent_board_ids and b.id not in {x.id for x in with_variant}]
+        problems.append(f"{', '.join(missing_names) or 'the boards'} ({rev} was painted from them) need a '{tag}' repaint too")
+    else:
+        problems.append(f"no art board has an aligned '{tag}' repaint")
+    if fld is not None:
+        problems.append(
+            f"no consented art board is tagged '{tag}' (haikei artboard add ... --tags {tag} --consent) "
+            "and the sd engine is not configured ([engines.sd] in haikei.toml)"
+        )
+    return VariantOption(tag, None, reason=f"no '{tag}' variant of {f.bg_name} can be made: {'; '.join(problems)}")
 
 
 def _candidate_tags(ctx: ServiceContext, f: _Facts) -> list[str]:
@@ -143,12 +168,15 @@ def _candidate_tags(ctx: ServiceContext, f: _Facts) -> list[str]:
     if _sd_configured(ctx):
         for tokens in CLOSED_TOKENS.values():
             tags.update(tokens)
-    order = {t: i for i, t in enumerate(_ORDER)}
-    return sorted(tags, key=lambda t: (order.get(t, len(order)), t))
+    return sorted(tags, key=tag_order)
 
 
-# the order a person reads a variant set in: seasons, then times of day
+# the order a person reads a variant set in: seasons, then times of day, then other tags
 _ORDER = ("spring", "summer", "autumn", "winter", "dawn", "morning", "noon", "afternoon", "evening", "night")
+
+
+def tag_order(tag: str) -> tuple[int, str]:
+    return (_ORDER.index(tag) if tag in _ORDER else len(_ORDER), tag)
 
 
 def variant_options(ctx: ServiceContext, ref: str) -> dict[str, VariantOption]:

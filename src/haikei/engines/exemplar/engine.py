@@ -90,13 +90,14 @@ class ExemplarEngine:
         bh, bw = board.image.shape[:2]
         sw, sh = max(1, round(bw * scale)), max(1, round(bh * scale))
         rgb = resize(board.image, sw, sh, nearest=False)
-        lab_full = resize(board.labels, sw, sh, nearest=True)
+        raw_full = resize(board.labels, sw, sh, nearest=True)
+        f = 2**k
+        lab_full = G.clean_labels(rgb, raw_full, erode=max(1, f))
         col = G.colour_features(rgb)
         for _ in range(k):
             col = G.downsample_mean(col)
-        f = 2**k
         lab = np.ascontiguousarray(lab_full[::f, ::f])
-        edges = G.board_edges(col[..., 0], lab, opts.board_edge_quantile)
+        edges = G.board_edges(col[..., 0], np.ascontiguousarray(raw_full[::f, ::f]), opts.board_edge_quantile)
         gd = np.concatenate(
             [
                 G.position_guides(lab, per_component=False),

@@ -21,6 +21,7 @@ from PIL import Image
 from scipy import ndimage
 
 __all__ = [
+    "clean_labels",
     "colour_features",
     "downsample_mean",
     "line_guides",
@@ -174,3 +175,48 @@ def board_edges(luma: np.ndarray, labels: np.ndarray, quantile: float) -> np.nda
     # thin to the ridge: keep pixels that are local maxima of magnitude in a 3x3 window
     edges &= mag >= ndimage.maximum_filter(mag, 3) * 0.999
     return edges | label_borders(labels)
+
+
+def clean_labels(rgb: np.ndarray, labels: np.ndarray, erode: int, max_reject: float = 0.35) -> np.ndarray:
+    """Board labels fit to copy from: borders eroded, colours that belong to a neighbour dropped (255).
+
+    Hand-made label maps are generous: a tree crown's label covers the sky between its leaves, a
+    mountain's label runs a pixel into the sky. Such pixels would paint sky into a crown. A pixel is
+    dropped when it lies within ``erode`` pixels of another label, or when its colour is nearer the
+    typical colour (median) of a class touching its class than to its own class's and far from its
+    own (clearly nearer, and beyond the class's 90th percentile distance). A class never loses more than ``max_reject``
+    of its pixels to the colour test (labels whose classes really share colours stay as they were).
+    """
+    out = labels.copy()
+    feats = colour_features(rgb)
+    classes = [int(c) for c in np.unique(labels) if c != 255]
+    if erode > 0:
+        border = ndimage.binary_dilation(label_borders(labels), iterations=erode)
+        border |= np.roll(border, 1, axis=0) | np.roll(border, 1, axis=1)
+        keep_any = {c: bool(((labels == c) & ~border).sum() >= 16) for c in classes}
+        for c in classes:
+            if keep_any[c]:
+                out[(labels == c) & border] = 255
+    step = max(1, int(np.sqrt(labels.size / 200_000)))
+    sub_l, sub_f = labels[::step, ::step], feats[::step, ::step]
+    med = {c: np.median(sub_f[sub_l == c], axis=0) for c in classes if (sub_l == c).sum() >= 16}
+    touch = label_borders(labels)
+    for c in med:
+        m = out == c
+        if not m.any():
+            continue
+        near = ndimage.binary_dilation(labels == c, iterations=2) & touch & (labels != c) & (labels != 255)
+        others = [int(d) for d in np.unique(labels[near]) if int(d) in med and int(d) != c]
+        if not others:
+            continue
+        f = feats[m]
+        own = np.linalg.norm(f - med[c], axis=1)
+        far = own > np.quantile(own, 0.9)
+        closer = np.zeros(len(f), bool)
+        for d in others:
+            closer |= np.linalg.norm(f - med[d], axis=1) < 0.7 * own
+        drop = far & closer
+        if drop.mean() <= max_reject:
+            idx = np.flatnonzero(m)
+            out.ravel()[idx[drop]] = 255
+    return out
