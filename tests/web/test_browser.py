@@ -54,11 +54,15 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
 
     ctx = create_production(tmp_path / "prod", "ブラウザ試験 (browser test)", FrameSize(W, H))
     img, lab = write_board(tmp_path, h=96, w=160)
-    add_artboard(ctx, img, lab, name="board", tags=["summer"], artist="Aki Tanaka", licence="studio", consent=True)
+    add_artboard(
+        ctx, img, lab, name="board", tags=["summer"], artist="Aki Tanaka", licence="studio", consent=True
+    )
     img, lab = write_board(tmp_path, name="snowy", seed=7, h=96, w=160)
     pale = np.clip(load_rgb(img.read_bytes()) * 0.3 + 180, 0, 255).astype(np.uint8)
     save_png(img, pale)
-    add_artboard(ctx, img, lab, name="snowy", tags=["winter"], artist="Yuki Sato", licence="studio", consent=True)
+    add_artboard(
+        ctx, img, lab, name="snowy", tags=["winter"], artist="Yuki Sato", licence="studio", consent=True
+    )
     lay = tmp_path / "layouts"
     lay.mkdir()
     write_layout(lay, "c001", h=H, w=W)

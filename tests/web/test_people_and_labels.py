@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from haikei.web.throttle import LoginThrottle
+from haikei.web.app import http_status
+from haikei.web.throttle import LoginThrottle, TooManyAttempts
 from tests.conftest import snapshot
 from tests.web.conftest import PASSWORDS, bg_state, csrf_of, refused
 
@@ -53,9 +54,7 @@ def test_one_client_guessing_many_names_is_locked_too(app, clients) -> None:
     for name in ("a1", "a2", "a3", "a4", "a5"):
         refused(c, _try(c, name, "whatever-pw"), "/login")
     assert "too many failed logins" in refused(c, _try(c, "art", PASSWORDS["art"]), "/login")
-    assert 429 == __import__("haikei.web.app", fromlist=["http_status"]).http_status(
-        __import__("haikei.web.throttle", fromlist=["TooManyAttempts"]).TooManyAttempts("x")
-    )
+    assert http_status(TooManyAttempts("x")) == 429
 
 
 def test_throttle_forgets_success_and_stays_bounded() -> None:
@@ -75,7 +74,9 @@ def test_throttle_forgets_success_and_stays_bounded() -> None:
 def test_director_assigns_and_the_overview_filters_by_assignee(clients, reviewed) -> None:
     d, tok = clients("dir")
     st = bg_state(d)
-    r = d.post("/cut/c001/assign", data={"csrf_token": tok, "lock_version": st["lock_version"], "assignee": "art"})
+    r = d.post(
+        "/cut/c001/assign", data={"csrf_token": tok, "lock_version": st["lock_version"], "assignee": "art"}
+    )
     assert r.status_code == 303 and "ok=assigned" in r.headers["location"]
     st = bg_state(d)
     assert st["assignee_name"] == "art" and st["assignee"] == "Art"
@@ -90,21 +91,29 @@ def test_director_assigns_and_the_overview_filters_by_assignee(clients, reviewed
     # an artist may not assign; a stale page is refused; a viewer is no assignee
     art, art_tok = clients("art")
     before = snapshot(reviewed)
-    r = art.post("/cut/c001/assign", data={"csrf_token": art_tok, "lock_version": st["lock_version"], "assignee": ""})
+    r = art.post(
+        "/cut/c001/assign", data={"csrf_token": art_tok, "lock_version": st["lock_version"], "assignee": ""}
+    )
     assert "may not assign" in refused(art, r, "/cut/c001")
     r = d.post("/cut/c001/assign", data={"csrf_token": tok, "lock_version": 0, "assignee": ""})
     assert "changed by someone else" in refused(d, r, "/cut/c001")
     r = d.post(
-        "/api/bgs/c001/assign", json={"assignee": "view", "lock_version": st["lock_version"]}, headers={"X-CSRF-Token": tok}
+        "/api/bgs/c001/assign",
+        json={"assignee": "view", "lock_version": st["lock_version"]},
+        headers={"X-CSRF-Token": tok},
     )
     assert r.status_code == 400 and "not an active artist or director" in r.json()["error"]
     assert snapshot(reviewed) == before
     r = d.post(
-        "/api/bgs/c001/assign", json={"assignee": None, "lock_version": st["lock_version"]}, headers={"X-CSRF-Token": tok}
+        "/api/bgs/c001/assign",
+        json={"assignee": None, "lock_version": st["lock_version"]},
+        headers={"X-CSRF-Token": tok},
     )
     assert r.status_code == 200 and r.json()["text"] == "unassigned"
     assert bg_state(d)["assignee_name"] == ""
-    assert 'id="assign-form"' in d.get("/cut/c001").text and 'id="assign-form"' not in art.get("/cut/c001").text
+    assert (
+        'id="assign-form"' in d.get("/cut/c001").text and 'id="assign-form"' not in art.get("/cut/c001").text
+    )
 
 
 def test_labelling_caches_the_closed_areas_by_lines_blob(reviewed, clients, tmp_path, monkeypatch) -> None:
@@ -129,7 +138,9 @@ def test_labelling_caches_the_closed_areas_by_lines_blob(reviewed, clients, tmp_
     r = art.post("/api/bgs/c010/labels", json={"points": ["sky@2,2"], "layout_revision": 1}, headers=h)
     assert r.status_code == 200, r.text
     r = art.post("/api/bgs/c010/labels", json={"points": ["grass@2,38"], "layout_revision": 2}, headers=h)
-    r = art.post("/api/bgs/c011/labels", json={"points": ["sky@2,2", "grass@2,38"], "layout_revision": 1}, headers=h)
+    r = art.post(
+        "/api/bgs/c011/labels", json={"points": ["sky@2,2", "grass@2,38"], "layout_revision": 1}, headers=h
+    )
     assert calls == []  # three clicks on two layouts, no derivation
     a = art.get("/api/bgs/c010").json()["layout"]
     b = art.get("/api/bgs/c011").json()["layout"]

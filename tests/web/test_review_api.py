@@ -271,7 +271,9 @@ def test_two_reviewers_at_once_never_lose_a_change(clients, reviewed) -> None:
     assert r.headers["location"] == f"/cut/c001?v={v_old}"  # back to the page as it was, minus 'ok'
     # the same through the API keeps its status code
     r = b.post(
-        "/api/bgs/c001/approve", json={"version_id": v_old, "lock_version": 0}, headers={"X-CSRF-Token": b_tok}
+        "/api/bgs/c001/approve",
+        json={"version_id": v_old, "lock_version": 0},
+        headers={"X-CSRF-Token": b_tok},
     )
     assert r.status_code == 409 and "changed by someone else" in r.json()["error"]
     mask = base64.b64encode(mask_png()).decode()

@@ -38,7 +38,14 @@ def boards(reviewed: ServiceContext, tmp_path: Path) -> ServiceContext:
 
     save_png(img_path, np.clip(snow * 0.3 + 180, 0, 255).astype(np.uint8))  # pale, snowy colours
     add_artboard(
-        reviewed, img_path, lab_path, name="snowy", tags=["winter"], artist="Yuki Sato", licence="studio", consent=True
+        reviewed,
+        img_path,
+        lab_path,
+        name="snowy",
+        tags=["winter"],
+        artist="Yuki Sato",
+        licence="studio",
+        consent=True,
     )
     return reviewed
 
@@ -79,7 +86,9 @@ def test_options_follow_the_boards_and_refuse_with_the_reason(boards, clients) -
     before = snapshot(boards)
     r = d.post("/api/bgs/c001/variants", json={"tags": ["winter", "evening"], "lock_version": 1}, headers=h)
     err = r.json()["error"]
-    assert r.status_code == 400 and "evening" in err and "no source map" in err and "available for c001" in err
+    assert (
+        r.status_code == 400 and "evening" in err and "no source map" in err and "available for c001" in err
+    )
     r = d.post("/api/bgs/c001/variants", json={"tags": ["autumn"], "lock_version": 1}, headers=h)
     assert r.status_code == 400 and "no consented art board is tagged 'autumn'" in r.json()["error"]
     # the page form: refused, the message shown on the page, nothing queued
@@ -97,7 +106,9 @@ def test_variants_render_side_by_side_and_are_approved_one_by_one(boards, client
     st = _approve_exemplar(boards, d, tok)
     approved = next(v for v in st["versions"] if v["id"] == st["approved_version_id"])
     opts = st["variant_options"]
-    assert opts["evening"]["method"] == "revote" and opts["evening"]["label"] == "re-vote over aligned repaint"
+    assert (
+        opts["evening"]["method"] == "revote" and opts["evening"]["label"] == "re-vote over aligned repaint"
+    )
     assert opts["winter"]["method"] == "rerender" and "summer" not in opts  # it is already summer
     page = d.get("/cut/c001").text
     assert "re-vote over aligned repaint" in page and "re-render from the &#39;snowy&#39; board" in page
@@ -108,7 +119,9 @@ def test_variants_render_side_by_side_and_are_approved_one_by_one(boards, client
     assert r.status_code == 303 and "ok=variants" in r.headers["location"]
     jobs = {j["variant"]: j for j in d.get("/api/bgs/c001/jobs").json() if j["variant"]}
     assert jobs["evening"]["kind"] == "variant" and jobs["winter"]["kind"] == "render"
-    LocalExecutor(boards, workers=1, mode="thread").run_until_empty([j["id"] for j in jobs.values()], timeout_s=120)
+    LocalExecutor(boards, workers=1, mode="thread").run_until_empty(
+        [j["id"] for j in jobs.values()], timeout_s=120
+    )
     st = bg_state(d)
     var = {v["variant"]: v for v in st["versions"] if v["variant"]}
     assert set(var) == {"evening", "winter"}
@@ -119,7 +132,9 @@ def test_variants_render_side_by_side_and_are_approved_one_by_one(boards, client
     assert rec["kind"] == "render" and rec["seed"] == approved["recipe"]["seed"] == 5
     assert parse_direction(rec["inputs"]["direction"]["text"]).season == "winter"
     # evening: the approved picture's structure, re-voted over the darker repaint
-    img = {k: load_rgb(d.get(f"/img/v/{v['id']}", params={"w": 0}).content).astype(float) for k, v in var.items()}
+    img = {
+        k: load_rgb(d.get(f"/img/v/{v['id']}", params={"w": 0}).content).astype(float) for k, v in var.items()
+    }
     parent = load_rgb(d.get(f"/img/v/{approved['id']}", params={"w": 0}).content).astype(float)
     assert img["evening"].mean() < parent.mean() - 30
     corr = np.corrcoef(img["evening"].mean(2).ravel(), parent.mean(2).ravel())[0, 1]
@@ -127,8 +142,12 @@ def test_variants_render_side_by_side_and_are_approved_one_by_one(boards, client
     assert img["winter"].mean() > parent.mean() + 20  # painted from the pale 'snowy' board
     page = d.get("/cut/c001").text
     side = page[page.index('id="variants"') :]
-    assert side.index("approved r") < side.index('data-variant="winter"') < side.index('data-variant="evening"')
-    assert "re-rendered from the &#39;winter&#39; boards" in page and "re-voted over the aligned repaint" in page
+    assert (
+        side.index("approved r") < side.index('data-variant="winter"') < side.index('data-variant="evening"')
+    )
+    assert (
+        "re-rendered from the &#39;winter&#39; boards" in page and "re-voted over the aligned repaint" in page
+    )
     # approve each on its own; the BG's approval stays
     for tag in ("winter", "evening"):
         st = bg_state(d)
@@ -157,7 +176,12 @@ def test_sd_configured_builds_an_img2img_variant_spec(boards) -> None:
     opts = variant_options(with_sd, "c001")
     assert opts["autumn"].method == "sd" and opts["winter"].method == "rerender"  # a board beats sd
     (spec,), _, approved_id = variant_specs(with_sd, "c001", ["autumn"], "dir")
-    assert (spec.kind, spec.engine, spec.variant, spec.parent_version_id) == ("variant", "sd", "autumn", approved_id)
+    assert (spec.kind, spec.engine, spec.variant, spec.parent_version_id) == (
+        "variant",
+        "sd",
+        "autumn",
+        approved_id,
+    )
     assert spec.seed == d.versions[0].recipe["seed"]
     assert parse_direction(spec.direction or "").season == "autumn"
 
@@ -186,11 +210,17 @@ def test_variant_direction_replaces_only_season_or_time(text, tag, want) -> None
 
 def test_render_with_a_parent_records_lineage_but_paints_fresh(boards) -> None:
     from haikei.services.rendering import RenderSpec, prepare
+    from haikei.services.review import bg_detail
 
-    d = __import__("haikei.services.review", fromlist=["bg_detail"]).bg_detail(boards, "c001")
+    d = bg_detail(boards, "c001")
     parent = d.versions[0].id
-    fresh = prepare(boards, RenderSpec(bg="c001", engine="baseline", kind="render", parent_version_id=parent, variant="winter"))
+    fresh = prepare(
+        boards,
+        RenderSpec(bg="c001", engine="baseline", kind="render", parent_version_id=parent, variant="winter"),
+    )
     assert fresh.request.init is None and fresh.request.variant is None
     assert fresh.inputs["parent_version_id"] == parent
-    refine = prepare(boards, RenderSpec(bg="c001", engine="baseline", kind="refine", parent_version_id=parent))
+    refine = prepare(
+        boards, RenderSpec(bg="c001", engine="baseline", kind="refine", parent_version_id=parent)
+    )
     assert refine.request.init is not None

@@ -113,10 +113,29 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--cases", help="comma-separated bundled case names (default all)")
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="render seed")] = 0,
+        families: Annotated[
+            str, typer.Option("--families", help="--engine sd: model architectures to time (sd15,sdxl)")
+        ] = "sd15,sdxl",
+        steps: Annotated[int, typer.Option("--steps", min=1, max=200, help="--engine sd: denoising steps")] = 30,
+        batch: Annotated[int, typer.Option("--batch", min=1, max=16, help="--engine sd: images per batch")] = 1,
+        device: Annotated[str, typer.Option("--device", help="--engine sd: torch device")] = "cuda",
+        compile_unet: Annotated[
+            bool, typer.Option("--compile/--no-compile", help="--engine sd: torch.compile the UNet")
+        ] = False,
+        tiny: Annotated[
+            bool, typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)")
+        ] = False,
     ) -> None:
-        """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet."""
+        """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
+
+        With --engine sd: GPU throughput of full-size SD1.5 / SDXL + ControlNet with random weights
+        (timing does not depend on weight values), against a plain diffusers pipeline call."""
         from rich.console import Console
         from rich.table import Table
+
+        if engine == "sd":
+            _bench_sd(json_file, sizes, families, steps, batch, repeat, device, compile_unet, tiny)
+            return
 
         from haikei.imaging.io import atomic_write_bytes, save_png
         from haikei.quality.bench import demo_cases, parse_sizes, run_bench
@@ -151,3 +170,46 @@ def register(app: typer.Typer) -> None:
         for r in report.runs:
             if r.error:
                 console.print(f"[red]{r.engine} on {r.case} {r.size}:[/] {r.error}")
+
+
+def _bench_sd(
+    json_file: Path | None,
+    sizes: str,
+    families: str,
+    steps: int,
+    batch: int,
+    repeat: int,
+    device: str,
+    compile_unet: bool,
+    tiny: bool,
+) -> None:
+    """haikei bench --engine sd: images per hour, ours vs plain diffusers, per family and size."""
+    from rich.console import Console
+
+    from haikei.errors import InputError, MissingExtraError
+    from haikei.imaging.io import atomic_write_bytes
+    from haikei.quality.bench import parse_sizes
+
+    try:
+        import torch
+
+        from haikei.engines.sd.bench import run_sd_bench
+    except ImportError:
+        raise MissingExtraError("sd", "haikei bench --engine sd") from None
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--engine sd times a GPU and none is visible here; pass --device cpu --tiny for a smoke run")
+    fams = [f.strip() for f in families.split(",") if f.strip()]
+    for f in fams:
+        if f not in ("sd15", "sdxl"):
+            raise InputError(f"--families: {f!r} is not sd15 or sdxl")
+    size_list = tuple((w, h) for w, h in parse_sizes(sizes))
+    dtype = "float16" if device.startswith("cuda") else "float32"
+    results = {}
+    for fam in fams:
+        results[fam] = run_sd_bench(
+            fam, sizes=size_list, steps=steps, batch=batch, repeats=repeat, device=device, dtype=dtype,
+            compile=compile_unet, tiny=tiny,
+        )  # fmt: skip
+    if json_file is not None:
+        atomic_write_bytes(json_file, json.dumps(results, indent=2, default=str).encode())
+    Console().print_json(json.dumps(results, default=str))

@@ -82,6 +82,24 @@ def user_token(
     typer.echo(token)
 
 
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="login name")],
+    password: Annotated[
+        str | None, typer.Option("--password", help="new password (default: asked for, not echoed)")
+    ] = None,
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Set a person's password (e.g. after they were locked out by too many failed logins)."""
+    from haikei.services.users import set_password
+
+    if password is None:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with production(production_path, db) as ctx:
+        set_password(ctx, name, password)
+    console().print(f"password of {name} changed")
+
+
 def user_list(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List the people and their roles."""
     from haikei.services.users import list_users
@@ -99,5 +117,6 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     user_app.command("add")(user_add)
     user_app.command("token")(user_token)
+    user_app.command("passwd")(user_passwd)
     user_app.command("list")(user_list)
     app.add_typer(user_app, name="user")

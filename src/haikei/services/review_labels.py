@@ -93,15 +93,22 @@ def label_layout(
         bg = find_background(s, ref)
         lay = latest_layout(s, bg.id)
         if lay.revision != int(expected_revision):
-            raise ConflictError(f"the layout of {bg.name} changed since you opened it; reload the page and label again")
+            raise ConflictError(
+                f"the layout of {bg.name} changed since you opened it; reload the page and label again"
+            )
         fields = {
-            k: getattr(lay, k) for k in ("lines_blob", "regions_blob", "book_blob", "source_name", "source_hash", "artist")
+            k: getattr(lay, k)
+            for k in ("lines_blob", "regions_blob", "book_blob", "source_name", "source_hash", "artist")
         }
         bg_id = bg.id
     # 2. the closed areas and the current class map (cached), the clicks applied
     components = closed_areas(ctx, fields["lines_blob"])
     h, w = components.shape
-    base = _class_map(ctx, fields["regions_blob"]) if fields["regions_blob"] else np.full((h, w), UNLABELLED, np.uint8)
+    base = (
+        _class_map(ctx, fields["regions_blob"])
+        if fields["regions_blob"]
+        else np.full((h, w), UNLABELLED, np.uint8)
+    )
     ids = label_regions(components, points, base=base)
     remaining = int((ids == UNLABELLED).sum())
     # 3. the new region map blob (and its class map in the cache), then the revision
@@ -110,7 +117,9 @@ def label_layout(
     with ctx.db.immediate() as s:
         rev = s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
         if rev != int(expected_revision):
-            raise ConflictError("the layout changed while you were labelling; reload the page and label again")
+            raise ConflictError(
+                "the layout changed while you were labelling; reload the page and label again"
+            )
         s.add(
             LayoutRow(
                 background_id=bg_id,

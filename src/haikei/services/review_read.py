@@ -153,12 +153,16 @@ def bg_detail(ctx: ServiceContext, ref: str) -> BgDetail:
         versions = [
             to_version(v)
             for v in s.scalars(
-                select(VersionRow).where(VersionRow.background_id == bg.id).order_by(VersionRow.revision.desc())
+                select(VersionRow)
+                .where(VersionRow.background_id == bg.id)
+                .order_by(VersionRow.revision.desc())
             )
         ]
         notes = [
             to_note(n)
-            for n in s.scalars(select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc()))
+            for n in s.scalars(
+                select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id.desc())
+            )
         ]
         jobs = [
             to_job(j)

@@ -65,7 +65,9 @@ class VariantOption:
         if self.method is None:
             return self.reason
         names = ", ".join(f"'{b}'" for b in self.boards)
-        return METHOD_LABELS[self.method].format(boards=names if len(self.boards) < 4 else f"{len(self.boards)}")
+        return METHOD_LABELS[self.method].format(
+            boards=names if len(self.boards) < 4 else f"{len(self.boards)}"
+        )
 
 
 def _field_of(tag: str) -> str | None:
@@ -96,7 +98,9 @@ def _facts(s: Any, ref: str) -> _Facts:
         boards = [b for b in boards if b.id in chosen]
     parent_boards = _painted_from(approved.recipe or {}, boards) if approved is not None else set()
     text = bg.direction_text or ""
-    return _Facts(bg.name, text, parse_direction(text) if text.strip() else Direction(), approved, boards, parent_boards)
+    return _Facts(
+        bg.name, text, parse_direction(text) if text.strip() else Direction(), approved, boards, parent_boards
+    )
 
 
 def _painted_from(recipe: dict[str, Any], boards: list[ArtBoardRow]) -> set[int]:
@@ -148,8 +152,14 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
             f"an exemplar render, and {rev} has no source map"
         )
     elif with_variant:
-        missing_names = [b.name for b in f.boards if b.id in f.parent_board_ids and b.id not in {x.id for x in with_variant}]
-        problems.append(f"{', '.join(missing_names) or 'the boards'} ({rev} was painted from them) need a '{tag}' repaint too")
+        missing_names = [
+            b.name
+            for b in f.boards
+            if b.id in f.parent_board_ids and b.id not in {x.id for x in with_variant}
+        ]
+        problems.append(
+            f"{', '.join(missing_names) or 'the boards'} ({rev} was painted from them) need a '{tag}' repaint too"
+        )
     else:
         problems.append(f"no art board has an aligned '{tag}' repaint")
     if fld is not None:
@@ -157,7 +167,9 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
             f"no consented art board is tagged '{tag}' (haikei artboard add ... --tags {tag} --consent) "
             "and the sd engine is not configured ([engines.sd] in haikei.toml)"
         )
-    return VariantOption(tag, None, reason=f"no '{tag}' variant of {f.bg_name} can be made: {'; '.join(problems)}")
+    return VariantOption(
+        tag, None, reason=f"no '{tag}' variant of {f.bg_name} can be made: {'; '.join(problems)}"
+    )
 
 
 def _candidate_tags(ctx: ServiceContext, f: _Facts) -> list[str]:
@@ -238,8 +250,13 @@ def variant_direction(text: str, tag: str) -> str:
     if fld is None:
         raise InputError(f"'{tag}' is not a season or a time of day; only those replace the direction's")
     d = parse_direction(text) if text.strip() else Direction()
-    want = Direction(**{**{k: getattr(d, k) for k in ("season", "time_of_day", "weather", "light")}, fld: tag},
-                     mood=d.mood, free_text=d.free_text, extra_tags=d.extra_tags, avoid=d.avoid)
+    want = Direction(
+        **{**{k: getattr(d, k) for k in ("season", "time_of_day", "weather", "light")}, fld: tag},
+        mood=d.mood,
+        free_text=d.free_text,
+        extra_tags=d.extra_tags,
+        avoid=d.avoid,
+    )
     out = _serialise(want)
     if not _same(parse_direction(out), want):
         # free text that reads as direction words: put the tag first (the first one written wins)
@@ -269,7 +286,9 @@ def variant_specs(
     specs = []
     for o in options:
         fld = _field_of(o.tag)
-        direction = variant_direction(f.direction_text, o.tag) if fld is not None and o.method != "revote" else None
+        direction = (
+            variant_direction(f.direction_text, o.tag) if fld is not None and o.method != "revote" else None
+        )
         specs.append(
             RenderSpec(
                 bg=f.bg_name,

@@ -125,7 +125,9 @@ def cuts(
     assignee: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every cut; filter by status short name and by assignee login name ('-': unassigned)."""
-    return [asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)]
+    return [
+        asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)
+    ]
 
 
 @router.get("/bgs/{ref}")

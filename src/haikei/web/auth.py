@@ -20,7 +20,16 @@ from haikei.services.context import ServiceContext
 from haikei.services.users import authenticate, get_user, user_for_token
 from haikei.web.templating import flash, render
 
-__all__ = ["Actor", "NotAuthenticated", "api_actor", "csrf_token", "page_actor", "reader", "router", "safe_next"]
+__all__ = [
+    "Actor",
+    "NotAuthenticated",
+    "api_actor",
+    "csrf_token",
+    "page_actor",
+    "reader",
+    "router",
+    "safe_next",
+]
 
 router = APIRouter(include_in_schema=False)
 CSRF_HEADER = "x-csrf-token"

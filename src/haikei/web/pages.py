@@ -45,7 +45,12 @@ def _user_or_none(request: Request) -> User | None:
 
 
 def error_page(request: Request, message: str, code: int) -> Response:
-    return render(request, "error.html", {"user": _user_or_none(request), "error": message, "code": code}, status_code=code)
+    return render(
+        request,
+        "error.html",
+        {"user": _user_or_none(request), "error": message, "code": code},
+        status_code=code,
+    )
 
 
 def refused(request: Request, message: str) -> Response:
@@ -77,7 +82,9 @@ def overview(
     ctx = app_ctx(request)
     cards = review.cut_cards(ctx, status=status or None, sort=sort, assignee=assignee or None)
     with ctx.db.session() as s:
-        statuses = [(r.short_name, r.name) for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))]
+        statuses = [
+            (r.short_name, r.name) for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))
+        ]
     people = [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)]
     return render(
         request,
@@ -105,15 +112,22 @@ def variant_how(v: Version) -> str:
     return "re-voted over the aligned repaint"
 
 
-def _cut_page(request: Request, user: User, ref: str, *, ok: str = "", selected: int | None = None) -> Response:
+def _cut_page(
+    request: Request, user: User, ref: str, *, ok: str = "", selected: int | None = None
+) -> Response:
     ctx = app_ctx(request)
     d = review.bg_detail(ctx, ref)
     versions = d.main_versions
     sel = next((v for v in d.versions if v.id == selected), None)
     if sel is None:
-        sel = next((v for v in versions if v.id == d.bg.current_version_id), versions[0] if versions else None)
+        sel = next(
+            (v for v in versions if v.id == d.bg.current_version_id), versions[0] if versions else None
+        )
     by_id = {v.id: v for v in d.versions}
-    can = {a: user.role.can(a) for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")}
+    can = {
+        a: user.role.can(a)
+        for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")
+    }
     return render(
         request,
         "cut.html",
@@ -126,7 +140,9 @@ def _cut_page(request: Request, user: User, ref: str, *, ok: str = "", selected:
             "by_id": by_id,
             "ok": DONE.get(ok, ""),
             "can": can,
-            "people": [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)] if can["assign"] else [],
+            "people": [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)]
+            if can["assign"]
+            else [],
             "variant_how": {v.id: variant_how(v) for v in d.variants},
             "approved": by_id.get(d.bg.approved_version_id) if d.bg.approved_version_id else None,
             "active_jobs": [j for j in d.jobs if not j.state.is_final],

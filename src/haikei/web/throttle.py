@@ -71,8 +71,7 @@ class LoginThrottle:
             minutes = max(1, math.ceil(wait / 60))
             raise TooManyAttempts(
                 f"too many failed logins for this user name or from this address; "
-                f"wait {minutes} minute{'s' if minutes > 1 else ''} and try again, "
-                "or ask whoever runs haikei to set a new password (haikei user passwd)"
+                f"wait {minutes} minute{'s' if minutes > 1 else ''} and try again"
             )
 
     def failed(self, keys: Iterable[str]) -> None:

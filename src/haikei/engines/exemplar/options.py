@@ -54,7 +54,7 @@ class ExemplarOptions(BaseModel):
         description="Board luminance edges stronger than this quantile count as its 'lines'.",
     )
     occurrence_weight: float = Field(
-        0.03,
+        0.4,
         ge=0.0,
         le=2.0,
         description="Penalty per over-use of one board pixel (against visible repetition).",
@@ -78,13 +78,13 @@ class ExemplarOptions(BaseModel):
         description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink).",
     )
     glaze: float = Field(
-        0.04,
+        0.03,
         ge=0.0,
         le=0.3,
         description="Gentle low-frequency tonal variation over natural areas (a wash is never perfectly even).",
     )
     structure_line_strength: float = Field(
-        0.85,
+        0.7,
         ge=0.0,
         le=1.0,
         description="Opacity of the crisp lines on man-made areas (in the palette's darkest colour).",

@@ -88,7 +88,7 @@ def paint_soft(
             # lighter towards the horizon, as much as the area's depth in the frame allows
             depth = 0.3 * (y1 - y0) / h
             strokes = G.smooth_noise(bh, bw, rng, max(6.0, 0.015 * max(h, w)))
-            t = 0.5 + 0.25 * noise + 0.12 * strokes + depth * (0.5 - np.clip(yn, 0, 1))
+            t = 0.5 + 0.25 * noise + 0.25 * strokes + depth * (0.5 - np.clip(yn, 0, 1))
         col = _ramp(pal, t)
         col *= (1.0 + texture_strength * texture[box])[..., None]
         out[box][region] = col[region]

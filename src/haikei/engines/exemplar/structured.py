@@ -146,11 +146,11 @@ def paint_structured(
     wh, ww = fa.shape
     cell = max(8.0, 0.02 * max(h, w))
     occl = 1.0 - 0.12 * (1.0 + 0.8 * G.smooth_noise(wh, ww, rng, cell)) * np.exp(-dline / 2.5)
-    weather = 0.05 * G.smooth_noise(wh, ww, rng, cell)
+    weather = 0.07 * G.smooth_noise(wh, ww, rng, cell)
     shade = (1.0 + grad[win] + weather) * occl * (1.0 + texture_strength * texture[win])
     col = col * shade[..., None]
     # crisp layout lines in the palette's darkest colour
-    pressure = 0.8 + 0.2 * G.smooth_noise(wh, ww, rng, cell)
+    pressure = 0.75 + 0.25 * G.smooth_noise(wh, ww, rng, cell)
     a = np.clip(ink[win] * line_strength * pressure, 0.0, 1.0)[..., None]
     col = col * (1.0 - a) + line_col[win] * a
     pw = painted[win]
