@@ -42,7 +42,9 @@ def open_production(path: str | Path, db_url: str | None = None, *, migrate: boo
         ctx.db.migrate()
     elif not ctx.db.is_migrated():
         ctx.close()
-        raise ProductionError(f"{root}: the database has no haikei schema; run 'haikei init' or check {CONFIG_NAME}")
+        raise ProductionError(
+            f"{root}: the database has no haikei schema; run 'haikei init' or check {CONFIG_NAME}"
+        )
     return ctx
 
 
@@ -53,7 +55,9 @@ def create_production(
     (a folder without haikei.toml is not a production, so a failure leaves nothing usable behind)."""
     root = Path(path).resolve()
     if (root / CONFIG_NAME).exists():
-        raise ProductionError(f"{root}: already a production ({CONFIG_NAME} exists); use it or choose another folder")
+        raise ProductionError(
+            f"{root}: already a production ({CONFIG_NAME} exists); use it or choose another folder"
+        )
     if root.exists() and not root.is_dir():
         raise ProductionError(f"{root}: exists and is not a folder; choose another path")
     settings = Settings.model_validate(

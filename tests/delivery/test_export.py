@@ -30,7 +30,11 @@ def rendered(production, layouts_dir: Path):
 
 
 def _tree(p: Path) -> dict[str, bytes]:
-    return {str(f.relative_to(p)): f.read_bytes() for f in sorted(p.rglob("*")) if f.is_file()} if p.exists() else {}
+    return (
+        {str(f.relative_to(p)): f.read_bytes() for f in sorted(p.rglob("*")) if f.is_file()}
+        if p.exists()
+        else {}
+    )
 
 
 def test_export_files_psd_layers_and_cut_list(rendered, tmp_path: Path) -> None:
@@ -40,8 +44,15 @@ def test_export_files_psd_layers_and_cut_list(rendered, tmp_path: Path) -> None:
     mask[4:16, 4:30] = 255
     retake = render_spec(
         rendered,
-        RenderSpec(bg="c001", engine="baseline", kind="retake", parent_version_id=v.id,
-                   mask_blob=rendered.blobs.put(png_bytes(mask)), seed=4, actor="aki"),
+        RenderSpec(
+            bg="c001",
+            engine="baseline",
+            kind="retake",
+            parent_version_id=v.id,
+            mask_blob=rendered.blobs.put(png_bytes(mask)),
+            seed=4,
+            actor="aki",
+        ),
     )
     out = tmp_path / "delivery"
     res = export(rendered, out)

@@ -321,7 +321,9 @@ def test_english_prompt() -> None:
         assert base in prompt
     for term in ("autumn", "evening", "after the rain", "backlit"):
         assert term in prompt
-    assert "backlit, light from behind, 古いポスト, anime background art" in prompt  # free text unchanged, before the base terms
+    assert (
+        "backlit, light from behind, 古いポスト, anime background art" in prompt
+    )  # free text unchanged, before the base terms
     for base in BASE_NEGATIVE_EN:
         assert base in negative
     assert "秋" not in prompt  # the glossary words are translated, not copied

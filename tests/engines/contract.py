@@ -35,7 +35,14 @@ def tiny_board(seed: int = 1, h: int = 48, w: int = 80) -> BoardInput:
     base = np.array(VOCAB.colour_table(), np.float64)[labels]
     tex = rng.normal(0, 18, (h, w, 1)) + 10 * np.sin(xx / 3.0 + yy / 4.0)[..., None]
     img = np.clip(base * 0.8 + tex, 0, 255).astype(np.uint8)
-    return BoardInput(key=f"tiny{seed}", image=img, labels=labels, tags=frozenset({"summer"}), artist="Test Artist", name="tiny")
+    return BoardInput(
+        key=f"tiny{seed}",
+        image=img,
+        labels=labels,
+        tags=frozenset({"summer"}),
+        artist="Test Artist",
+        name="tiny",
+    )
 
 
 def tiny_layout(h: int = 40, w: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -168,14 +175,14 @@ class EngineContract:
             self._render(self.make_engine(), self.make_request(boards=()))
 
     def test_refuses_unlabelled(self) -> None:
-        lines, regions = tiny_layout()
+        _lines, regions = tiny_layout()
         regions = regions.copy()
         regions[:5, :5] = UNLABELLED
         with pytest.raises(RenderRefused, match="unlabelled"):
             self._render(self.make_engine(), self.make_request(regions=regions))
 
     def test_refuses_size_mismatch(self) -> None:
-        lines, regions = tiny_layout()
+        _lines, regions = tiny_layout()
         with pytest.raises(RenderRefused):
             self._render(self.make_engine(), self.make_request(regions=regions[:-2]))
 

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from haikei.domain.direction import Direction
 from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.base import ALGORITHMIC_MEDIA, BoardInput, EngineContext, RenderRequest
 from haikei.engines.exemplar import ExemplarEngine, create
+from haikei.engines.exemplar.guides import clean_labels
 from haikei.errors import InputError, RenderRefused
 from tests.engines.contract import EngineContract, tiny_board, tiny_layout
 
@@ -90,25 +92,111 @@ def test_boards_chosen_by_direction_tags() -> None:
     assert res2.recipe["classes"]["sky"]["boards"] == ["tiny1"]
 
 
-def test_man_made_classes_are_structured_from_the_palette() -> None:
+def _board_with_house() -> BoardInput:
     b = tiny_board()
     labels = b.labels.copy()
     labels[30:44, 10:40] = VOCAB.id_of("building")
     img = b.image.copy()
     img[30:44, 10:40] = (180, 40, 40)
-    board = BoardInput(key="withhouse", image=img, labels=labels)
+    return BoardInput(key="withhouse", image=img, labels=labels)
+
+
+def test_man_made_classes_are_structured_from_their_own_board_class_only() -> None:
     lines, regions = tiny_layout(48, 72)
     regions, lines = regions.copy(), lines.copy()
-    regions[20:40, 20:50] = VOCAB.id_of("wall")  # wall -> building
-    lines[20:40, 35] = 0  # a face edge
+    regions[20:40, 5:30] = VOCAB.id_of("building")  # the board shows buildings: its red palette
+    regions[20:40, 40:70] = VOCAB.id_of("wall")  # no wall on the board: never the red building paint
+    lines[20:40, 17] = 0  # a face edge
+    res = _render(_request(lines=lines, regions=regions, boards=(_board_with_house(),)))
+    sm = res.source_map
+    assert sm is not None
+    man_made = np.isin(regions, [VOCAB.id_of("building"), VOCAB.id_of("wall")])
+    assert (sm[man_made] == -1).all() and (sm[~man_made] >= 0).all()
+    clean = lines == 255
+    building = res.image[(regions == VOCAB.id_of("building")) & clean].astype(float)
+    wall = res.image[(regions == VOCAB.id_of("wall")) & clean].astype(float)
+    assert building[:, 0].mean() > building[:, 1].mean() + 60  # the board's own red building palette
+    assert abs(wall[:, 0].mean() - wall[:, 1].mean()) < 40  # derived: desaturated, not the red building
+    assert wall.mean() > building.mean()  # walls are painted light
+    assert res.recipe["classes"]["wall"]["plan"] == "derived"
+    assert res.recipe["classes"]["building"]["plan"] == "board"
+    assert res.recipe["classes"]["wall"]["painter"] == "structured"
+    assert any("wall" in w and "derived" in w for w in res.warnings)
+
+
+def test_derived_palettes_follow_the_board_and_the_role() -> None:
+    from haikei.engines.exemplar.palettes import ROLES, board_samples, derived_palette
+
+    b = tiny_board()
+    warm = np.clip(b.image.astype(float) * (1.25, 1.0, 0.6), 0, 255).astype(np.uint8)
+    cool = np.clip(b.image.astype(float) * (0.6, 0.9, 1.3), 0, 255).astype(np.uint8)
+    sky = VOCAB.id_of("sky")
+    pw = {r: derived_palette(ROLES[r], *board_samples([warm], [b.labels], sky)) for r in ROLES}
+    pc = {r: derived_palette(ROLES[r], *board_samples([cool], [b.labels], sky)) for r in ROLES}
+    lum = np.array([0.299, 0.587, 0.114])
+    # the colour family follows the board: a warm board's ground is redder than a cool board's
+    assert pw["ground"].mid[0] - pw["ground"].mid[2] > pc["ground"].mid[0] - pc["ground"].mid[2] + 0.05
+    # lightness follows the role: walls light, roads mid-dark, poles dark
+    assert pw["wall"].mid @ lum > pw["road"].mid @ lum > pw["pole"].mid @ lum
+    # windows reflect the sky: bluer than the walls on the warm board
+    assert pw["window"].mid[2] - pw["window"].mid[0] > pw["wall"].mid[2] - pw["wall"].mid[0]
+
+
+def test_small_board_objects_do_not_paint_large_surfaces() -> None:
+    b = tiny_board()
+    labels, img = b.labels.copy(), b.image.copy()
+    labels[40:44, 60:64] = VOCAB.id_of("ground")  # a red boulder, labelled ground
+    img[40:44, 60:64] = (220, 30, 40)
+    board = BoardInput(key="boulder", image=img, labels=labels)
+    lines, regions = tiny_layout(48, 72)
+    regions = regions.copy()
+    regions[-12:, :] = VOCAB.id_of("path")  # path -> ground is a fallback, but 16 px cannot paint it
+    res = _render(_request(lines=lines, regions=regions, boards=(board,), vocabulary=VOCAB))
+    assert res.recipe["classes"]["path"]["plan"] == "derived"
+    path = res.image[regions == VOCAB.id_of("path")].astype(float)
+    assert path[:, 0].mean() < path[:, 1].mean() + 60  # not the boulder's red
+
+
+def test_unlabelled_clouds_are_painted_from_the_skys_lightest_tones() -> None:
+    lines, regions = tiny_layout(48, 72)
+    regions, lines = regions.copy(), lines.copy()
+    yy, xx = np.mgrid[0:48, 0:72]
+    cloud = ((yy - 7) / 5.0) ** 2 + ((xx - 30) / 14.0) ** 2 < 1.0
+    regions[cloud] = VOCAB.id_of("cloud")
+    res = _render(_request(lines=lines, regions=regions))
+    assert res.recipe["classes"]["cloud"]["plan"] == "cloud"
+    lum = res.image.astype(float) @ np.array([0.299, 0.587, 0.114])
+    sky = regions == VOCAB.id_of("sky")
+    assert lum[cloud].mean() > np.quantile(lum[sky], 0.8)  # lighter than nearly all the sky
+    inner = ndimage.binary_erosion(cloud, iterations=3)
+    rim = cloud & ~ndimage.binary_erosion(cloud, iterations=1)
+    assert lum[inner].mean() > lum[rim].mean()  # soft shading towards its outline
+    assert res.source_map is not None and (res.source_map[cloud] == -1).all()
+
+
+def test_board_labels_are_cleaned_of_neighbour_colours() -> None:
+    from haikei.engines.exemplar.guides import clean_labels
+
+    b = tiny_board()
+    labels, img = b.labels.copy(), b.image.copy()
+    tree = VOCAB.id_of("tree")
+    labels[10:46, 20:60] = tree  # a crown against the sky
+    img[10:46, 20:60] = (40, 120, 40)
+    holes = np.zeros(labels.shape, bool)
+    holes[24:26, 25:55:6] = True  # sky seen between the leaves, labelled tree
+    img[holes] = b.image[2, 2]
+    clean = clean_labels(img, labels, erode=1)
+    assert (clean[holes] == 255).all()
+    assert (clean[30:42, 24:56] == tree).mean() > 0.9  # the crown itself stays
+    board = BoardInput(key="crown", image=img, labels=labels)
+    lines, regions = tiny_layout(48, 72)
+    regions = regions.copy()
+    regions[10:46, 10:60] = tree
     res = _render(_request(lines=lines, regions=regions, boards=(board,)))
     sm = res.source_map
     assert sm is not None
-    wall = regions == VOCAB.id_of("wall")
-    assert (sm[wall] == -1).all() and (sm[~wall] >= 0).all()
-    faces = res.image[wall & (lines == 255)].astype(float)
-    assert faces[:, 0].mean() > faces[:, 1].mean() + 60  # painted in the board's red building palette
-    assert res.recipe["classes"]["wall"]["painter"] == "structured"
+    src = sm[regions == tree]
+    assert not holes[src[:, 1], src[:, 2]].any()
 
 
 def test_retake_changes_only_the_mask_and_works_on_its_window() -> None:
@@ -193,7 +281,10 @@ def test_different_seed_differs_and_large_regions_do_not_copy_one_block() -> Non
     grass = regions == VOCAB.id_of("grass")
     used = {(int(y), int(x)) for y, x in sm[grass][:, 1:]}
     # the grass area is bigger than the board's grass: many distinct sources, spread over the board
-    assert len(used) > 0.5 * (tiny_board().labels == VOCAB.id_of("grass")).sum()
+    # (of the grass pixels fit to copy from: borders and off-colour pixels are not used)
+    b = tiny_board()
+    usable = clean_labels(b.image, b.labels, erode=1) == VOCAB.id_of("grass")
+    assert len(used) > 0.5 * usable.sum()
 
 
 @pytest.mark.slow

@@ -312,7 +312,8 @@ def test_bench_smoke_on_cpu() -> None:
     row = out["results"][0]
     assert row["size"] == [64, 48]
     assert row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0
-    assert row["ours_images_per_hour"] == pytest.approx(3600 / row["ours_s_per_image"], rel=0.01)
+    # s_per_image is rounded to 1 ms, which at toy sizes (~30 ms) is more than 1%: compare within that
+    assert 3600 / row["ours_images_per_hour"] == pytest.approx(row["ours_s_per_image"], abs=6e-4)
 
 
 @pytest.mark.parametrize("scheduler", ["euler", "unipc", "dpmpp_2m"])

@@ -11,17 +11,38 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from tests.foundation.test_production import run_cli  # noqa: E402
+from tests.foundation.cli import run_cli
 
 
 @pytest.mark.slow
 def test_bench_sd_cpu_smoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "sd.json"
-    code, _, err = run_cli(["bench", "--engine", "sd", "--device", "cpu", "--tiny", "--sizes", "64x48", "--steps", "2",
-                            "--repeat", "1", "--families", "sd15", "--json", str(out)], capsys)
+    code, _, err = run_cli(
+        [
+            "bench",
+            "--engine",
+            "sd",
+            "--device",
+            "cpu",
+            "--tiny",
+            "--sizes",
+            "64x48",
+            "--steps",
+            "2",
+            "--repeat",
+            "1",
+            "--families",
+            "sd15",
+            "--json",
+            str(out),
+        ],
+        capsys,
+    )
     assert code == 0, err
     (row,) = json.loads(out.read_text())["sd15"]["results"]
-    assert row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0 and row["ours_images_per_hour"] > 0
+    assert (
+        row["ours_s_per_image"] > 0 and row["diffusers_s_per_image"] > 0 and row["ours_images_per_hour"] > 0
+    )
 
 
 def test_bench_sd_without_gpu_says_so(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,18 +12,18 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from haikei.app import create_production, open_production  # noqa: E402
-from haikei.demo.boards import board_files  # noqa: E402
-from haikei.demo.scenes import write_demo_layouts  # noqa: E402
-from haikei.domain.models import FrameSize  # noqa: E402
-from haikei.imaging.io import atomic_write_bytes, load_rgb, png_bytes  # noqa: E402
-from haikei.provenance.c2pa_sign import verify  # noqa: E402
-from haikei.provenance.keys import init_keys  # noqa: E402
-from haikei.services.artboards import add_artboard  # noqa: E402
-from haikei.services.delivery import export  # noqa: E402
-from haikei.services.intake import import_folder  # noqa: E402
-from haikei.services.rendering import RenderSpec, render_backgrounds, render_spec  # noqa: E402
-from tests.engines import sd_tiny  # noqa: E402
+from haikei.app import create_production, open_production
+from haikei.demo.boards import board_files
+from haikei.demo.scenes import write_demo_layouts
+from haikei.domain.models import FrameSize
+from haikei.imaging.io import atomic_write_bytes, load_rgb, png_bytes
+from haikei.provenance.c2pa_sign import verify
+from haikei.provenance.keys import init_keys
+from haikei.services.artboards import add_artboard
+from haikei.services.delivery import export
+from haikei.services.intake import import_folder
+from haikei.services.rendering import RenderSpec, render_backgrounds, render_spec
+from tests.engines import sd_tiny
 
 
 @pytest.mark.slow
@@ -37,8 +37,16 @@ def test_sd_paints_the_demo_production_from_local_tiny_weights(tmp_path: Path) -
     ctx = open_production(root)
     try:
         for bf in board_files():
-            add_artboard(ctx, bf.image_path, bf.labels_path, name=bf.name, tags=sorted(bf.tags),
-                         artist=bf.artist, licence=bf.licence, consent=True)
+            add_artboard(
+                ctx,
+                bf.image_path,
+                bf.labels_path,
+                name=bf.name,
+                tags=sorted(bf.tags),
+                artist=bf.artist,
+                licence=bf.licence,
+                consent=True,
+            )
         layouts = tmp_path / "layouts"
         layouts.mkdir()
         write_demo_layouts(layouts, 128, 72)
@@ -53,14 +61,33 @@ def test_sd_paints_the_demo_production_from_local_tiny_weights(tmp_path: Path) -
         # a regional retake: outside the mask identical to the parent
         mask = np.zeros((72, 128), np.uint8)
         mask[10:40, 20:80] = 255
-        retake = render_spec(ctx, RenderSpec(bg="c001", engine="sd", kind="retake", parent_version_id=v.id,
-                                             mask_blob=ctx.blobs.put(png_bytes(mask)), seed=3))
+        retake = render_spec(
+            ctx,
+            RenderSpec(
+                bg="c001",
+                engine="sd",
+                kind="retake",
+                parent_version_id=v.id,
+                mask_blob=ctx.blobs.put(png_bytes(mask)),
+                seed=3,
+            ),
+        )
         a, b = load_rgb(ctx.blobs.get(v.image_blob)), load_rgb(ctx.blobs.get(retake.image_blob))
         assert np.array_equal(a[mask < 128], b[mask < 128])
         # a winter variant of it: structure kept (img2img from the parent), direction changed
-        variant = render_spec(ctx, RenderSpec(bg="c001", engine="sd", kind="variant", parent_version_id=retake.id,
-                                              variant="winter", direction="冬の夕方", seed=1,
-                                              options={"steps": 8}))
+        variant = render_spec(
+            ctx,
+            RenderSpec(
+                bg="c001",
+                engine="sd",
+                kind="variant",
+                parent_version_id=retake.id,
+                variant="winter",
+                direction="冬の夕方",
+                seed=1,
+                options={"steps": 8},
+            ),
+        )
         assert variant.variant == "winter" and variant.parent_id == retake.id
         init_keys(root / "keys", org="SD Test Studio")
         res = export(ctx, tmp_path / "delivery", cuts=["c001", "c002"])

@@ -7,7 +7,13 @@ import pytest
 
 from haikei.errors import ConflictError, ConsentError, ImageError, RegionMapError
 from haikei.imaging.io import encode_region_map, save_png
-from haikei.services.artboards import add_artboard, boards_for_render, list_artboards, load_board_input, set_consent
+from haikei.services.artboards import (
+    add_artboard,
+    boards_for_render,
+    list_artboards,
+    load_board_input,
+    set_consent,
+)
 from tests.conftest import VOCAB, snapshot, write_board
 
 
@@ -64,5 +70,7 @@ def test_bad_input_leaves_production_unchanged(production, tmp_path: Path) -> No
     before = snapshot(production)
     for image, labels, exc, msg in _bad_inputs(tmp_path):
         with pytest.raises(exc, match=msg.replace("(", r"\(").replace(")", r"\)")):
-            add_artboard(production, image, labels, name="tiny" if exc is ConflictError else None, consent=True)
+            add_artboard(
+                production, image, labels, name="tiny" if exc is ConflictError else None, consent=True
+            )
         assert snapshot(production) == before

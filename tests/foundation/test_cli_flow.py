@@ -12,7 +12,7 @@ import pytest
 from haikei.imaging.io import encode_region_map, load_rgb, save_png
 from tests.conftest import VOCAB, write_board, write_layout
 from tests.engines.contract import tiny_layout
-from tests.foundation.test_production import run_cli
+from tests.foundation.cli import run_cli
 
 
 def test_readme_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -21,8 +21,25 @@ def test_readme_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, _, err = ok(["init", p, "--name", "Show", "--size", "64x40", "--episode", "ep02"])
     assert code == 0, err
     img, lab = write_board(tmp_path, "autumn_board")
-    code, out, err = ok(["artboard", "add", str(img), "--labels", str(lab), "--tags", "autumn,evening",
-                         "--artist", "Aki Tanaka", "--licence", "studio", "--consent", "-p", p, "--json"])
+    code, out, err = ok(
+        [
+            "artboard",
+            "add",
+            str(img),
+            "--labels",
+            str(lab),
+            "--tags",
+            "autumn,evening",
+            "--artist",
+            "Aki Tanaka",
+            "--licence",
+            "studio",
+            "--consent",
+            "-p",
+            p,
+            "--json",
+        ]
+    )
     assert code == 0, err and json.loads(out)["consent"] is True
     code, out, _ = ok(["artboard", "list", "-p", p, "--json"])
     (board,) = json.loads(out)
@@ -62,14 +79,30 @@ def test_readme_flow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert code == 0 and "Kenji Mori" in out and "Aki Tanaka" in out
 
 
-def test_paint_one_shot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _paint_args(tmp_path: Path) -> list[str]:
+    """``haikei paint`` with a board and the tiny layout written under ``tmp_path`` (no --out yet)."""
     img, lab = write_board(tmp_path)
     lines, reg = tiny_layout()
     save_png(tmp_path / "lo.png", lines)
     save_png(tmp_path / "reg.png", encode_region_map(reg, VOCAB))
+    return [
+        "paint",
+        "--artboard",
+        str(img),
+        "--artboard-labels",
+        str(lab),
+        "--layout",
+        str(tmp_path / "lo.png"),
+        "--regions",
+        str(tmp_path / "reg.png"),
+        "--engine",
+        "baseline",
+    ]
+
+
+def test_paint_one_shot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.png"
-    args = ["paint", "--artboard", str(img), "--artboard-labels", str(lab), "--layout", str(tmp_path / "lo.png"),
-            "--regions", str(tmp_path / "reg.png"), "--engine", "baseline", "--seed", "3", "--out", str(out), "--json"]
+    args = [*_paint_args(tmp_path), "--seed", "3", "--out", str(out), "--json"]
     code, o, err = run_cli(args, capsys)
     assert code == 0, err
     rep = json.loads(o)
@@ -80,13 +113,15 @@ def test_paint_one_shot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert run_cli(args, capsys)[0] == 0
     assert out.read_bytes() == first  # same request, identical bytes
     # size change, then a retake of the painting with a mask
-    code, o, err = run_cli(args[:-3] + ["--size", "128x80", "--out", str(tmp_path / "big.png")], capsys)
+    code, o, err = run_cli([*args[:-3], "--size", "128x80", "--out", str(tmp_path / "big.png")], capsys)
     assert code == 0 and load_rgb(tmp_path / "big.png").shape == (80, 128, 3), err
     mask = np.zeros((40, 64), np.uint8)
     mask[:10] = 255
     save_png(tmp_path / "m.png", mask)
-    code, o, err = run_cli(args[:-3] + ["--mask", str(tmp_path / "m.png"), "--init", str(out), "--out",
-                                        str(tmp_path / "r.png")], capsys)
+    code, o, err = run_cli(
+        [*args[:-3], "--mask", str(tmp_path / "m.png"), "--init", str(out), "--out", str(tmp_path / "r.png")],
+        capsys,
+    )
     assert code == 0, err
     a, b = load_rgb(out), load_rgb(tmp_path / "r.png")
     assert np.array_equal(a[10:], b[10:])
@@ -100,14 +135,11 @@ def test_paint_one_shot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         (["--size", "huge"], "--size"),
     ],
 )
-def test_paint_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str], change: list[str], msg: str) -> None:
-    img, lab = write_board(tmp_path)
-    lines, reg = tiny_layout()
-    save_png(tmp_path / "lo.png", lines)
-    save_png(tmp_path / "reg.png", encode_region_map(reg, VOCAB))
+def test_paint_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: list[str], msg: str
+) -> None:
     save_png(tmp_path / "M", np.zeros((40, 64), np.uint8))
-    args = ["paint", "--artboard", str(img), "--artboard-labels", str(lab), "--layout", str(tmp_path / "lo.png"),
-            "--regions", str(tmp_path / "reg.png"), "--engine", "baseline", "--out", str(tmp_path / "o.png")]
+    args = [*_paint_args(tmp_path), "--out", str(tmp_path / "o.png")]
     for i in range(0, len(change), 2):
         flag, val = change[i], change[i + 1]
         val = str(tmp_path / val) if val in ("MISSING", "M") else val

@@ -117,5 +117,5 @@ def test_upload_bytes(tmp_path: Path) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (5, 6)).save(buf, format="PNG")
     assert hio.load_rgb(buf.getvalue(), name="upload.png").shape == (6, 5, 3)
-    with pytest.raises(ImageError, match="upload.png"):
+    with pytest.raises(ImageError, match=r"upload\.png"):
         hio.load_rgb(b"\x89PNG garbage", name="upload.png")

@@ -55,7 +55,6 @@ def test_layered_psd_layout(production, tmp_path: Path) -> None:
 
 def test_scanned_paper_layout_is_cleaned_cropped_and_fitted(tmp_path: Path) -> None:
     from haikei.app import create_production
-
     from haikei.domain.models import FrameSize
 
     ctx = create_production(tmp_path / "p", "Scan", FrameSize(480, 270))
@@ -68,7 +67,9 @@ def test_scanned_paper_layout_is_cleaned_cropped_and_fitted(tmp_path: Path) -> N
         rep = import_folder(ctx, d)
         assert rep.added_cuts == ["c050"] and rep.unlabelled == ["c050"]
         lay = _latest(ctx, "c050")
-        assert lay.cleanup["scan"]["crop_box"] is not None and abs(lay.cleanup["scan"]["angle_deg"] - 1.2) < 0.3
+        assert (
+            lay.cleanup["scan"]["crop_box"] is not None and abs(lay.cleanup["scan"]["angle_deg"] - 1.2) < 0.3
+        )
         lines = load_gray(ctx.blobs.get(lay.lines_blob))
         assert lines.shape == (270, 480)
         # clean lines: paper is white, ink is present, the margin notes outside the frame are gone

@@ -8,19 +8,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from haikei.app import create_production, open_production
-from haikei.cli.main import main
 from haikei.domain.models import FrameSize
 from haikei.errors import ConfigError, ProductionError
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = 0
-    try:
-        main(args)
-    except SystemExit as e:
-        code = int(e.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.foundation.cli import run_cli
 
 
 def test_init_writes_config_database_and_blobs(tmp_path: Path) -> None:
@@ -85,7 +75,11 @@ def test_cli_errors_are_one_line_with_exit_code(tmp_path: Path, capsys: pytest.C
 def test_studio_classes_from_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     create_production(tmp_path / "p", "A", FrameSize(64, 40)).close()
     cfg = tmp_path / "p" / "haikei.toml"
-    cfg.write_text(cfg.read_text().replace("[classes]", '[classes.paddy_water]\ncolour = [90, 200, 201]\nfallback = ["water"]'))
+    cfg.write_text(
+        cfg.read_text().replace(
+            "[classes]", '[classes.paddy_water]\ncolour = [90, 200, 201]\nfallback = ["water"]'
+        )
+    )
     code, out, err = run_cli(["classes", "-p", str(tmp_path / "p"), "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["paddy_water"] == [90, 200, 201]

@@ -52,7 +52,10 @@ def test_retake_only_changes_the_mask(imported) -> None:
     mask[5:20, 10:30] = 255
     key = imported.blobs.put(png_bytes(mask))
     v = render_spec(
-        imported, RenderSpec(bg="c002", engine="baseline", kind="retake", parent_version_id=parent.id, mask_blob=key, seed=9)
+        imported,
+        RenderSpec(
+            bg="c002", engine="baseline", kind="retake", parent_version_id=parent.id, mask_blob=key, seed=9
+        ),
     )
     assert v.revision == 2 and v.parent_id == parent.id and v.kind.value == "composite"
     a, b = load_rgb(imported.blobs.get(parent.image_blob)), load_rgb(imported.blobs.get(v.image_blob))
@@ -82,3 +85,22 @@ def test_cut_of_shared_bg_resolves_to_bg(imported) -> None:
     (v,) = render_backgrounds(imported, ["c003"], engine="baseline", candidates=1)
     with imported.db.session() as s:
         assert s.get(BackgroundRow, v.background_id).name == "c003-c004"
+
+
+def test_retake_arrival_moves_bg_to_waiting_for_approval(imported) -> None:
+    from haikei.store.tables import NoteRow, ReviewStatusRow
+
+    (parent,) = render_backgrounds(imported, ["c002"], engine="baseline", candidates=1)
+    with imported.db.session() as s:
+        bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == "c002")).unique().one()
+        bg.status_id = s.scalars(select(ReviewStatusRow).where(ReviewStatusRow.short_name == "retake")).one().id
+        lock = bg.lock_version
+    mask = np.zeros((40, 64), np.uint8)
+    mask[5:20, 10:30] = 255
+    v = render_spec(imported, RenderSpec(bg="c002", engine="baseline", kind="retake", parent_version_id=parent.id,
+                                         mask_blob=imported.blobs.put(png_bytes(mask)), actor="haruka"))
+    with imported.db.session() as s:
+        bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == "c002")).unique().one()
+        assert bg.status.short_name == "wfa" and bg.lock_version == lock + 1 and bg.current_version_id == v.id
+        note = s.scalars(select(NoteRow).where(NoteRow.background_id == bg.id)).one()
+        assert note.status_change == "wfa" and note.author == "haruka" and note.version_id == v.id

@@ -17,8 +17,25 @@ def test_ids_colours_and_fallbacks_are_consistent() -> None:
 
 def test_required_classes_present() -> None:
     names = {c.name for c in DEFAULT_CLASSES}
-    for n in ("sky", "cloud", "mountain_far", "mountain", "hill", "forest", "tree", "bush", "grass", "field",
-              "water", "ground", "road", "rock", "building", "roof", "snow"):
+    for n in (
+        "sky",
+        "cloud",
+        "mountain_far",
+        "mountain",
+        "hill",
+        "forest",
+        "tree",
+        "bush",
+        "grass",
+        "field",
+        "water",
+        "ground",
+        "road",
+        "rock",
+        "building",
+        "roof",
+        "snow",
+    ):
         assert n in names
 
 
@@ -32,7 +49,9 @@ def test_resolve_follows_listed_fallbacks_only() -> None:
 
 
 def test_studio_extension() -> None:
-    v = Vocabulary().extended({"paddy_water": {"colour": [90, 200, 201], "fallback": ["water"], "ja": "水田"}})
+    v = Vocabulary().extended(
+        {"paddy_water": {"colour": [90, 200, 201], "fallback": ["water"], "ja": "水田"}}
+    )
     c = v.get("paddy_water")
     assert c.id == len(DEFAULT_CLASSES) and v.resolve("paddy_water", ["water"]) == "water"
     assert v.by_colour((90, 200, 201)) is c

@@ -11,12 +11,11 @@ from haikei.cli.provenance import register
 from haikei.imaging.io import save_png
 from haikei.provenance.c2pa_sign import ALGORITHMIC_MEDIA, EngineStep, HumanStep, ManifestSpec, sign_png
 from haikei.provenance.keys import load_studio_keys
+from tests.foundation.cli import sub_app
 
 
 def app() -> typer.Typer:
-    a = typer.Typer()
-    register(a)
-    return a
+    return sub_app(register)
 
 
 def test_keys_init_then_verify(tmp_path: Path) -> None:

@@ -13,14 +13,13 @@ from typer.testing import CliRunner
 from haikei.cli.quality import register
 from haikei.errors import InputError
 from haikei.imaging.io import encode_region_map, save_png
+from tests.foundation.cli import sub_app
 from tests.quality.synth import VOCAB, board, draw_lines, layout, lines_for, paint
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    a = typer.Typer()
-    register(a)
-    return a
+    return sub_app(register)
 
 
 def _files(tmp: Path) -> dict[str, Path]:
@@ -74,24 +73,7 @@ def test_quality_table(app: typer.Typer, tmp_path: Path) -> None:
 
 def test_quality_refuses_unpaired_boards(app: typer.Typer, tmp_path: Path) -> None:
     p = _files(tmp_path)
-    res = CliRunner().invoke(
-        app,
-        [
-            "quality",
-            "--artboard",
-            str(p["board"]),
-            "--artboard",
-            str(p["board"]),
-            "--artboard-labels",
-            str(p["labels"]),
-            "--layout",
-            str(p["lines"]),
-            "--regions",
-            str(p["regions"]),
-            "--image",
-            str(p["good"]),
-        ],
-    )
+    res = _quality(app, p, "good", "--artboard", str(p["board"]))  # two boards, one label map
     assert isinstance(res.exception, InputError) and "label map per board" in str(res.exception)
 
 

@@ -13,7 +13,9 @@ from haikei.errors import InputError
 
 __all__ = ["register"]
 
-artboard_app = typer.Typer(help="Art boards (美術ボード): painted references the engines paint from.", no_args_is_help=True)
+artboard_app = typer.Typer(
+    help="Art boards (美術ボード): painted references the engines paint from.", no_args_is_help=True
+)
 
 
 @artboard_app.command("add")
@@ -23,12 +25,15 @@ def add(
     name: Annotated[str | None, typer.Option("--name", help="board name (default: file name)")] = None,
     tags: Annotated[str, typer.Option("--tags", help="comma-separated: autumn,evening,clear")] = "",
     artist: Annotated[str, typer.Option("--artist", help="the painter's name, as credited")] = "",
-    licence: Annotated[str, typer.Option("--licence", help="licence / terms under which the studio uses it")] = "",
+    licence: Annotated[
+        str, typer.Option("--licence", help="licence / terms under which the studio uses it")
+    ] = "",
     consent: Annotated[
         bool, typer.Option("--consent/--no-consent", help="the artist agreed to engines painting from it")
     ] = False,
     variant: Annotated[
-        list[str] | None, typer.Option("--variant", help="TAG=IMAGE: an aligned repaint (evening=board_dusk.png)")
+        list[str] | None,
+        typer.Option("--variant", help="TAG=IMAGE: an aligned repaint (evening=board_dusk.png)"),
     ] = None,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,

@@ -12,9 +12,20 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from haikei.domain.models import FrameSize
+from haikei.errors import InputError
 from haikei.services.context import ServiceContext
 
-__all__ = ["DbOpt", "JsonOpt", "ProductionOpt", "console", "err_console", "print_json", "production"]
+__all__ = [
+    "DbOpt",
+    "JsonOpt",
+    "ProductionOpt",
+    "console",
+    "err_console",
+    "parse_frame",
+    "print_json",
+    "production",
+]
 
 ProductionOpt = Annotated[
     Path,
@@ -33,6 +44,14 @@ def console() -> Console:
 
 def err_console() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def parse_frame(text: str, option: str = "--size") -> FrameSize:
+    """A WIDTHxHEIGHT option value, or InputError naming the option."""
+    try:
+        return FrameSize.parse(text)
+    except ValueError as exc:
+        raise InputError(f"{option}: {exc}") from None
 
 
 def print_json(obj: Any) -> None:

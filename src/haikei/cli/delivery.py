@@ -15,7 +15,9 @@ __all__ = ["register"]
 
 def export_cmd(
     to: Annotated[Path, typer.Option("--to", help="delivery folder")],
-    cuts: Annotated[str | None, typer.Option("--cuts", help="comma-separated cuts or BGs (default: all)")] = None,
+    cuts: Annotated[
+        str | None, typer.Option("--cuts", help="comma-separated cuts or BGs (default: all)")
+    ] = None,
     only_approved: Annotated[bool, typer.Option("--only-approved", help="deliver approved BGs only")] = False,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
@@ -32,8 +34,10 @@ def export_cmd(
         return
     con = console()
     for d in res.delivered:
-        con.print(f"  {d['file']}  ({d['bg']} r{d['revision']}, cuts {', '.join(d['cuts'])})"
-                  + (f", approved by {d['approved_by']}" if d["approved_by"] else ""))
+        con.print(
+            f"  {d['file']}  ({d['bg']} r{d['revision']}, cuts {', '.join(d['cuts'])})"
+            + (f", approved by {d['approved_by']}" if d["approved_by"] else "")
+        )
     for bg, why in res.skipped:
         con.print(f"  [yellow]skipped {bg}: {why}[/]")
     con.print(f"delivered {len(res.delivered)} BGs to {res.folder} ({len(res.files)} files)")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from haikei.cli.common import JsonOpt, console, print_json
+from haikei.cli.common import JsonOpt, console, parse_frame, print_json
 
 __all__ = ["register"]
 
@@ -15,27 +15,26 @@ __all__ = ["register"]
 def demo(
     path: Annotated[Path, typer.Argument(help="folder for the demo production")] = Path("demo-production"),
     size: Annotated[str, typer.Option("--size", help="frame size WxH")] = "1920x1080",
-    engine: Annotated[str | None, typer.Option("--engine", help="engine (default: the best available)")] = None,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="engine (default: the best available)")
+    ] = None,
     candidates: Annotated[int, typer.Option("--candidates", min=1, max=8, help="candidates per BG")] = 2,
-    force: Annotated[bool, typer.Option("--force", help="rebuild an existing demo production in PATH")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="rebuild an existing demo production in PATH")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create the demo production from bundled assets, paint every cut, export, and say where it all is."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-    from haikei.domain.models import FrameSize
-    from haikei.errors import InputError
     from haikei.services.demo import build_demo
 
-    try:
-        frame = FrameSize.parse(size)
-    except ValueError as exc:
-        raise InputError(f"--size: {exc}") from None
+    frame = parse_frame(size)
     con = console()
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=con, disable=as_json
     ) as bar:
-        tasks: dict[tuple[str, int], int] = {}
+        tasks: dict[tuple[str, int], TaskID] = {}
 
         def on_progress(bg: str, cand: int, frac: float, msg: str) -> None:
             if (bg, cand) not in tasks:
@@ -46,14 +45,23 @@ def demo(
             if not as_json:
                 bar.console.print(f"[bold]demo:[/] {msg}")
 
-        rep = build_demo(path, frame=frame, engine=engine, candidates=candidates, force=force, step=step,
-                         on_progress=on_progress)
+        rep = build_demo(
+            path,
+            frame=frame,
+            engine=engine,
+            candidates=candidates,
+            force=force,
+            step=step,
+            on_progress=on_progress,
+        )
     if as_json:
         print_json(rep.as_json())
         return
     p = rep.root
     con.print(f"\n[bold green]demo production ready[/] in {p}  ({rep.seconds.get('total', 0):.0f} s)")
-    con.print(f"  painted {rep.versions} versions with the [bold]{rep.engine}[/] engine in {rep.seconds.get('render', 0):.0f} s")
+    con.print(
+        f"  painted {rep.versions} versions with the [bold]{rep.engine}[/] engine in {rep.seconds.get('render', 0):.0f} s"
+    )
     con.print(f"  layouts:        {p / 'layouts'}")
     if rep.delivery:
         con.print(f"  delivery:       {rep.delivery}  ({len(rep.delivered)} files, signed)")

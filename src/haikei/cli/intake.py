@@ -12,11 +12,15 @@ from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json
 
 __all__ = ["register"]
 
-regions_app = typer.Typer(help="Region maps of layouts: label closed areas with classes.", no_args_is_help=True)
+regions_app = typer.Typer(
+    help="Region maps of layouts: label closed areas with classes.", no_args_is_help=True
+)
 
 
 def import_(
-    folder: Annotated[Path, typer.Argument(help="folder of layout files (see specs/intake.md) and a cut sheet")],
+    folder: Annotated[
+        Path, typer.Argument(help="folder of layout files (see specs/intake.md) and a cut sheet")
+    ],
     artist: Annotated[str, typer.Option("--artist", help="layout artist, as credited")] = "",
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
@@ -46,7 +50,9 @@ def import_(
 @regions_app.command("label")
 def label(
     bg: Annotated[str, typer.Argument(help="BG or cut, e.g. c012")],
-    points: Annotated[list[str], typer.Argument(help="CLASS@X,Y: label the closed area at X,Y, e.g. sky@120,40")],
+    points: Annotated[
+        list[str], typer.Argument(help="CLASS@X,Y: label the closed area at X,Y, e.g. sky@120,40")
+    ],
     user: Annotated[str, typer.Option("--user", help="who labels (recorded)")] = "",
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
@@ -62,7 +68,9 @@ def label(
 
 def direction(
     bg: Annotated[str, typer.Argument(help="BG or cut")],
-    text: Annotated[str, typer.Argument(help="art direction, e.g. '秋の夕方、逆光' or 'autumn evening, backlit'")],
+    text: Annotated[
+        str, typer.Argument(help="art direction, e.g. '秋の夕方、逆光' or 'autumn evening, backlit'")
+    ],
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -74,7 +82,7 @@ def direction(
 
     with production(production_path, db) as ctx:
         d = set_direction(ctx, bg, text)
-    data = {k: v for k, v in asdict(d).items()}
+    data = asdict(d)
     if as_json:
         print_json(data)
         return
@@ -86,7 +94,9 @@ def direction(
 
 def boards(
     bg: Annotated[str, typer.Argument(help="BG or cut")],
-    names: Annotated[list[str] | None, typer.Argument(help="art board names or ids (none = engine chooses)")] = None,
+    names: Annotated[
+        list[str] | None, typer.Argument(help="art board names or ids (none = engine chooses)")
+    ] = None,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
 ) -> None:

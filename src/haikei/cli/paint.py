@@ -9,29 +9,16 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
-from haikei.cli.common import JsonOpt, console, print_json
+from haikei.cli.common import JsonOpt, console, parse_frame, print_json
 from haikei.errors import InputError
 
-__all__ = ["register", "peak_rss_mb"]
+__all__ = ["peak_rss_mb", "register"]
 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _resize_nearest(arr: np.ndarray, w: int, h: int) -> np.ndarray:
-    ys = (np.arange(h) * arr.shape[0] / h).astype(np.int64)
-    xs = (np.arange(w) * arr.shape[1] / w).astype(np.int64)
-    return arr[ys][:, xs]
-
-
-def _resize_lines(lines: np.ndarray, w: int, h: int) -> np.ndarray:
-    from PIL import Image
-
-    return np.asarray(Image.fromarray(lines).resize((w, h), Image.Resampling.LANCZOS), dtype=np.uint8)
 
 
 def paint(
@@ -45,8 +32,12 @@ def paint(
     direction: Annotated[str, typer.Option("--direction", help="art direction, Japanese or English")] = "",
     seed: Annotated[int, typer.Option("--seed", min=0, help="random seed (same seed, same pixels)")] = 0,
     size: Annotated[str | None, typer.Option("--size", help="render size WxH (layout is resampled)")] = None,
-    mask: Annotated[Path | None, typer.Option("--mask", help="retake mask (white = repaint); needs --init")] = None,
-    init: Annotated[Path | None, typer.Option("--init", help="parent painting (retake / refine pass)")] = None,
+    mask: Annotated[
+        Path | None, typer.Option("--mask", help="retake mask (white = repaint); needs --init")
+    ] = None,
+    init: Annotated[
+        Path | None, typer.Option("--init", help="parent painting (retake / refine pass)")
+    ] = None,
     engine: Annotated[str, typer.Option("--engine", help="engine name")] = "exemplar",
     artboard_tags: Annotated[
         list[str] | None, typer.Option("--artboard-tags", help="comma tags for each --artboard, same order")
@@ -55,11 +46,10 @@ def paint(
 ) -> None:
     """Paint one layout from art boards, no production needed."""
     from haikei.domain.direction import Direction, parse_direction
-    from haikei.domain.models import FrameSize
     from haikei.domain.vocabulary import Vocabulary
     from haikei.engines.base import BoardInput, EngineContext, RenderRequest
     from haikei.engines.registry import load_engine
-    from haikei.imaging.io import load_gray, load_region_map, load_rgb, save_png
+    from haikei.imaging.io import load_gray, load_region_map, load_rgb, resize, save_png
 
     t0 = time.perf_counter()
     vocab = Vocabulary()
@@ -75,7 +65,9 @@ def paint(
         lab = load_region_map(lab_p, vocab)
         if lab.shape != img.shape[:2]:
             raise InputError(f"{lab_p}: label map size differs from {img_p}; export both at the same size")
-        tags = frozenset(t.strip() for t in tags_list[i].split(",") if t.strip()) if tags_list else frozenset()
+        tags = (
+            frozenset(t.strip() for t in tags_list[i].split(",") if t.strip()) if tags_list else frozenset()
+        )
         boards.append(
             BoardInput(
                 key=hashlib.sha256(Path(img_p).read_bytes()).hexdigest(),
@@ -93,18 +85,19 @@ def paint(
         )
     reg = load_region_map(regions, vocab)
     if reg.shape != lines.shape:
-        raise InputError(f"{regions}: region map is not the size of the layout {layout}; export both at one size")
+        raise InputError(
+            f"{regions}: region map is not the size of the layout {layout}; export both at one size"
+        )
     if size:
-        try:
-            fs = FrameSize.parse(size)
-        except ValueError as exc:
-            raise InputError(f"--size: {exc}") from None
-        lines = _resize_lines(lines, fs.width, fs.height)
-        reg = _resize_nearest(reg, fs.width, fs.height)
+        fs = parse_frame(size)
+        lines = resize(lines, fs.width, fs.height, labels=False)
+        reg = resize(reg, fs.width, fs.height, labels=True)
     h, w = lines.shape
     init_img = load_rgb(init) if init else None
     if init_img is not None and init_img.shape[:2] != (h, w):
-        raise InputError(f"{init}: init image is {init_img.shape[1]}x{init_img.shape[0]}, the render is {w}x{h}")
+        raise InputError(
+            f"{init}: init image is {init_img.shape[1]}x{init_img.shape[0]}, the render is {w}x{h}"
+        )
     mask_arr = None
     if mask is not None:
         if init_img is None:

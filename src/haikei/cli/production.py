@@ -9,8 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production
-from haikei.errors import InputError
+from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, parse_frame, print_json, production
 
 __all__ = ["register"]
 
@@ -24,12 +23,8 @@ def init(
 ) -> None:
     """Create a production folder: haikei.toml, a database (schema by migration) and a blob folder."""
     from haikei.app import create_production
-    from haikei.domain.models import FrameSize
 
-    try:
-        frame = FrameSize.parse(size)
-    except ValueError as exc:
-        raise InputError(f"--size: {exc}") from None
+    frame = parse_frame(size)
     ctx = create_production(path, name, frame, episode=episode, db_url=db)
     ctx.close()
     console().print(f"created production [bold]{name}[/] ({frame}) in {ctx.root}")

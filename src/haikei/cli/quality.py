@@ -7,7 +7,7 @@ import json
 import resource
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -116,14 +116,19 @@ def register(app: typer.Typer) -> None:
         families: Annotated[
             str, typer.Option("--families", help="--engine sd: model architectures to time (sd15,sdxl)")
         ] = "sd15,sdxl",
-        steps: Annotated[int, typer.Option("--steps", min=1, max=200, help="--engine sd: denoising steps")] = 30,
-        batch: Annotated[int, typer.Option("--batch", min=1, max=16, help="--engine sd: images per batch")] = 1,
+        steps: Annotated[
+            int, typer.Option("--steps", min=1, max=200, help="--engine sd: denoising steps")
+        ] = 30,
+        batch: Annotated[
+            int, typer.Option("--batch", min=1, max=16, help="--engine sd: images per batch")
+        ] = 1,
         device: Annotated[str, typer.Option("--device", help="--engine sd: torch device")] = "cuda",
         compile_unet: Annotated[
             bool, typer.Option("--compile/--no-compile", help="--engine sd: torch.compile the UNet")
         ] = False,
         tiny: Annotated[
-            bool, typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)")
+            bool,
+            typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)"),
         ] = False,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
@@ -197,10 +202,14 @@ def _bench_sd(
     except ImportError:
         raise MissingExtraError("sd", "haikei bench --engine sd") from None
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("--engine sd times a GPU and none is visible here; pass --device cpu --tiny for a smoke run")
-    fams = [f.strip() for f in families.split(",") if f.strip()]
-    for f in fams:
-        if f not in ("sd15", "sdxl"):
+        raise InputError(
+            "--engine sd times a GPU and none is visible here; pass --device cpu --tiny for a smoke run"
+        )
+    fams: list[Literal["sd15", "sdxl"]] = []
+    for f in (x.strip() for x in families.split(",")):
+        if f == "sd15" or f == "sdxl":
+            fams.append(cast(Literal["sd15", "sdxl"], f))
+        elif f:
             raise InputError(f"--families: {f!r} is not sd15 or sdxl")
     size_list = tuple((w, h) for w, h in parse_sizes(sizes))
     dtype = "float16" if device.startswith("cuda") else "float32"

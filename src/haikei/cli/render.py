@@ -74,8 +74,16 @@ def render(
     ] = "local",
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster address HOST:PORT")] = None,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=64, help="local worker processes / CPU actors")
+        int, typer.Option("--workers", min=1, max=64, help="local workers / Ray CPU actors")
     ] = 1,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode",
+            help="local workers as threads (fastest here: numba kernels release the GIL) or processes "
+            "(a crashing worker takes only its own job down)",
+        ),
+    ] = "thread",
     no_wait: Annotated[
         bool, typer.Option("--no-wait", help="only queue the jobs (run 'haikei worker' elsewhere)")
     ] = False,
@@ -118,7 +126,7 @@ def render(
             if executor == "local":
                 from haikei.jobs.local import LocalExecutor
 
-                final = LocalExecutor(ctx, workers=workers, options=opts).run_until_empty(
+                final = LocalExecutor(ctx, workers=workers, mode=mode, options=opts).run_until_empty(
                     ids, on_update=board.update
                 )
             else:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 __all__ = [
+    "DEFAULT_STATUSES",
     "ArtBoard",
     "Background",
     "Cut",
@@ -27,7 +28,6 @@ __all__ = [
     "User",
     "Version",
     "VersionKind",
-    "DEFAULT_STATUSES",
 ]
 
 
@@ -50,20 +50,20 @@ class FrameSize:
         return f"{self.width}x{self.height}"
 
 
-class PanDirection(str, enum.Enum):
+class PanDirection(enum.StrEnum):
     left = "left"
     right = "right"
     up = "up"
     down = "down"
 
 
-class VersionKind(str, enum.Enum):
+class VersionKind(enum.StrEnum):
     render = "render"  # an engine painted it
     human = "human"  # a person painted over (uploaded)
     composite = "composite"  # assembled from several (e.g. a regional retake over a parent)
 
 
-class JobState(str, enum.Enum):
+class JobState(enum.StrEnum):
     pending = "pending"
     running = "running"
     done = "done"
@@ -75,7 +75,7 @@ class JobState(str, enum.Enum):
         return self in (JobState.done, JobState.failed, JobState.canceled)
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     director = "director"  # approve / reject / retake
     artist = "artist"  # upload paint-overs, request retakes
     viewer = "viewer"  # read only

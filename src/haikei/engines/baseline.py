@@ -109,7 +109,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale: float
         coarse = ndimage.gaussian_filter(coarse, (0.7, 0.7, 0), mode="reflect")
         n = np.stack(
             [
-                np.asarray(Image.fromarray(coarse[..., i], "F").resize((w, h), Image.BILINEAR))
+                np.asarray(Image.fromarray(coarse[..., i], "F").resize((w, h), Image.Resampling.BILINEAR))
                 for i in range(3)
             ],
             axis=2,

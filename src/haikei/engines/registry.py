@@ -8,7 +8,7 @@ optional extra is missing raises :class:`MissingExtraError` ("install haikei[sd]
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from haikei.engines.base import Engine
@@ -19,11 +19,9 @@ __all__ = ["available_engines", "load_engine"]
 GROUP = "haikei.engines"
 
 
-def _factories() -> dict[str, Callable[[Mapping[str, Any]], Engine]]:
-    out: dict[str, Callable[[Mapping[str, Any]], Engine]] = {}
-    for ep in entry_points(group=GROUP):
-        out[ep.name] = ep  # loaded lazily
-    return out
+def _factories() -> dict[str, EntryPoint]:
+    """Entry points by name, not yet loaded (loading imports the engine and its extras)."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 
 def available_engines() -> list[str]:
@@ -34,6 +32,6 @@ def load_engine(name: str, config: Mapping[str, Any] | None = None) -> Engine:
     eps = _factories()
     if name not in eps:
         raise InputError(f"unknown engine {name!r}; available: {', '.join(sorted(eps)) or 'none'}")
-    factory = eps[name].load()  # type: ignore[attr-defined]
+    factory: Callable[[Mapping[str, Any]], Engine] = eps[name].load()
     engine: Engine = factory(dict(config or {}))
     return engine

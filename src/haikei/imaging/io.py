@@ -32,6 +32,7 @@ __all__ = [
     "load_rgb",
     "png_bytes",
     "read_png_text",
+    "resize",
     "save_png",
 ]
 
@@ -46,7 +47,9 @@ def _open(source: str | os.PathLike[str] | bytes, name: str | None = None) -> tu
         if not p.is_file():
             raise ImageError(label, "file not found", "check the path")
         if p.stat().st_size > MAX_FILE_BYTES:
-            raise ImageError(label, f"file is larger than {MAX_FILE_BYTES >> 20} MiB", "export a smaller file")
+            raise ImageError(
+                label, f"file is larger than {MAX_FILE_BYTES >> 20} MiB", "export a smaller file"
+            )
         data = p.read_bytes()
     else:
         data = source
@@ -101,7 +104,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         rgba = img.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
-    if mode == "RGB;16" or mode.startswith("RGB") and mode != "RGB":
+    if mode == "RGB;16" or (mode.startswith("RGB") and mode != "RGB"):
         return img.convert("RGB")
     return img.convert("RGB")
 
@@ -175,7 +178,9 @@ def load_region_map(
         if (alpha < 255).any():
             raise RegionMapError(label, "region map has transparent pixels", "flatten it onto a class colour")
     if img.mode not in ("RGB", "RGBA", "P", "L"):
-        raise RegionMapError(label, f"region map mode {img.mode} is not supported", "save it as 8-bit RGB PNG")
+        raise RegionMapError(
+            label, f"region map mode {img.mode} is not supported", "save it as 8-bit RGB PNG"
+        )
     rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
     return decode_region_map(rgb, vocabulary, label)
 
@@ -202,11 +207,18 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
             os.fsync(f.fileno())
         os.replace(tmp, p)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def resize(arr: np.ndarray, width: int, height: int, *, labels: bool) -> np.ndarray:
+    """``arr`` (uint8 HxW or HxWx3) resampled to ``width`` x ``height``.
+
+    ``labels=True`` for region / label maps (nearest neighbour: class ids and class colours never
+    blend); otherwise Lanczos, for line drawings and paintings.
+    """
+    mode = Image.Resampling.NEAREST if labels else Image.Resampling.LANCZOS
+    return np.asarray(Image.fromarray(arr).resize((width, height), mode), dtype=np.uint8)
 
 
 def png_bytes(arr: np.ndarray, text: Mapping[str, str] | None = None, compress_level: int = 6) -> bytes:

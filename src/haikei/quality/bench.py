@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from haikei.domain.direction import Direction
+from haikei.domain.models import FrameSize
 from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.base import BoardInput, Engine, EngineContext, RenderRequest
 from haikei.engines.registry import load_engine
@@ -107,16 +108,11 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
     """'960x540,1920x1080' -> [(960, 540), (1920, 1080)]."""
     out: list[tuple[int, int]] = []
     for part in text.split(","):
-        part = part.strip().lower()
         try:
-            w, h = (int(v) for v in part.split("x"))
-        except ValueError:
-            raise InputError(f"size {part!r} is not WIDTHxHEIGHT (e.g. 960x540)") from None
-        if not (16 <= w <= 16384 and 16 <= h <= 16384):
-            raise InputError(f"size {part!r} is outside 16..16384 pixels per side")
-        out.append((w, h))
-    if not out:
-        raise InputError("no sizes given; e.g. --sizes 960x540,1920x1080")
+            fs = FrameSize.parse(part)
+        except ValueError as exc:
+            raise InputError(f"--sizes: {exc}") from None
+        out.append((fs.width, fs.height))
     return out
 
 

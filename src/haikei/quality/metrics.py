@@ -60,8 +60,13 @@ REP_NEIGHBOURS = 16
 
 
 class BoardLike(Protocol):
-    image: np.ndarray
-    labels: np.ndarray
+    """An art board as the metrics read it (read-only, so frozen dataclasses such as BoardInput fit)."""
+
+    @property
+    def image(self) -> np.ndarray: ...
+
+    @property
+    def labels(self) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,9 @@ def _patch_features(lab: np.ndarray) -> np.ndarray:
     return feats
 
 
-def _grid(h: int, w: int, target: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column indices of a regular grid with about ``target`` points."""
+def _grid(shape: tuple[int, ...], target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of a regular grid over ``shape`` (H, W, ...) with about ``target`` points."""
+    h, w = shape[0], shape[1]
     step = max(1, int(np.sqrt(h * w / max(target, 1))))
     ys = np.arange(step // 2, h, step)
     xs = np.arange(step // 2, w, step)
@@ -178,7 +184,7 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
         grad = sobel_magnitude(lab[..., 0])
         # a window is 'pure' when every label under it is the same class
         pure = _interior(labels, CLASSIFIER_PATCH // 2)
-        ys, xs = _grid(*labels.shape, 4 * BOARD_SAMPLES_PER_CLASS * 8)
+        ys, xs = _grid(labels.shape, 4 * BOARD_SAMPLES_PER_CLASS * 8)
         gl = labels[np.ix_(ys, xs)]
         gp = pure[np.ix_(ys, xs)]
         gf = feats[np.ix_(ys, xs)]
@@ -254,7 +260,7 @@ def _region_miou(
     train_f = ref.train_features[keep]
     train_l = ref.train_labels[keep].astype(np.int64)
     feats = _patch_features(lab)
-    ys, xs = _grid(*regions.shape, PAINTING_SAMPLES)
+    ys, xs = _grid(regions.shape, PAINTING_SAMPLES)
     gr = regions[np.ix_(ys, xs)].ravel()
     lut = np.full(256, -1, np.int64)
     for c, t in targets.items():
@@ -312,7 +318,7 @@ def _colour_canny(lab: np.ndarray, sigma: float, low_step: float, high_step: flo
     angle = (np.rad2deg(np.arctan2(best_gy, best_gx)) + 180.0) % 180.0
     sector = ((angle + 22.5) // 45).astype(np.int8) % 4  # 0: horizontal gradient, 1: 45, 2: vertical, 3: 135
     pad = np.pad(best_mag, 1, mode="constant")
-    h, w = best_mag.shape
+    h, w = lab.shape[0], lab.shape[1]
     offsets = {0: (0, 1), 1: (1, 1), 2: (1, 0), 3: (1, -1)}
     keep = np.zeros((h, w), bool)
     for s, (dy, dx) in offsets.items():
@@ -394,7 +400,7 @@ def _style_distance(
         return None, {}
     grad = sobel_magnitude(lab[..., 0])
     interior = _interior(regions, max(1, round(np.hypot(*regions.shape) / 600)))
-    ys, xs = _grid(*regions.shape, 500_000)  # a fixed pixel grid keeps big paintings fast
+    ys, xs = _grid(regions.shape, 500_000)  # a fixed pixel grid keeps big paintings fast
     g_reg = regions[np.ix_(ys, xs)]
     g_int = interior[np.ix_(ys, xs)]
     g_lab = lab[np.ix_(ys, xs)].reshape(-1, 3)
@@ -439,15 +445,17 @@ def _repetition_counts(img: np.ndarray) -> tuple[int, int]:
     basis = _dct_basis(p)
     pairs = [(u, v) for u in range(4) for v in range(4) if u + v <= 3]
     nh, nw = h2 - p + 1, w2 - p + 1
-    rows = {
+    row_pass = {
         v: ndimage.correlate1d(half, basis[v], axis=1, mode="constant")[:, p // 2 : p // 2 + nw]
         for v in range(4)
     }
     keys = np.empty((nh, nw, len(pairs)), np.float32)
     for i, (u, v) in enumerate(pairs):
-        keys[..., i] = ndimage.correlate1d(rows[v], basis[u], axis=0, mode="constant")[p // 2 : p // 2 + nh]
+        keys[..., i] = ndimage.correlate1d(row_pass[v], basis[u], axis=0, mode="constant")[
+            p // 2 : p // 2 + nh
+        ]
     tree = cKDTree(keys.reshape(-1, len(pairs)))
-    ys, xs = _grid(nh, nw, REP_QUERIES)
+    ys, xs = _grid((nh, nw), REP_QUERIES)
     qy, qx = (a.ravel() for a in np.meshgrid(ys, xs, indexing="ij"))
     windows = np.lib.stride_tricks.sliding_window_view(half, (p, p))
     qpatch = windows[qy, qx].reshape(len(qy), -1)

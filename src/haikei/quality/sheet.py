@@ -29,7 +29,7 @@ def layout_preview(case: BenchCase, vocabulary: Vocabulary) -> np.ndarray:
 
 def _thumb(img: np.ndarray, width: int) -> Image.Image:
     pil = Image.fromarray(img)
-    return pil.resize((width, THUMB_H), Image.LANCZOS)
+    return pil.resize((width, THUMB_H), Image.Resampling.LANCZOS)
 
 
 def _run_label(run: EngineRun) -> tuple[str, str, tuple[int, int, int]]:
@@ -54,8 +54,8 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
     vocab = vocabulary or Vocabulary()
     font = ImageFont.load_default()
     by_case: dict[tuple[str, str], dict[str, EngineRun]] = {}
-    for run in report.runs:
-        by_case.setdefault((run.case, run.size), {})[run.engine] = run
+    for done in report.runs:
+        by_case.setdefault((done.case, done.size), {})[done.engine] = done
     n_cols = 2 + len(report.engines)
     aspect = max(c.lines.shape[1] / c.lines.shape[0] for c in report.cases)
     col_w = round(THUMB_H * aspect)

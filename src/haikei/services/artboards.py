@@ -62,12 +62,16 @@ def add_artboard(
         )
     labelled = ids != UNLABELLED
     if labelled.mean() < 0.5:
-        raise ImageError(labels, f"only {labelled.mean():.0%} of the board is labelled", "label at least half of it")
+        raise ImageError(
+            labels, f"only {labelled.mean():.0%} of the board is labelled", "label at least half of it"
+        )
     variant_bytes: dict[str, bytes] = {}
     for tag, vpath in (variants or {}).items():
         vrgb = load_rgb(vpath)
         if vrgb.shape != rgb.shape:
-            raise ImageError(vpath, "variant is not the same size as the art board", "export an aligned repaint")
+            raise ImageError(
+                vpath, "variant is not the same size as the art board", "export an aligned repaint"
+            )
         variant_bytes[_clean_tags([tag])[0]] = Path(vpath).read_bytes()
     board_name = (name or image.stem).strip()
     if not board_name:
@@ -115,7 +119,11 @@ def artboard_classes(ctx: ServiceContext) -> dict[int, list[str]]:
 def get_artboard(ctx: ServiceContext, ref: str | int) -> ArtBoard:
     with ctx.db.session() as s:
         q = select(ArtBoardRow)
-        q = q.where(ArtBoardRow.id == int(ref)) if str(ref).isdigit() else q.where(ArtBoardRow.name == str(ref))
+        q = (
+            q.where(ArtBoardRow.id == int(ref))
+            if str(ref).isdigit()
+            else q.where(ArtBoardRow.name == str(ref))
+        )
         row = s.scalars(q).first()
         if row is None:
             raise NotFoundError(f"no art board {ref!r}; see 'haikei artboard list'")
@@ -132,7 +140,8 @@ def load_board_input(ctx: ServiceContext, board: ArtBoard) -> BoardInput:
     image = load_rgb(ctx.blobs.get(board.image_blob), name=f"art board {board.name}")
     labels = load_region_map(ctx.blobs.get(board.labels_blob), ctx.vocabulary, name=f"labels of {board.name}")
     variants = {
-        tag: load_rgb(ctx.blobs.get(key), name=f"{tag} variant of {board.name}") for tag, key in board.variants.items()
+        tag: load_rgb(ctx.blobs.get(key), name=f"{tag} variant of {board.name}")
+        for tag, key in board.variants.items()
     }
     return BoardInput(
         key=board.image_blob,
@@ -167,7 +176,9 @@ def boards_for_render(
         return chosen
     usable = [b for b in boards if b.consent]
     if not usable:
-        raise ConsentError("no art board with recorded consent; add one with 'haikei artboard add ... --consent'")
+        raise ConsentError(
+            "no art board with recorded consent; add one with 'haikei artboard add ... --consent'"
+        )
     return usable
 
 

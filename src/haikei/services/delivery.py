@@ -131,7 +131,11 @@ def _used_board_keys(recipe: dict[str, Any]) -> set[str] | None:
 def _approver(s: Any, bg_id: int, version_id: int, names: dict[str, str]) -> str:
     note = s.scalars(
         select(NoteRow)
-        .where(NoteRow.background_id == bg_id, NoteRow.version_id == version_id, NoteRow.status_change == "approved")
+        .where(
+            NoteRow.background_id == bg_id,
+            NoteRow.version_id == version_id,
+            NoteRow.status_change == "approved",
+        )
         .order_by(NoteRow.id.desc())
     ).first()
     return names.get(note.author, note.author) if note else ""
@@ -158,7 +162,9 @@ def delivery_plan(
             bgs = list(s.scalars(select(BackgroundRow).order_by(BackgroundRow.name)).unique())
         boards_by_id = {b.id: b for b in s.scalars(select(ArtBoardRow))}
         for bg in bgs:
-            vid = bg.approved_version_id if only_approved else (bg.approved_version_id or bg.current_version_id)
+            vid = (
+                bg.approved_version_id if only_approved else (bg.approved_version_id or bg.current_version_id)
+            )
             if vid is None:
                 skipped.append((bg.name, "not approved" if only_approved else "no version yet"))
                 continue
@@ -178,7 +184,9 @@ def delivery_plan(
                         continue  # given to the engine, but it painted nothing from this board
                     board = boards_by_id.get(int(ab["id"]))
                     if board is None:
-                        raise NotFoundError(f"{bg.name}: art board {ab.get('name')} of r{st.revision} is gone")
+                        raise NotFoundError(
+                            f"{bg.name}: art board {ab.get('name')} of r{st.revision} is gone"
+                        )
                     if not board.consent:
                         raise ConsentError(
                             f"{bg.name} r{v.revision} was painted from art board {board.name!r} whose artist "
@@ -234,7 +242,13 @@ def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
     steps: list[Any] = []
     for st in d.lineage:
         if st.kind == "human":
-            steps.append(HumanStep(artist=st.who or "unknown", changed_fraction=st.changed_share, description=f"r{st.revision} paint-over"))
+            steps.append(
+                HumanStep(
+                    artist=st.who or "unknown",
+                    changed_fraction=st.changed_share,
+                    description=f"r{st.revision} paint-over",
+                )
+            )
         else:
             steps.append(
                 EngineStep(
@@ -255,8 +269,12 @@ def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
         ),
         art_boards=tuple(
             IngredientSpec(
-                title=b.name, source=ctx.blobs.get(b.image_blob), artist=b.artist or "unknown", role="art_board",
-                licence=b.licence, format=_mime(ctx.blobs.get(b.image_blob)),
+                title=b.name,
+                source=ctx.blobs.get(b.image_blob),
+                artist=b.artist or "unknown",
+                role="art_board",
+                licence=b.licence,
+                format=_mime(ctx.blobs.get(b.image_blob)),
             )
             for b in d.boards
         ),
@@ -285,7 +303,9 @@ def _layers(ctx: ServiceContext, d: Delivery, final: np.ndarray, lines: np.ndarr
 
     layers: list[Any] = []
     if d.layout.regions_blob:
-        layers.append(PsdLayer("regions", opaque_layer(load_rgb(ctx.blobs.get(d.layout.regions_blob))), visible=False))
+        layers.append(
+            PsdLayer("regions", opaque_layer(load_rgb(ctx.blobs.get(d.layout.regions_blob))), visible=False)
+        )
     prev: np.ndarray | None = None
     for st in d.lineage:
         img = load_rgb(ctx.blobs.get(st.image_blob))
@@ -293,7 +313,11 @@ def _layers(ctx: ServiceContext, d: Delivery, final: np.ndarray, lines: np.ndarr
             layers.append(PsdLayer(f"render {st.engine} {st.engine_version}".strip(), opaque_layer(img)))
         else:
             rgba, _share = paintover_layer(prev, img)
-            name = f"paint-over {st.who or 'unknown'}" if st.kind == "human" else f"retake {st.engine} r{st.revision}"
+            name = (
+                f"paint-over {st.who or 'unknown'}"
+                if st.kind == "human"
+                else f"retake {st.engine} r{st.revision}"
+            )
             layers.append(PsdLayer(name, rgba))
         prev = img
     layers.append(PsdLayer("layout lines", lines_layer(lines), visible=False, blend="multiply"))
@@ -336,7 +360,8 @@ def export(
     plan, skipped = delivery_plan(ctx, cuts, only_approved=only_approved)
     if not plan:
         raise InputError(
-            "nothing to deliver: " + (", ".join(f"{b} ({r})" for b, r in skipped) or "the production has no BGs")
+            "nothing to deliver: "
+            + (", ".join(f"{b} ({r})" for b, r in skipped) or "the production has no BGs")
         )
     signer = _signer(ctx) if sign else None
     pattern = ctx.settings.delivery.pattern
@@ -344,7 +369,9 @@ def export(
     for d in plan:
         d.stem = _stem(ctx, d, pattern)
         if d.stem in stems:
-            raise ConfigError(f"[delivery] pattern {pattern!r} gives two BGs the name {d.stem}; add {{bg}} to it")
+            raise ConfigError(
+                f"[delivery] pattern {pattern!r} gives two BGs the name {d.stem}; add {{bg}} to it"
+            )
         stems.add(d.stem)
     if dest.exists() and not dest.is_dir():
         raise InputError(f"{dest}: exists and is not a folder; choose another --to")
@@ -381,7 +408,9 @@ def export(
             }
             recipe_json = json.dumps(recipe, ensure_ascii=False, sort_keys=True, indent=1, default=str)
             png_path = stage / f"{d.stem}.png"
-            atomic_write_bytes(png_path, png_bytes(final, {"haikei:recipe": json.dumps(recipe, sort_keys=True, default=str)}))
+            atomic_write_bytes(
+                png_path, png_bytes(final, {"haikei:recipe": json.dumps(recipe, sort_keys=True, default=str)})
+            )
             psd_path = stage / f"{d.stem}.psd"
             write_psd(psd_path, final.shape[1], final.shape[0], _layers(ctx, d, final, lines))
             atomic_write_bytes(stage / f"{d.stem}.recipe.json", recipe_json.encode("utf-8"))
@@ -392,7 +421,13 @@ def export(
             for c in d.cuts:
                 rows.append([c, d.bg, f"{d.stem}.png", f"{d.stem}.psd", str(d.revision), d.approved_by])
             result.delivered.append(
-                {"bg": d.bg, "cuts": d.cuts, "revision": d.revision, "file": f"{d.stem}.png", "approved_by": d.approved_by}
+                {
+                    "bg": d.bg,
+                    "cuts": d.cuts,
+                    "revision": d.revision,
+                    "file": f"{d.stem}.png",
+                    "approved_by": d.approved_by,
+                }
             )
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
@@ -402,9 +437,13 @@ def export(
         atomic_write_bytes(
             stage / "delivery.json",
             json.dumps(
-                {"production": ctx.settings.production.name, "delivered": result.delivered,
-                 "skipped": [{"bg": b, "reason": r} for b, r in skipped]},
-                ensure_ascii=False, indent=1,
+                {
+                    "production": ctx.settings.production.name,
+                    "delivered": result.delivered,
+                    "skipped": [{"bg": b, "reason": r} for b, r in skipped],
+                },
+                ensure_ascii=False,
+                indent=1,
             ).encode("utf-8"),
         )
         # 3. move into place
@@ -422,7 +461,14 @@ def export(
 
 def credits_input(ctx: ServiceContext, cuts: list[str] | None = None) -> Any:
     """The facts the end-roll list is made of, from the delivered (approved, else current) versions."""
-    from haikei.provenance.credits import Approval, BoardUse, CreditsInput, EngineUse, LayoutWork, PaintOverWork
+    from haikei.provenance.credits import (
+        Approval,
+        BoardUse,
+        CreditsInput,
+        EngineUse,
+        LayoutWork,
+        PaintOverWork,
+    )
 
     plan, _skipped = delivery_plan(ctx, cuts)
     layouts, boards, paint, approvals, engines = [], [], [], [], []
@@ -431,7 +477,9 @@ def credits_input(ctx: ServiceContext, cuts: list[str] | None = None) -> Any:
             if d.layout.artist:
                 layouts.append(LayoutWork(cut=cut, artist=d.layout.artist))
             for b in d.boards:
-                boards.append(BoardUse(board=b.name, artist=b.artist or "unknown", cut=cut, licence=b.licence))
+                boards.append(
+                    BoardUse(board=b.name, artist=b.artist or "unknown", cut=cut, licence=b.licence)
+                )
             total = None
             for st in d.lineage:
                 if st.kind == "human":
@@ -439,11 +487,23 @@ def credits_input(ctx: ServiceContext, cuts: list[str] | None = None) -> Any:
                         img = load_rgb(ctx.blobs.get(st.image_blob))
                         total = int(img.shape[0] * img.shape[1])
                     share = st.changed_share or 0.0
-                    paint.append(PaintOverWork(cut=cut, artist=st.who or "unknown",
-                                               changed_pixels=int(round(share * total)), total_pixels=total))
+                    paint.append(
+                        PaintOverWork(
+                            cut=cut,
+                            artist=st.who or "unknown",
+                            changed_pixels=round(share * total),
+                            total_pixels=total,
+                        )
+                    )
                 elif st.engine:
-                    engines.append(EngineUse(cut=cut, engine=st.engine, version=st.engine_version,
-                                             digital_source_type=st.source_type))
+                    engines.append(
+                        EngineUse(
+                            cut=cut,
+                            engine=st.engine,
+                            version=st.engine_version,
+                            digital_source_type=st.source_type,
+                        )
+                    )
             if d.approved_by:
                 approvals.append(Approval(cut=cut, director=d.approved_by))
     with ctx.db.session() as s:

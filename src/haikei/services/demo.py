@@ -32,6 +32,7 @@ DEMO_DIRECTIONS: dict[str, str] = {
 
 DEMO_USERS = (("director", "director", "Haruka Aoki"), ("artist", "artist", "Kenji Mori"))
 LAYOUT_ARTIST = "haikei demo layouts (drawn by code)"
+DEMO_FRAME = FrameSize(1920, 1080)  # frozen, so safe as a default argument
 
 
 @dataclass
@@ -75,13 +76,15 @@ def _prepare_folder(root: Path, force: bool) -> None:
             shutil.rmtree(root)
         elif any(root.iterdir()):
             what = "a production" if (root / CONFIG_NAME).exists() else "a folder with files"
-            raise ProductionError(f"{root}: is already {what}; pass --force to rebuild a demo there or choose another path")
+            raise ProductionError(
+                f"{root}: is already {what}; pass --force to rebuild a demo there or choose another path"
+            )
 
 
 def build_demo(
     path: str | Path,
     *,
-    frame: FrameSize = FrameSize(1920, 1080),
+    frame: FrameSize = DEMO_FRAME,
     engine: str | None = None,
     candidates: int = 2,
     force: bool = False,
@@ -132,7 +135,13 @@ def build_demo(
         say(f"painting with {report.engine}")
         t1 = time.perf_counter()
         versions = render_backgrounds(
-            ctx, None, engine=report.engine, candidates=candidates, seed=0, actor="demo", on_progress=on_progress
+            ctx,
+            None,
+            engine=report.engine,
+            candidates=candidates,
+            seed=0,
+            actor="demo",
+            on_progress=on_progress,
         )
         report.versions = len(versions)
         report.seconds["render"] = time.perf_counter() - t1
@@ -177,8 +186,14 @@ def _approve_some(ctx: ServiceContext, report: DemoReport) -> None:
     for bg in APPROVED_IN_DEMO:
         detail = bg_detail(ctx, bg)
         if detail.bg.current_version_id is not None:
-            approve(ctx, director, bg, detail.bg.current_version_id, detail.bg.lock_version,
-                    "demo: approved as painted")
+            approve(
+                ctx,
+                director,
+                bg,
+                detail.bg.current_version_id,
+                detail.bg.lock_version,
+                "demo: approved as painted",
+            )
     report.notes.append(f"the director approved {', '.join(APPROVED_IN_DEMO)}; the others wait for review")
 
 

@@ -9,26 +9,31 @@ changed adds nothing; a changed file adds a new layout revision.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from sqlalchemy import func, select
 
 from haikei.domain.cutsheet import CutSheetRow, read_cut_sheet
 from haikei.domain.naming import LayoutName, explain_layout_name
 from haikei.domain.vocabulary import UNLABELLED
 from haikei.errors import ImageError, InputError
-from haikei.imaging.io import encode_region_map, load_gray, load_region_map, png_bytes
+from haikei.imaging.io import encode_region_map, load_gray, load_region_map, png_bytes, resize
 from haikei.services.context import ServiceContext
 from haikei.store.tables import BackgroundRow, CutRow, LayoutRow, ReviewStatusRow
 
-__all__ = ["ImportReport", "import_folder", "label_regions_at", "CUT_SHEET_NAMES"]
+__all__ = ["CUT_SHEET_NAMES", "ImportReport", "import_folder", "label_regions_at"]
 
-CUT_SHEET_NAMES = ("cutsheet.csv", "cutsheet.toml", "cut_sheet.csv", "cut_sheet.toml", "cuts.csv", "cuts.toml")
+CUT_SHEET_NAMES = (
+    "cutsheet.csv",
+    "cutsheet.toml",
+    "cut_sheet.csv",
+    "cut_sheet.toml",
+    "cuts.csv",
+    "cuts.toml",
+)
 ASPECT_TOLERANCE = 0.01
 SCAN_ASPECT_TOLERANCE = 0.03
 SCAN_MIN_SIDE = 256  # smaller drawings are digital by nature; scans are bigger
@@ -80,7 +85,9 @@ class _Prepared:
     rows: dict[str, CutSheetRow]
 
 
-def _scan_folder(folder: Path, report: ImportReport) -> tuple[dict[tuple[str, ...], _Group], list[CutSheetRow]]:
+def _scan_folder(
+    folder: Path, report: ImportReport
+) -> tuple[dict[tuple[str, ...], _Group], list[CutSheetRow]]:
     groups: dict[tuple[str, ...], _Group] = {}
     sheet: list[CutSheetRow] = []
     for p in sorted(folder.iterdir()):
@@ -97,7 +104,9 @@ def _scan_folder(folder: Path, report: ImportReport) -> tuple[dict[tuple[str, ..
     return groups, sheet
 
 
-def _add_to_group(groups: dict[tuple[str, ...], _Group], n: LayoutName, p: Path, report: ImportReport) -> None:
+def _add_to_group(
+    groups: dict[tuple[str, ...], _Group], n: LayoutName, p: Path, report: ImportReport
+) -> None:
     g = groups.setdefault(n.cuts, _Group(cuts=n.cuts, episode=n.episode))
     role = str(getattr(n.role, "value", n.role))
     if role in g.files:
@@ -105,11 +114,6 @@ def _add_to_group(groups: dict[tuple[str, ...], _Group], n: LayoutName, p: Path,
             f"{p}: a second {role} file for {g.bg_name} ({g.files[role].name} is the first); keep one of them"
         )
     g.files[role] = p
-
-
-def _resample(arr: np.ndarray, w: int, h: int, *, nearest: bool) -> np.ndarray:
-    mode = Image.Resampling.NEAREST if nearest else Image.Resampling.LANCZOS
-    return np.asarray(Image.fromarray(arr).resize((w, h), mode))
 
 
 def _bg_size(group: _Group, rows: dict[str, CutSheetRow], ctx: ServiceContext) -> tuple[int, int, str | None]:
@@ -132,7 +136,9 @@ def _bg_size(group: _Group, rows: dict[str, CutSheetRow], ctx: ServiceContext) -
     return w, h, None
 
 
-def _fit(arr: np.ndarray, w: int, h: int, path: Path, what: str, cleanup: dict[str, Any], nearest: bool) -> np.ndarray:
+def _fit(
+    arr: np.ndarray, w: int, h: int, path: Path, what: str, cleanup: dict[str, Any], nearest: bool
+) -> np.ndarray:
     """Resample to the BG size when only the resolution differs (recorded); refuse another aspect ratio."""
     ah, aw = arr.shape[:2]
     if (aw, ah) == (w, h):
@@ -146,7 +152,7 @@ def _fit(arr: np.ndarray, w: int, h: int, path: Path, what: str, cleanup: dict[s
             "draw it at the frame's aspect ratio or fix the cut sheet's frame size / PAN length",
         )
     cleanup.setdefault("resampled", []).append({"what": what, "from": [aw, ah], "to": [w, h]})
-    return _resample(arr, w, h, nearest=nearest)
+    return resize(arr, w, h, labels=nearest)
 
 
 def _prepare(ctx: ServiceContext, g: _Group, rows: dict[str, CutSheetRow]) -> _Prepared:
@@ -172,7 +178,9 @@ def _prepare(ctx: ServiceContext, g: _Group, rows: dict[str, CutSheetRow]) -> _P
         lines = load_gray(lines_path)
     else:
         first = next(iter(g.files.values()))
-        raise InputError(f"{first}: {g.bg_name} has no line drawing (expected {g.bg_name}_lo.png or {g.bg_name}.psd)")
+        raise InputError(
+            f"{first}: {g.bg_name} has no line drawing (expected {g.bg_name}_lo.png or {g.bg_name}.psd)"
+        )
     if "regions" in g.files:
         regions_path = g.files["regions"]
         hasher.update(regions_path.read_bytes())
@@ -201,13 +209,28 @@ def _prepare(ctx: ServiceContext, g: _Group, rows: dict[str, CutSheetRow]) -> _P
         regions = None
     if regions is not None:
         if "scan" in cleanup and regions.shape != (src_h, src_w):
-            raise ImageError(regions_path, "region map does not match the cropped scan", "draw regions on the cleaned layout")
+            raise ImageError(
+                regions_path,
+                "region map does not match the cropped scan",
+                "draw regions on the cleaned layout",
+            )
         regions = _fit(regions, w, h, regions_path or lines_path, "the region map", cleanup, nearest=True)
     else:
         regions = np.full((h, w), UNLABELLED, np.uint8)
         cleanup["regions"] = "none given: label closed areas with 'haikei regions label'"
     if book is not None:
-        book = _fit(book.astype(np.uint8) * 255, w, h, g.files.get("book", lines_path), "the BOOK mask", cleanup, nearest=True) >= 128
+        book = (
+            _fit(
+                book.astype(np.uint8) * 255,
+                w,
+                h,
+                g.files.get("book", lines_path),
+                "the BOOK mask",
+                cleanup,
+                nearest=True,
+            )
+            >= 128
+        )
     return _Prepared(g, w, h, lines, regions, book, hasher.hexdigest(), cleanup, rows)
 
 
@@ -224,24 +247,34 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
     for g in groups.values():
         for c in g.cuts:
             if c in cut_owner:
-                raise InputError(f"{folder}: cut {c} is in two layouts ({cut_owner[c]} and {g.bg_name}); keep one")
+                raise InputError(
+                    f"{folder}: cut {c} is in two layouts ({cut_owner[c]} and {g.bg_name}); keep one"
+                )
             cut_owner[c] = g.bg_name
     prepared = [_prepare(ctx, g, rows) for g in sorted(groups.values(), key=lambda g: g.cuts)]
     # 2. decide what is new (read-only look at the database)
     todo: list[_Prepared] = []
     with ctx.db.session() as s:
         for p in prepared:
-            bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == p.group.bg_name)).unique().first()
+            bg = (
+                s.scalars(select(BackgroundRow).where(BackgroundRow.name == p.group.bg_name)).unique().first()
+            )
             if bg is not None:
                 last = s.scalars(
-                    select(LayoutRow).where(LayoutRow.background_id == bg.id).order_by(LayoutRow.revision.desc())
+                    select(LayoutRow)
+                    .where(LayoutRow.background_id == bg.id)
+                    .order_by(LayoutRow.revision.desc())
                 ).first()
                 if last is not None and last.source_hash == p.source_hash:
                     report.unchanged.append(p.group.bg_name)
                     continue
             for c in p.group.cuts:
                 other = s.scalars(select(CutRow).where(CutRow.number == c)).first()
-                if other is not None and other.background is not None and other.background.name != p.group.bg_name:
+                if (
+                    other is not None
+                    and other.background is not None
+                    and other.background.name != p.group.bg_name
+                ):
                     raise InputError(
                         f"{folder}: cut {c} already belongs to BG {other.background.name}; "
                         f"rename the file or re-import the whole shared BG"
@@ -271,9 +304,13 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
             for c in g.cuts:
                 r = p.rows.get(c)
                 cut = s.scalars(select(CutRow).where(CutRow.number == c)).first()
-                cw, ch = (r.width, r.height) if r is not None and r.width and r.height else (
-                    ctx.settings.production.width,
-                    ctx.settings.production.height,
+                cw, ch = (
+                    (r.width, r.height)
+                    if r is not None and r.width and r.height
+                    else (
+                        ctx.settings.production.width,
+                        ctx.settings.production.height,
+                    )
                 )
                 if cut is None:
                     cut = CutRow(number=c, width=cw, height=ch)
@@ -284,9 +321,13 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
                 if r is not None:
                     cut.width, cut.height = cw, ch
                     cut.pan_length = r.pan_length
-                    cut.pan_direction = str(getattr(r.pan_direction, "value", r.pan_direction)) if r.pan_direction else None
+                    cut.pan_direction = (
+                        str(getattr(r.pan_direction, "value", r.pan_direction)) if r.pan_direction else None
+                    )
                     cut.notes = r.notes
-            rev = (s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg.id)) or 0) + 1
+            rev = (
+                s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg.id)) or 0
+            ) + 1
             labelled = not bool((p.regions == UNLABELLED).any())
             s.add(
                 LayoutRow(
@@ -308,7 +349,9 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
     return report
 
 
-def label_regions_at(ctx: ServiceContext, bg_ref: str, specs: list[str], *, actor: str = "") -> tuple[int, int]:
+def label_regions_at(
+    ctx: ServiceContext, bg_ref: str, specs: list[str], *, actor: str = ""
+) -> tuple[int, int]:
     """Paint-bucket labelling: each 'class@x,y' labels the closed area of the layout at (x, y).
 
     Adds a layout revision with the same lines and the new region map. Returns (revision,
@@ -338,7 +381,9 @@ def label_regions_at(ctx: ServiceContext, bg_ref: str, specs: list[str], *, acto
     regions_key = ctx.blobs.put(png_bytes(encode_region_map(ids, ctx.vocabulary)))
     remaining = int((ids == UNLABELLED).sum())
     with ctx.db.session() as s:
-        rev = (s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0) + 1
+        rev = (
+            s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
+        ) + 1
         s.add(
             LayoutRow(
                 background_id=bg_id,

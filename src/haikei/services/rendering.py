@@ -268,6 +268,24 @@ def build_recipe(prep: PreparedRender, result: RenderResult) -> dict[str, Any]:
     }
 
 
+def _retake_arrived(s: Any, bg: BackgroundRow, row: VersionRow, actor: str) -> None:
+    """The re-render asked for in review has arrived: the BG now waits for approval (recorded as a note)."""
+    wfa = s.scalars(select(ReviewStatusRow).where(ReviewStatusRow.short_name == "wfa")).first()
+    if wfa is None:
+        return
+    bg.status_id = wfa.id
+    bg.lock_version += 1
+    s.add(
+        NoteRow(
+            background_id=bg.id,
+            version_id=row.id,
+            author=actor or "haikei",
+            text=f"retake rendered as r{row.revision}",
+            status_change="wfa",
+        )
+    )
+
+
 def commit(
     ctx: ServiceContext,
     prep: PreparedRender,
@@ -325,6 +343,8 @@ def commit(
         assert bg is not None
         if bg.current_version_id is None or prep.spec.kind in ("retake", "refine"):
             bg.current_version_id = row.id
+        if prep.spec.kind == "retake" and bg.status.is_retake:
+            _retake_arrived(s, bg, row, prep.spec.actor)
         version = to_version(row)
         if in_transaction is not None:
             in_transaction(s, version)

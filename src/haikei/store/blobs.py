@@ -51,10 +51,7 @@ class BlobStore:
                 os.fsync(f.fileno())
             os.replace(tmp, dst)
         except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            Path(tmp).unlink(missing_ok=True)
             raise
         return key
 

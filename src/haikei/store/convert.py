@@ -12,8 +12,8 @@ from haikei.domain.models import (
     Layout,
     Note,
     PanDirection,
-    User,
     Role,
+    User,
     Version,
     VersionKind,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from importlib.resources import files
 from typing import Any
 
@@ -54,6 +54,20 @@ def _sqlite_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+@contextmanager
+def _transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session from ``sessions`` that commits on success, rolls back on any error, and closes."""
+    s = sessions()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
 class Database:
     """An SQLAlchemy engine plus a session factory. One per process per production."""
 
@@ -93,34 +107,16 @@ class Database:
     def is_migrated(self) -> bool:
         return "alembic_version" in inspect(self.engine).get_table_names()
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """One transaction: commit on success, roll back on any error."""
-        s = self._sessions()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
+        return _transaction(self._sessions)
 
-    @contextmanager
-    def immediate(self) -> Iterator[Session]:
+    def immediate(self) -> AbstractContextManager[Session]:
         """A write transaction that takes the write lock up front (SQLite BEGIN IMMEDIATE).
 
         On PostgreSQL it is a plain transaction (use SELECT ... FOR UPDATE SKIP LOCKED inside).
         """
-        s = self._immediate_sessions()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
+        return _transaction(self._immediate_sessions)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -116,7 +116,7 @@ def create_app(
     *,
     secret_key: str | None = None,
     workers: int = 0,
-    executor_mode: str = "process",
+    executor_mode: str = "thread",
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
     secure_cookies: bool = False,
 ) -> FastAPI:

@@ -7,7 +7,8 @@ Every class of the layout gets one of four plans (``ClassPlan.kind``):
   shows as a real surface (at least ``fallback_min_share`` of a board, enough paint for the area);
   a class with a role (path, sand, ground) only falls back to natural classes with a role;
 - ``derived``: a class with a role (road, wall, roof, window, ground, sand ...) that no board shows
-  usably is painted in a palette derived from the whole board (see :mod:`.palettes`). Man-made
+  usably is painted in a palette derived from the whole board (see :mod:`.palettes`), provided a
+  board shows some lit solid surface (a board of sky alone says nothing about them). Man-made
   classes are never painted from another class's paint: a road from red rock, a wall from a rocket
   are wrong;
 - ``cloud``: clouds the boards do not label are painted from the sky's lightest tones.
@@ -84,8 +85,13 @@ def plan_classes(
     scores = board_scores(boards, direction)
     counts = [np.bincount(b.labels.ravel(), minlength=256).astype(np.float64) for b in boards]
     shares = [c / max(1.0, float(c[:UNLABELLED].sum())) for c in counts]
-    top_all = max(scores) if scores else 0
-    best_boards = tuple(i for i, s in enumerate(scores) if s == top_all)
+    # a palette can be derived only from a board that shows lit solid surfaces, not sky alone
+    airy = [vocabulary.id_of(n) for n in ("sky", "cloud") if n in vocabulary]
+    scenic = [
+        i for i, sh in enumerate(shares) if 1.0 - float(sh[airy].sum()) >= max(fallback_min_share, 1e-3)
+    ]
+    top_all = max((scores[i] for i in scenic), default=0)
+    best_boards = tuple(i for i in scenic if scores[i] == top_all)
     plans: dict[int, ClassPlan] = {}
     warnings: list[str] = []
 
@@ -121,7 +127,7 @@ def plan_classes(
                 if ok:
                     chosen = ClassPlan(cid, sid, ok, "fallback")
                     break
-        if chosen is None and role is not None:
+        if chosen is None and role is not None and best_boards:
             chosen = ClassPlan(cid, cid, best_boards, "derived", role.name)
         if chosen is None:
             # last resort for a natural class without a role: its own or a fallback's paint, however little

@@ -305,7 +305,8 @@ class ExemplarEngine:
             tf = np.ascontiguousarray(np.concatenate([est * sw, tgds[lvl]], axis=-1))
             sf = np.ascontiguousarray(np.concatenate([atlas.col * sw, atlas.gd], axis=-1))
             K.recompute_cost(tf, sf, tcls, nnf, r, cost)
-            iters = opts.iterations if lvl == levels - 1 else max(1, (opts.iterations + 1) // 2)
+            # the coarsest level searches hardest; finer levels mostly refine what was carried up
+            iters = opts.iterations if lvl == levels - 1 else max(1, opts.iterations // (2 if lvl else 4))
             radius0 = max(4, min(16, max(hl, wl) // 8))
             for it in range(iters):
                 context.check_cancel()
@@ -385,7 +386,9 @@ class ExemplarEngine:
             context.check_cancel()
             valid = cost[tclss[0] >= 0]
             weight = self._weights(cost, float(np.median(valid)) if valid.size else 1.0, opts.vote_sharpness)
-            K.vote(full.col, full.skey, allowed, tcls_full, nnf_full, weight, k, r, canvas)
+            # carried-up matches are coherent in blocks of f x f: a radius of f // 2 blends the block seams
+            r_full = r if k == 0 else min(r, max(1, f // 2))
+            K.vote(full.col, full.skey, allowed, tcls_full, nnf_full, weight, k, r_full, canvas)
             canvas *= 1.0 / 255.0
             nat = tcls_full >= 0
             bidx = full.skey[nnf_full[..., 0], nnf_full[..., 1]] >> 8

@@ -54,7 +54,7 @@ class ExemplarOptions(BaseModel):
         description="Board luminance edges stronger than this quantile count as its 'lines'.",
     )
     occurrence_weight: float = Field(
-        0.4,
+        0.15,
         ge=0.0,
         le=2.0,
         description="Penalty per over-use of one board pixel (against visible repetition).",

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from haikei.engines.base import RenderRequest
     from haikei.engines.exemplar.options import ExemplarOptions
 
-__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft"]
+__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_palette_classes"]
 
 
 def _ramp(pal: Palette, t: np.ndarray) -> np.ndarray:
@@ -186,4 +186,39 @@ def lay_in_lines(
     soft = np.clip(ndimage.gaussian_filter(ink, 0.6), 0.0, 1.0)
     pressure = 0.7 + 0.3 * G.smooth_noise(h, w, rng, cell)
     factor = (1.0 + glaze * G.smooth_noise(h, w, rng, cell)) * (1.0 - darkening * pressure * soft)
-    canvas[natural] *= factor[natural][:, None]
+    canvas *= np.where(natural, factor, np.float32(1.0))[..., None]
+
+
+def recolour_palette_classes(
+    request: RenderRequest,
+    plans: dict[int, ClassPlan],
+    classes: list[int],
+    parent: np.ndarray,
+    images: dict[int, np.ndarray],
+    canvas: np.ndarray,
+) -> np.ndarray:
+    """Variants: the parent's palette-painted pixels mapped from the boards' palettes to the variants'.
+
+    Per class, the affine colour map that takes the parent palette (shadow, mid, light, line) to the
+    same palette read from the variant boards (ridge-regularised towards identity) is applied to the
+    parent's pixels: faces, grain and lines stay exactly where they were, only the light changes.
+    Returns the mask of the pixels written (cost follows their area).
+    """
+    done = np.zeros(request.regions.shape, bool)
+    if not classes:
+        return done
+    lam = 0.05
+    m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
+    before: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    after: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    for c in classes:
+        p0, _ = _class_palette(request, plans[c], {}, before)
+        p1, _ = _class_palette(request, plans[c], images, after)
+        x = np.hstack([np.stack([p0.shadow, p0.mid, p0.light, p0.line]), np.ones((4, 1))]).astype(np.float64)
+        v = np.stack([p1.shadow, p1.mid, p1.light, p1.line]).astype(np.float64)
+        mat = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0)
+        sel = request.regions == c
+        px = parent[sel].astype(np.float64) / 255.0
+        canvas[sel] = np.clip(px @ mat[:3] + mat[3], 0.0, 1.0)
+        done |= sel
+    return done

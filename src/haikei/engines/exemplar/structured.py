@@ -51,7 +51,11 @@ def board_palette(pixels: np.ndarray) -> Palette:
 def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     """The board's fine brush / paper texture (high-pass luminance), mirrored to cover h x w."""
     hp = luma - ndimage.gaussian_filter(luma, 1.5)
-    # keep the grain, not the board's drawn structure: strong edges are clipped to the grain's size
+    # keep the grain, not the board's drawn structure: busy areas (outlines, objects) are turned down
+    # to the calm areas' level, and what remains is clipped to the grain's size
+    energy = ndimage.gaussian_filter(np.abs(hp), 4.0)
+    calm = float(np.median(energy)) + 1e-6
+    hp = hp * np.minimum(1.0, calm / np.maximum(energy, 1e-6))
     spread = float(np.median(np.abs(hp))) * 2.5 + 1e-4
     hp = np.clip(hp, -spread, spread)
     bh, bw = hp.shape

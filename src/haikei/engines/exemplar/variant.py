@@ -2,8 +2,10 @@
 
 No search runs: every output pixel takes paint from the same board positions as in the approved
 parent, but from the board's variant (the same painting at dusk, in winter ...). Structure is
-therefore locked and only the light changes. Man-made areas are re-painted with the variant
-board's palette; lines are laid in as in a normal render.
+therefore locked and only the light changes. Areas painted from a palette (man-made,
+derived surfaces, clouds) keep the parent's pixels, mapped from the boards' palettes to the
+variants' (re-painted from scratch when no parent image is given); lines are laid in as in a
+normal render.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from haikei.engines.base import EngineContext, RenderRequest, RenderResult
 from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
+from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes, recolour_palette_classes
 from haikei.errors import RenderRefused
 
 if TYPE_CHECKING:
@@ -111,23 +113,45 @@ def render_variant(
             xs = np.clip(np.round((sm[..., 2][sel] + 0.5) * sc - 0.5), 0, full.wb[b] - 1).astype(np.int32)
             nnf[..., 0][sel] = full.y0[b] + ys
             nnf[..., 1][sel] = full.x0[b] + xs
-        cand_ptr, cand, _ = candidates(full.skey, allowed)
-        K.fix_invalid(
-            tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf
-        )
+        # the parent's matches obey the label constraint already; repair only if some do not
+        keys = full.skey[nnf[..., 0], nnf[..., 1]]
+        pat = tcls >= 0
+        ok = keys[pat] >= 0
+        ok[ok] = allowed[tcls[pat][ok], keys[pat][ok]] != 0
+        if not ok.all():
+            cand_ptr, cand, _ = candidates(full.skey, allowed)
+            K.fix_invalid(
+                tcls, full.skey, allowed, cand_ptr, cand, np.uint64(request.seed & 0xFFFFFFFFFFFF), 4, nnf
+            )
         context.check_cancel()
         ones = np.ones((1, 1), np.float32)
-        K.vote(full.col, full.skey, allowed, tcls, nnf, ones, 30, opts.patch_size // 2, canvas)
+        K.vote(full.col, full.skey, allowed, tcls, nnf, ones, 30, 1, canvas)  # as the parent's full-size vote
         canvas *= 1.0 / 255.0
     context.progress(0.7, "man-made areas")
 
     # 4. man-made areas in the variant's palette, then lines as in a normal render
     ink = 1.0 - request.lines.astype(np.float32) / 255.0
     light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
-    struct_rng = np.random.default_rng([request.seed, 0x5354])
-    _, soft_mask = paint_palette_classes(
-        request, opts, plans, man_made, scales, request.regions, ink, light, struct_rng, canvas, images=images
-    )
+    parent = request.init
+    if parent is not None and parent.shape == (h, w, 3):
+        # the parent already carries faces, grain and lines: map its palette areas to the variant's light
+        recolour_palette_classes(request, plans, man_made, parent, images, canvas)
+        soft_mask = np.zeros((h, w), bool)
+    else:
+        struct_rng = np.random.default_rng([request.seed, 0x5354])
+        _, soft_mask = paint_palette_classes(
+            request,
+            opts,
+            plans,
+            man_made,
+            scales,
+            request.regions,
+            ink,
+            light,
+            struct_rng,
+            canvas,
+            images=images,
+        )
     glaze_rng = np.random.default_rng([request.seed, 0x474C])
     lay_in_lines(canvas, (tcls >= 0) | soft_mask, ink, opts.line_darkening, opts.glaze, (h, w), glaze_rng)
     image = np.clip(canvas * 255.0 + 0.5, 0, 255).astype(np.uint8)
