@@ -93,12 +93,23 @@ def test_retake_arrival_moves_bg_to_waiting_for_approval(imported) -> None:
     (parent,) = render_backgrounds(imported, ["c002"], engine="baseline", candidates=1)
     with imported.db.session() as s:
         bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == "c002")).unique().one()
-        bg.status_id = s.scalars(select(ReviewStatusRow).where(ReviewStatusRow.short_name == "retake")).one().id
+        bg.status_id = (
+            s.scalars(select(ReviewStatusRow).where(ReviewStatusRow.short_name == "retake")).one().id
+        )
         lock = bg.lock_version
     mask = np.zeros((40, 64), np.uint8)
     mask[5:20, 10:30] = 255
-    v = render_spec(imported, RenderSpec(bg="c002", engine="baseline", kind="retake", parent_version_id=parent.id,
-                                         mask_blob=imported.blobs.put(png_bytes(mask)), actor="haruka"))
+    v = render_spec(
+        imported,
+        RenderSpec(
+            bg="c002",
+            engine="baseline",
+            kind="retake",
+            parent_version_id=parent.id,
+            mask_blob=imported.blobs.put(png_bytes(mask)),
+            actor="haruka",
+        ),
+    )
     with imported.db.session() as s:
         bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == "c002")).unique().one()
         assert bg.status.short_name == "wfa" and bg.lock_version == lock + 1 and bg.current_version_id == v.id

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -185,10 +185,18 @@ def load_region_map(
     return decode_region_map(rgb, vocabulary, label)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_temp(folder: Path, prefix: str, mode: int) -> tuple[int, Path]:
+    """A new, empty file in ``folder`` created with ``mode`` under the process umask, as open() does.
+
+    (Reading the umask would mean setting it for a moment, which races with other threads.)
+    """
+    for _ in range(16):
+        tmp = folder / f"{prefix}{secrets.token_hex(8)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder}: could not create a temporary file beside {prefix!r}")
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o666) -> None:
@@ -198,16 +206,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
     """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    fd, tmp = _create_temp(p.parent, f".{p.name}.", mode)
     try:
-        os.fchmod(fd, mode & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -18,7 +18,8 @@ How it paints (modules in reading order):
 
 Lines: a painted background keeps the layout's structure without black ink everywhere. In
 natural areas the ink steers light and shade through the guides and darkens the paint by
-``line_darkening`` (30 % by default); in man-made areas lines are drawn crisp in the palette's
+``line_darkening`` (45 % at full pressure by default; the weight varies along the line like a
+hand-drawn one); in man-made areas lines are drawn crisp in the palette's
 darkest colour (``structure_line_strength``).
 """
 

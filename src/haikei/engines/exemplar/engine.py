@@ -27,17 +27,13 @@ from haikei.engines.base import (
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar.atlas import build_atlas, candidates, resize, up2
-from haikei.engines.exemplar.boards import ClassPlan, board_scores, plan_classes
+from haikei.engines.exemplar.boards import ClassPlan, plan_classes
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
+from haikei.engines.exemplar.recipe import build_recipe
 from haikei.errors import InputError, RenderRefused
 
 __all__ = ["ExemplarEngine"]
-
-LINE_TREATMENT = (
-    "natural areas: layout lines steer light/shade through the side-aware guide and darken the paint "
-    "multiplicatively (line_darkening); man-made areas: crisp lines in the palette's darkest colour"
-)
 
 
 @dataclass
@@ -151,7 +147,7 @@ class ExemplarEngine:
 
         # 3. choose a plan per class (own board paint, fallback, derived palette, cloud) or refuse
         vocab = request.vocabulary
-        present = [int(c) for c in np.unique(regions)]
+        present = [int(c) for c in np.flatnonzero(np.bincount(regions.ravel(), minlength=256))]
         scales = {b: self._scale(opts, request.boards[b], full_h, full_w) for b in range(len(request.boards))}
         plans, warnings = self._plan(request, opts, present, scales)
         natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
@@ -446,7 +442,8 @@ class ExemplarEngine:
 
         # 12. the result and its recipe
         timings["total"] = time.perf_counter() - t_start
-        recipe = self._recipe(
+        recipe = build_recipe(
+            self,
             request,
             opts,
             plans,
@@ -486,60 +483,3 @@ class ExemplarEngine:
             return np.ones_like(cost)
         c = np.where(np.isfinite(cost), cost, 0.0)
         return np.ascontiguousarray(np.exp(-sharpness * c / max(sigma, 1e-6)) + 1e-4, dtype=np.float32)
-
-    def _recipe(
-        self,
-        request: RenderRequest,
-        opts: ExemplarOptions,
-        plans: dict[int, ClassPlan],
-        mode: str,
-        scales: dict[int, float],
-        used_boards: list[int],
-        structured: dict[str, list[str]],
-        search_size: tuple[int, int],
-        levels: int,
-        window: tuple[int, int, int, int],
-    ) -> dict[str, Any]:
-        vocab = request.vocabulary
-        scores = board_scores(request.boards, request.direction)
-        return {
-            "engine": self.name,
-            "version": self.version,
-            "mode": mode,
-            "seed": request.seed,
-            "options": opts.model_dump(),
-            "direction_tags": sorted(request.direction.tags()),
-            "boards": [
-                {
-                    "index": i,
-                    "key": b.key,
-                    "name": b.name,
-                    "artist": b.artist,
-                    "tags": sorted(b.tags),
-                    "tag_score": scores[i],
-                    "scale": round(scales[i], 6),
-                }
-                for i, b in enumerate(request.boards)
-            ],
-            "classes": {
-                vocab.name_of(c): {
-                    "painted_from": p.describe(vocab),
-                    "plan": p.kind,
-                    "fallback": p.is_fallback,
-                    "boards": [request.boards[b].key for b in p.boards],
-                    "painter": "structured"
-                    if vocab.classes[c].man_made
-                    else ("patch" if p.patch else "palette"),
-                }
-                for c, p in sorted(plans.items())
-            },
-            "fallbacks": {
-                vocab.name_of(c): p.describe(vocab) for c, p in sorted(plans.items()) if p.is_fallback
-            },
-            "patch_boards": [request.boards[b].key for b in used_boards],
-            "structured_classes": sorted(structured),
-            "search_size": list(search_size),
-            "levels": levels,
-            "window": list(window),
-            "line_treatment": LINE_TREATMENT,
-        }

@@ -72,7 +72,7 @@ class ExemplarOptions(BaseModel):
         description="Direction the light comes from, degrees counter-clockwise from +x (135 = upper left).",
     )
     line_darkening: float = Field(
-        0.3,
+        0.45,
         ge=0.0,
         le=1.0,
         description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink).",

@@ -204,11 +204,12 @@ def recolour_palette_classes(
     parent's pixels: faces, grain and lines stay exactly where they were, only the light changes.
     Returns the mask of the pixels written (cost follows their area).
     """
-    done = np.zeros(request.regions.shape, bool)
+    done = np.isin(request.regions, np.array(classes, dtype=request.regions.dtype))
     if not classes:
         return done
     lam = 0.05
     m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
+    maps = np.zeros((256, 4, 3), np.float32)
     before: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
     after: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
     for c in classes:
@@ -216,9 +217,10 @@ def recolour_palette_classes(
         p1, _ = _class_palette(request, plans[c], images, after)
         x = np.hstack([np.stack([p0.shadow, p0.mid, p0.light, p0.line]), np.ones((4, 1))]).astype(np.float64)
         v = np.stack([p1.shadow, p1.mid, p1.light, p1.line]).astype(np.float64)
-        mat = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0)
-        sel = request.regions == c
-        px = parent[sel].astype(np.float64) / 255.0
-        canvas[sel] = np.clip(px @ mat[:3] + mat[3], 0.0, 1.0)
-        done |= sel
+        maps[c] = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0)
+    idx = np.flatnonzero(done)
+    px = parent.reshape(-1, 3)[idx].astype(np.float32) * np.float32(1.0 / 255.0)
+    m = maps[request.regions.ravel()[idx]]
+    out = np.einsum("ni,nij->nj", px, m[:, :3]) + m[:, 3]
+    canvas.reshape(-1, 3)[idx] = np.clip(out, 0.0, 1.0)
     return done

@@ -56,12 +56,13 @@ def render_variant(
 
     # 2. the same class plan as the parent; every board involved needs the variant
     vocab = request.vocabulary
-    present = [int(c) for c in np.unique(request.regions)]
+    present = [int(c) for c in np.flatnonzero(np.bincount(request.regions.ravel(), minlength=256))]
     scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
     plans, warnings = engine._plan(request, opts, present, scales)
     natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
     man_made = [c for c in present if c not in natural]
-    needed = {int(b) for b in np.unique(bidx[bidx >= 0])} | {b for c in man_made for b in plans[c].boards}
+    in_map = np.flatnonzero(np.bincount(bidx.ravel() + 1, minlength=len(request.boards) + 1)[1:])
+    needed = {int(b) for b in in_map} | {b for c in man_made for b in plans[c].boards}
     images: dict[int, np.ndarray] = {}
     for b in sorted(needed):
         board = request.boards[b]
@@ -96,7 +97,7 @@ def render_variant(
 
     # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
     canvas = np.zeros((h, w, 3), np.float32)
-    patch_boards = sorted({int(b) for b in np.unique(bidx[(bidx >= 0) & (tcls >= 0)])})
+    patch_boards = [int(b) for b in np.flatnonzero(np.bincount(np.where(tcls >= 0, bidx + 1, 0).ravel())[1:])]
     if patch_boards:
         parts = {}
         for b in patch_boards:
