@@ -31,10 +31,12 @@ def haikei(prod: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "haikei.cli.main", *args, "-p", str(prod)]
 
 
-def start(prod: Path) -> subprocess.Popen[bytes]:
+def start(prod: Path, mode: str = "process") -> subprocess.Popen[bytes]:
+    """`haikei render` with two local workers: processes (to kill one of them) or threads (the default)."""
     return subprocess.Popen(
-        haikei(prod, *RENDER), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
+        haikei(prod, *RENDER, "--mode", mode), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        start_new_session=True,
+    )  # fmt: skip
 
 
 def wait_until(cond, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
@@ -132,11 +134,13 @@ def test_kill_the_coordinator_mid_batch(prod) -> None:  # type: ignore[no-untype
     check_batch(ctx, 1, SIZE)
 
 
-def test_kill_everything_at_once_mid_batch(prod) -> None:  # type: ignore[no-untyped-def]
-    """Coordinator and workers die together (a power cut for these processes): their running jobs
-    stay 'running' in the database until the restart's sweep finds no heartbeat and re-queues them."""
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_kill_everything_at_once_mid_batch(prod, mode: str) -> None:  # type: ignore[no-untyped-def]
+    """Coordinator and workers die together (a power cut for these processes; with thread workers,
+    the one process): their running jobs stay 'running' in the database until the restart's sweep
+    finds no heartbeat and re-queues them."""
     path, ctx = prod
-    coord = start(path)
+    coord = start(path, mode)
     try:
         wait_until(lambda: _running_and_done(ctx)[1] >= 3 and bool(_running_and_done(ctx)[0]))
         pids = [coord.pid, *children(coord.pid)]
