@@ -69,7 +69,10 @@ def test_board_against_its_own_labels_is_nearly_perfect(ref) -> None:  # type: i
     s = score_painting(b.image, lines_for(b.labels), b.labels, ref)
     assert s.region_miou is not None and s.region_miou > 0.9
     assert s.style_distance == pytest.approx(0.0, abs=0.5)
-    assert s.repetition == pytest.approx(0.0, abs=1e-9)
+    # without a layout the board's own rate comes back exactly; with its layout, duplicates that
+    # lie on repeated line work are excused, so it can only go down
+    assert repetition_rate(b.image) == pytest.approx(ref.repetition_rate, abs=1e-12)
+    assert s.repetition is not None and s.repetition <= 1e-12
 
 
 def test_line_f1_prefers_a_painting_with_the_layouts_lines(scene) -> None:  # type: ignore[no-untyped-def]
@@ -111,20 +114,71 @@ def test_repetition_flags_a_tiled_painting(scene, ref) -> None:  # type: ignore[
     assert repetition_rate(np.full((64, 64, 3), 90, np.uint8)) == 0.0  # flat paper cannot tile
 
 
-def test_fallback_classes_are_judged_by_their_substitute(scene, ref) -> None:  # type: ignore[no-untyped-def]
+def test_classes_not_on_the_boards_are_left_out_not_failed(scene, ref) -> None:  # type: ignore[no-untyped-def]
     regions, lines, good = scene
-    # 'hill' is not on the board: its chain (mountain, grass, field) says mountain judges it
+    # 'hill' is not on the board: there is no reference for it, so its area is left out
     as_hill = regions.copy()
-    as_hill[regions == VOCAB.id_of("mountain")] = VOCAB.id_of("hill")
+    hill = regions == VOCAB.id_of("mountain")
+    as_hill[hill] = VOCAB.id_of("hill")
+    grey_hill = good.copy()
+    grey_hill[hill] = (128, 128, 128)  # whatever is painted there is not judged
     s = score_painting(good, lines, as_hill, ref)
-    assert s.details["fallbacks"] == {"hill": "mountain"}
-    assert s.region_miou == pytest.approx(_score(good, scene, ref).region_miou)
-    # 'building' has no substitute on the board: reported, not scored, not guessed
+    assert s.details["not_on_boards"] == ["hill"] and s.details["class_scoring"] == "exact"
+    assert s.details["fallbacks"] == {} and not s.warnings
+    assert set(s.details["iou_per_class"]) == {"sky", "forest", "grass"}
+    # (only the 9x9 feature windows of neighbouring classes see the hill's paint)
+    assert region_miou(grey_hill, as_hill, ref) == pytest.approx(s.region_miou, abs=0.03)
+    assert style_distance(grey_hill, as_hill, ref) == pytest.approx(s.style_distance, rel=0.05)
+    # the classes that are on the board are still judged: swapping them is caught
+    swapped = draw_lines(paint(regions, seed=9, swap=SWAP), lines)
+    assert (region_miou(swapped, as_hill, ref) or 0.0) < (s.region_miou or 0.0) - 0.3
+    # 'building' is on no board either: listed, no warning, not guessed
     with_building = regions.copy()
     with_building[:20, :20] = VOCAB.id_of("building")
     s = score_painting(good, lines, with_building, ref)
+    assert s.details["not_on_boards"] == ["building"] and not s.warnings
+
+
+def test_score_fallbacks_judges_by_the_substitute(scene, ref) -> None:  # type: ignore[no-untyped-def]
+    regions, lines, good = scene
+    # 'hill' falls back to (mountain, grass, field): the board's mountain judges it
+    as_hill = regions.copy()
+    hill = regions == VOCAB.id_of("mountain")
+    as_hill[hill] = VOCAB.id_of("hill")
+    s = score_painting(good, lines, as_hill, ref, score_fallbacks=True)
+    assert s.details["fallbacks"] == {"hill": "mountain"} and s.details["class_scoring"] == "fallbacks"
+    assert s.region_miou == pytest.approx(_score(good, scene, ref).region_miou)
+    grey_hill = good.copy()
+    grey_hill[hill] = (128, 128, 128)
+    # judged against the board's mountain, a flat grey hill is far off (left out by default)
+    assert (style_distance(grey_hill, as_hill, ref, score_fallbacks=True) or 0.0) > (s.style_distance or 0.0) + 5
+    # 'building' has no substitute on the board: reported, not scored, not guessed
+    with_building = regions.copy()
+    with_building[:20, :20] = VOCAB.id_of("building")
+    s = score_painting(good, lines, with_building, ref, score_fallbacks=True)
     assert s.details["unscored_classes"] == ["building"]
     assert any("building" in w for w in s.warnings)
+
+
+def test_no_layout_class_on_the_boards_scores_none(scene, ref) -> None:  # type: ignore[no-untyped-def]
+    regions, lines, good = scene
+    town = np.where(regions == VOCAB.id_of("sky"), VOCAB.id_of("building"), VOCAB.id_of("road")).astype(np.uint8)
+    for img in (good, np.full_like(good, 128)):  # no painting can earn a figure here
+        s = score_painting(img, lines, town, ref)
+        assert s.region_miou is None and s.style_distance is None
+        assert any("no class of the layout is on the art boards" in w for w in s.warnings)
+        assert set(s.details["not_on_boards"]) == {"road", "building"}
+        assert s.line_f1 is not None and s.repetition is not None  # the other metrics still judge it
+
+
+def test_a_single_judged_class_must_beat_the_boards_other_classes(scene, ref) -> None:  # type: ignore[no-untyped-def]
+    regions, lines, good = scene
+    # only the sky is on the board; a classifier choosing among {sky} would call anything sky
+    sky_only = np.where(regions == VOCAB.id_of("sky"), regions, VOCAB.id_of("building")).astype(np.uint8)
+    right = region_miou(good, sky_only, ref)
+    wrong = region_miou(draw_lines(paint(regions, seed=9, swap=SWAP), lines), sky_only, ref)
+    assert right is not None and wrong is not None
+    assert right > 0.75 and wrong < 0.25
 
 
 def test_scores_are_deterministic(scene, ref) -> None:  # type: ignore[no-untyped-def]

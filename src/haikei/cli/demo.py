@@ -27,7 +27,7 @@ def demo(
     """Create the demo production from bundled assets, paint every cut, export, and say where it all is."""
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-    from haikei.services.demo import build_demo
+    from haikei.demo.build import build_demo
 
     frame = parse_frame(size)
     con = console()

@@ -44,6 +44,14 @@ def register(app: typer.Typer) -> None:
         ],
         image: Annotated[Path, typer.Option("--image", help="the painting to score")],
         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+        score_fallbacks: Annotated[
+            bool,
+            typer.Option(
+                "--score-fallbacks",
+                help="judge layout classes the art boards lack by their vocabulary fallback's board class "
+                "(default: leave them out as not_on_boards)",
+            ),
+        ] = False,
     ) -> None:
         """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition)."""
         from haikei.imaging.io import load_gray, load_region_map, load_rgb
@@ -69,7 +77,7 @@ def register(app: typer.Typer) -> None:
         region_ids = load_region_map(regions, vocab)
         painting = load_rgb(image)
         ref = prepare_reference(boards, vocab)
-        scores = score_painting(painting, lines, region_ids, ref)
+        scores = score_painting(painting, lines, region_ids, ref, score_fallbacks=score_fallbacks)
         out = scores.as_dict()
         out["seconds"] = round(time.perf_counter() - t0, 3)
         out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -130,6 +138,14 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)"),
         ] = False,
+        score_fallbacks: Annotated[
+            bool,
+            typer.Option(
+                "--score-fallbacks",
+                help="judge layout classes the art boards lack by their vocabulary fallback's board class "
+                "(default: leave them out as not_on_boards)",
+            ),
+        ] = False,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 
@@ -149,7 +165,14 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         names = [c.strip() for c in cases.split(",") if c.strip()] if cases else None
         bench_cases = demo_cases(names, parse_sizes(sizes))
-        report = run_bench(bench_cases, engine, repeat=repeat, seed=seed, progress=lambda m: console.print(m))
+        report = run_bench(
+            bench_cases,
+            engine,
+            repeat=repeat,
+            seed=seed,
+            progress=lambda m: console.print(m),
+            score_fallbacks=score_fallbacks,
+        )
         if json_file is not None:
             atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
         if sheet is not None:

@@ -88,6 +88,7 @@ class BenchReport:
     engines: list[str]
     repeat: int
     seed: int
+    score_fallbacks: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +101,7 @@ class BenchReport:
             "repeat": self.repeat,
             "seed": self.seed,
             "statistic": "median",
+            "class_scoring": "fallbacks" if self.score_fallbacks else "exact",
             "runs": [r.as_dict() for r in self.runs],
         }
 
@@ -171,7 +173,13 @@ class _PeakRss:
 
 
 def _bench_one(
-    engine: Engine, case: BenchCase, reference: Reference, vocabulary: Vocabulary, repeat: int, seed: int
+    engine: Engine,
+    case: BenchCase,
+    reference: Reference,
+    vocabulary: Vocabulary,
+    repeat: int,
+    seed: int,
+    score_fallbacks: bool = False,
 ) -> EngineRun:
     run = EngineRun(case=case.name, size=case.size, engine=engine.name, engine_version=engine.version)
     request = RenderRequest(
@@ -205,7 +213,9 @@ def _bench_one(
     run.seconds = statistics.median(run.seconds_all)
     h, w = case.lines.shape
     run.mpx_per_s = (w * h / 1e6) / run.seconds if run.seconds > 0 else None
-    run.metrics = score_painting(first, case.lines, case.regions, reference).as_dict()
+    run.metrics = score_painting(
+        first, case.lines, case.regions, reference, score_fallbacks=score_fallbacks
+    ).as_dict()
     return run
 
 
@@ -218,8 +228,12 @@ def run_bench(
     vocabulary: Vocabulary | None = None,
     engine_config: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    score_fallbacks: bool = False,
 ) -> BenchReport:
-    """Render and score every case with ``engine`` and with the baseline, in the same run."""
+    """Render and score every case with ``engine`` and with the baseline, in the same run.
+
+    Every engine is scored the same way; ``score_fallbacks`` is passed to :func:`score_painting`.
+    """
     if repeat < 1:
         raise InputError("repeat must be at least 1")
     if not cases:
@@ -238,7 +252,12 @@ def run_bench(
         for eng in engines:
             if progress is not None:
                 progress(f"{case.name} {case.size}: {eng.name}")
-            runs.append(_bench_one(eng, case, references[key], vocab, repeat, seed))
+            runs.append(_bench_one(eng, case, references[key], vocab, repeat, seed, score_fallbacks))
     return BenchReport(
-        runs=runs, cases=list(cases), engines=[e.name for e in engines], repeat=repeat, seed=seed
+        runs=runs,
+        cases=list(cases),
+        engines=[e.name for e in engines],
+        repeat=repeat,
+        seed=seed,
+        score_fallbacks=score_fallbacks,
     )

@@ -6,14 +6,18 @@ repetition rate) and then scores any number of paintings of any size:
 
 - ``region_miou``   nearest-neighbour patch classifier trained on the boards' labelled patches
                     (Lab mean + L contrast + gradient energy); the painting's patches are classified
-                    and compared with the layout's region map (classes the boards lack are mapped
-                    along the vocabulary's fallback chain; classes with no fallback are not scored).
+                    and compared with the layout's region map. Only layout classes that a board
+                    shows itself are judged; the others are listed as ``not_on_boards`` (there is
+                    no reference for them). ``score_fallbacks`` judges them by their vocabulary
+                    fallback's board class instead (older behaviour). No judged class: None.
 - ``line_f1``       colour Canny (smoothing, non-maximum suppression, hysteresis) matched to the
                     layout's ink within ``tol_frac`` of the diagonal; F1 of precision and recall.
 - ``style_distance`` per class, sliced Wasserstein-1 between painting and board Lab colours plus
                     Wasserstein-1 between their gradient magnitudes; area-weighted mean. Lab units.
+                    The same classes are judged as for region_miou.
 - ``repetition``    share of 16x16 patches with a near-duplicate farther than one patch away,
-                    minus the same share measured on the boards.
+                    minus the same share measured on the boards; duplicates the layout's own
+                    repeated line work explains are excused (see ``haikei.quality.repetition``).
 
 Every sample is taken on a fixed grid, so the same inputs always give the same numbers.
 """
@@ -31,7 +35,9 @@ from scipy.spatial import cKDTree
 
 from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.errors import InputError
-from haikei.quality.colour import luminance, rgb_to_lab, sobel_magnitude
+from haikei.quality.classes import class_targets
+from haikei.quality.colour import rgb_to_lab, sobel_magnitude
+from haikei.quality.repetition import repetition_counts, repetition_rate
 
 __all__ = [
     "QualityScores",
@@ -52,11 +58,6 @@ BOARD_SAMPLES_PER_CLASS = 2_000
 STYLE_SAMPLES = 4_000  # pixels per class and side for the Wasserstein distances
 STYLE_DIRECTIONS = 32
 STYLE_QUANTILES = 256
-REP_PATCH = 16  # repetition patch side in full-resolution pixels (8 at the half resolution used)
-REP_QUERIES = 1_500
-REP_MIN_STD = 3.0  # gray levels: flatter patches cannot visibly tile
-REP_DUP_RATIO = 0.3  # near-duplicate: RMS difference <= this x the patch's own std
-REP_NEIGHBOURS = 16
 
 
 class BoardLike(Protocol):
@@ -201,9 +202,9 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
             take = _even_take(core, STYLE_SAMPLES)
             lab_by_class.setdefault(int(c), []).append(lab.reshape(-1, 3)[take])
             grad_by_class.setdefault(int(c), []).append(grad.ravel()[take])
-        hits, total = _repetition_counts(img)
-        rep_hits += hits
-        rep_total += total
+        counts = repetition_counts(img)  # boards come without a layout: nothing is excused
+        rep_hits += counts.hits
+        rep_total += counts.total
     if not feats_by_class:
         raise InputError("the art boards have no labelled pixels; label them first")
     tf, tl = [], []
@@ -229,33 +230,18 @@ def _even_rows(a: np.ndarray, n: int) -> np.ndarray:
     return a[_even_take(np.arange(len(a)), n)]
 
 
-def _class_targets(regions: np.ndarray, ref: Reference) -> tuple[dict[int, int], list[str]]:
-    """Layout class id -> the board class that stands for it; names of classes nobody can stand for."""
-    vocab = ref.vocabulary
-    avail = [vocab.name_of(c) for c in ref.classes]
-    targets: dict[int, int] = {}
-    unscored: list[str] = []
-    for c in np.unique(regions).tolist():
-        if c == UNLABELLED:
-            continue
-        if c >= len(vocab):
-            raise InputError(f"region map has class id {c}, outside the vocabulary")
-        name = vocab.name_of(c)
-        got = vocab.resolve(name, avail)
-        if got is None:
-            unscored.append(name)
-        else:
-            targets[c] = vocab.id_of(got)
-    return targets, unscored
-
-
 # -- region_miou -----------------------------------------------------------------------------
 def _region_miou(
     lab: np.ndarray, regions: np.ndarray, ref: Reference, targets: dict[int, int]
 ) -> tuple[float | None, dict[str, float]]:
     if not targets:
         return None, {}
-    allowed = np.array(sorted(set(targets.values())), np.int64)
+    judged = sorted(set(targets.values()))
+    # the classifier chooses among the judged classes; a single judged class would be 'recognised'
+    # everywhere whatever is painted, so then it must win against every class the boards show
+    allowed = np.array(judged if len(judged) > 1 else sorted(ref.classes), np.int64)
+    if len(allowed) < 2:
+        return None, {}  # the boards show one class only: nothing to tell it apart from
     keep = np.isin(ref.train_labels, allowed)
     train_f = ref.train_features[keep]
     train_l = ref.train_labels[keep].astype(np.int64)
@@ -287,7 +273,7 @@ def _region_miou(
     counts = np.bincount(flat_idx, weights=weights.ravel(), minlength=len(q) * n_cls).reshape(len(q), n_cls)
     pred = counts.argmax(axis=1)
     per_class: dict[str, float] = {}
-    for t in allowed.tolist():
+    for t in judged:
         tp = int(np.sum((pred == t) & (truth == t)))
         fp = int(np.sum((pred == t) & (truth != t)))
         fn = int(np.sum((pred != t) & (truth == t)))
@@ -422,127 +408,80 @@ def _style_distance(
     return (total / weight if weight else None), per
 
 
-# -- repetition ------------------------------------------------------------------------------
-def _dct_basis(n: int) -> np.ndarray:
-    """Orthonormal 1-D DCT-II basis, rows are frequencies."""
-    k = np.arange(n)[:, None]
-    x = np.arange(n)[None, :]
-    basis = np.cos(np.pi * (x + 0.5) * k / n) * np.sqrt(2.0 / n)
-    basis[0] /= np.sqrt(2.0)
-    return basis
-
-
-def _repetition_counts(img: np.ndarray) -> tuple[int, int]:
-    """(queries with a distant near-duplicate, queries) for one image, at half resolution."""
-    gray = luminance(img)
-    h2, w2 = gray.shape[0] // 2, gray.shape[1] // 2
-    p = REP_PATCH // 2
-    if h2 < 3 * p or w2 < 3 * p:
-        return 0, 0
-    half = gray[: 2 * h2, : 2 * w2].reshape(h2, 2, w2, 2).mean(axis=(1, 3))
-    # low-frequency DCT coefficients of every p x p window (top-left anchored) as search keys;
-    # the basis is orthonormal, so key distance <= true patch distance (no duplicate is missed by the bound)
-    basis = _dct_basis(p)
-    pairs = [(u, v) for u in range(4) for v in range(4) if u + v <= 3]
-    nh, nw = h2 - p + 1, w2 - p + 1
-    row_pass = {
-        v: ndimage.correlate1d(half, basis[v], axis=1, mode="constant")[:, p // 2 : p // 2 + nw]
-        for v in range(4)
-    }
-    keys = np.empty((nh, nw, len(pairs)), np.float32)
-    for i, (u, v) in enumerate(pairs):
-        keys[..., i] = ndimage.correlate1d(row_pass[v], basis[u], axis=0, mode="constant")[
-            p // 2 : p // 2 + nh
-        ]
-    tree = cKDTree(keys.reshape(-1, len(pairs)))
-    ys, xs = _grid((nh, nw), REP_QUERIES)
-    qy, qx = (a.ravel() for a in np.meshgrid(ys, xs, indexing="ij"))
-    windows = np.lib.stride_tricks.sliding_window_view(half, (p, p))
-    qpatch = windows[qy, qx].reshape(len(qy), -1)
-    qstd = qpatch.std(axis=1)
-    textured = qstd >= REP_MIN_STD
-    hits = 0
-    if textured.any():
-        tq = np.flatnonzero(textured)
-        radius = REP_DUP_RATIO * qstd[tq] * p  # L2 over p*p pixels of an RMS bound
-        k = min(REP_NEIGHBOURS, nh * nw)
-        dist = np.empty((len(tq), k))
-        idx = np.empty((len(tq), k), np.int64)
-        # query in chunks of similar radius: one wide bound for all would make every query slow
-        order = np.argsort(radius)
-        for chunk in np.array_split(order, max(1, len(order) // 128)):
-            d, j = tree.query(
-                keys[qy[tq[chunk]], qx[tq[chunk]]], k=k, distance_upper_bound=float(radius[chunk].max())
-            )
-            dist[chunk] = d.reshape(len(chunk), k)
-            idx[chunk] = j.reshape(len(chunk), k)
-        valid = np.isfinite(dist) & (dist <= radius[:, None])
-        cy, cx = np.divmod(np.where(valid, idx, 0), nw)
-        far = (np.maximum(np.abs(cy - qy[tq, None]), np.abs(cx - qx[tq, None])) >= p) & valid
-        rows, cols = np.nonzero(far)  # verify every surviving pair on the full patch, at once
-        if len(rows):
-            cand = windows[cy[rows, cols], cx[rows, cols]].reshape(len(rows), -1)
-            rms = np.sqrt(np.mean((cand - qpatch[tq[rows]]) ** 2, axis=1))
-            dup = rms <= REP_DUP_RATIO * qstd[tq[rows]]
-            hits = len(np.unique(rows[dup]))
-    return hits, len(qy)
-
-
-def repetition_rate(img: np.ndarray) -> float:
-    """Share of 16x16 patches (on a grid) that have a near-duplicate at least a patch away."""
-    hits, total = _repetition_counts(img)
-    return hits / total if total else 0.0
-
-
-def region_miou(painting: np.ndarray, regions: np.ndarray, reference: Reference) -> float | None:
+def region_miou(
+    painting: np.ndarray, regions: np.ndarray, reference: Reference, *, score_fallbacks: bool = False
+) -> float | None:
     """The region classifier's mIoU alone (see module doc); None when no class can be judged."""
     _check_painting(painting, None, regions)
-    targets, _ = _class_targets(regions, reference)
-    return _region_miou(rgb_to_lab(painting), regions, reference, targets)[0]
+    targets = class_targets(regions, reference, score_fallbacks)
+    return _region_miou(rgb_to_lab(painting), regions, reference, targets.by)[0]
 
 
-def style_distance(painting: np.ndarray, regions: np.ndarray, reference: Reference) -> float | None:
-    """The area-weighted style distance alone (Lab units, lower is better)."""
+def style_distance(
+    painting: np.ndarray, regions: np.ndarray, reference: Reference, *, score_fallbacks: bool = False
+) -> float | None:
+    """The area-weighted style distance alone (Lab units, lower is better); None when no class is judged."""
     _check_painting(painting, None, regions)
-    targets, _ = _class_targets(regions, reference)
-    return _style_distance(rgb_to_lab(painting), regions, reference, targets)[0]
+    targets = class_targets(regions, reference, score_fallbacks)
+    return _style_distance(rgb_to_lab(painting), regions, reference, targets.by)[0]
 
 
 # -- all together ----------------------------------------------------------------------------
 def score_painting(
-    painting: np.ndarray, lines: np.ndarray, regions: np.ndarray, reference: Reference
+    painting: np.ndarray,
+    lines: np.ndarray,
+    regions: np.ndarray,
+    reference: Reference,
+    *,
+    score_fallbacks: bool = False,
 ) -> QualityScores:
-    """All metrics of one painting. Higher region_miou / line_f1, lower style_distance / repetition is better."""
+    """All metrics of one painting. Higher region_miou / line_f1, lower style_distance / repetition is better.
+
+    ``score_fallbacks``: judge layout classes the boards lack by their vocabulary fallback's board
+    class instead of leaving them out (see :func:`_class_targets`).
+    """
     t0 = time.perf_counter()
     _check_painting(painting, lines, regions)
-    targets, unscored = _class_targets(regions, reference)
-    warnings = [
-        f"class {name!r} is not on the art boards and has no fallback there; not scored" for name in unscored
-    ]
+    targets = class_targets(regions, reference, score_fallbacks)
     vocab = reference.vocabulary
+    warnings = [
+        f"class {name!r} is not on the art boards and has no fallback there; not scored"
+        for name in targets.unscored
+    ]
+    if not targets.by:
+        warnings.append(
+            "no class of the layout is on the art boards, so region_miou and style_distance cannot be "
+            "judged (None); choose art boards that show the layout's classes"
+            + ("" if score_fallbacks else " or score with fallbacks")
+        )
     fallbacks = {
-        vocab.name_of(c): vocab.name_of(t) for c, t in targets.items() if c != t
+        vocab.name_of(c): vocab.name_of(t) for c, t in targets.by.items() if c != t
     }  # layout class -> board class used to judge it
     lab = rgb_to_lab(painting)
-    miou, per_iou = _region_miou(lab, regions, reference, targets)
+    miou, per_iou = _region_miou(lab, regions, reference, targets.by)
+    if miou is None and targets.by and len(reference.classes) < 2:
+        warnings.append("the art boards show a single class; region_miou cannot tell it from anything (None)")
     lf1, line_info = line_f1(painting, lines, _lab=lab)
-    style, per_style = _style_distance(lab, regions, reference, targets)
-    rep_hits, rep_total = _repetition_counts(painting)
-    painting_rate = rep_hits / rep_total if rep_total else 0.0
+    style, per_style = _style_distance(lab, regions, reference, targets.by)
+    rep = repetition_counts(painting, lines)
     return QualityScores(
         region_miou=miou,
         line_f1=lf1,
         style_distance=style,
-        repetition=painting_rate - reference.repetition_rate,
+        repetition=rep.rate - reference.repetition_rate,
         seconds=time.perf_counter() - t0,
         details={
             "iou_per_class": per_iou,
             "line": line_info,
             "style_per_class": per_style,
-            "repetition_painting": painting_rate,
-            "repetition_boards": reference.repetition_rate,
+            "class_scoring": "fallbacks" if score_fallbacks else "exact",
+            "not_on_boards": targets.not_on_boards,
             "fallbacks": fallbacks,
-            "unscored_classes": unscored,
+            "unscored_classes": targets.unscored,
+            "repetition_painting": rep.rate,
+            "repetition_boards": reference.repetition_rate,
+            "repetition_excused_by_layout": rep.excused / rep.total if rep.total else 0.0,
+            "repetition_textured_share": rep.textured / rep.total if rep.total else 0.0,
         },
         warnings=warnings,
     )

@@ -1,7 +1,8 @@
 """The demo production: bundled art boards + procedurally drawn layouts, painted and delivered.
 
-Everything here goes through the same services a studio uses (intake, art boards, rendering,
-review, delivery); the demo only supplies the inputs and the choices a person would make.
+Everything here goes through what a studio uses (intake, art boards, the render queue, review,
+delivery); the demo only supplies the inputs and the choices a person would make. It composes
+the layers like the CLI does (app, services, jobs), so nothing below the CLI imports it.
 """
 
 from __future__ import annotations
@@ -97,7 +98,6 @@ def build_demo(
     from haikei.services.artboards import add_artboard
     from haikei.services.backgrounds import set_direction
     from haikei.services.intake import import_folder
-    from haikei.services.rendering import render_backgrounds
 
     say = step or (lambda _m: None)
     root = Path(path).resolve()
@@ -134,16 +134,8 @@ def build_demo(
         report.engine = engine or best_engine(ctx)
         say(f"painting with {report.engine}")
         t1 = time.perf_counter()
-        versions = render_backgrounds(
-            ctx,
-            None,
-            engine=report.engine,
-            candidates=candidates,
-            seed=0,
-            actor="demo",
-            on_progress=on_progress,
-        )
-        report.versions = len(versions)
+        version_ids = _render_through_queue(ctx, report.engine, candidates, on_progress)
+        report.versions = len(version_ids)
         report.seconds["render"] = time.perf_counter() - t1
         # 5. people: a director and an artist for the review page; the director approves the
         #    first four BGs so the delivery and credits show an approval (the rest wait for you)
@@ -159,6 +151,35 @@ def build_demo(
         return report
     finally:
         ctx.close()
+
+
+def _render_through_queue(
+    ctx: ServiceContext,
+    engine: str,
+    candidates: int,
+    on_progress: Callable[[str, int, float, str], None] | None,
+) -> list[int]:
+    """Queue one job per (BG, candidate) and run them with two local workers (threads: the
+    engines' numba kernels release the GIL). Refuses loudly if any job failed."""
+    from haikei.errors import EngineError
+    from haikei.jobs.batch import submit_batch, summarise
+    from haikei.jobs.local import LocalExecutor
+
+    jobs = submit_batch(ctx, None, engine=engine, candidates=candidates, seed=0, actor="demo")
+
+    def update(states: list[Any]) -> None:
+        if on_progress is None:
+            return
+        for j in states:
+            frac = 1.0 if j.state.is_final else j.progress
+            on_progress(str(j.params.get("bg")), int(j.params.get("candidate") or 0), frac, j.message)
+
+    final = LocalExecutor(ctx, workers=2, mode="thread").run_until_empty([j.id for j in jobs], on_update=update)
+    summary = summarise(final)
+    if summary.failed or summary.canceled:
+        first = (summary.failed or summary.canceled)[0]
+        raise EngineError(f"demo render of {first.params.get('bg')} failed: {first.error or first.state.value}")
+    return list(summary.version_ids)
 
 
 def _demo_users(ctx: ServiceContext, report: DemoReport) -> list[tuple[str, str, str]]:
