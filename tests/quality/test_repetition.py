@@ -38,7 +38,7 @@ def _scene(same_panes: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     for x in WIN_XS:
         img[WIN_Y : WIN_Y + WIN, x : x + WIN] = pane  # the same window painted five times
         if not same_panes:  # ... or each pane painted on its own
-            img[WIN_Y : WIN_Y + WIN, x : x + WIN] += rng.normal(0, 12, (WIN, WIN, 1))
+            pane = np.array([90, 120, 140]) + ndimage.gaussian_filter(rng.normal(0, 50, (WIN, WIN)), 1.0)[..., None]
     return regions, lines, draw_lines(np.clip(img, 0, 255).astype(np.uint8), lines)
 
 
