@@ -91,3 +91,45 @@ def _jobs(prod: Path) -> list[dict]:  # type: ignore[type-arg]
         check=True,
     )
     return list(json.loads(out.stdout))
+
+
+DEMO_SCENARIO = """
+set -e
+export RAY_USAGE_STATS_ENABLED=0
+BIN="$(dirname "$PY")"
+"$BIN/ray" start --head --node-ip-address=127.0.0.1 --port=6393 --num-cpus=2 --include-dashboard=false \
+    --disable-usage-stats --temp-dir="$RAYTMP" >/dev/null
+set +e
+"$PY" -m haikei.cli.main render --executor ray --address 127.0.0.1:6393 --workers 2 --engine exemplar \
+    --candidates 1 --seed 50 --json -p "$PROD"
+rc=$?
+"$BIN/ray" stop --force >/dev/null 2>&1
+exit $rc
+"""
+
+
+def test_ray_renders_the_demo_production(tmp_path: Path) -> None:
+    """The demo production (made by `haikei demo`) painted again on a local Ray cluster, exemplar engine."""
+    pytest.importorskip("ray")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("needs 'unshare' (util-linux) and 'ip' (iproute2) for a private network namespace")
+    prod = tmp_path / "demo"
+    made = subprocess.run(
+        [sys.executable, "-m", "haikei.cli.main", "demo", str(prod), "--size", "480x270", "--engine", "baseline",
+         "--candidates", "1"],
+        capture_output=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr.decode()[-2000:]
+    raytmp = tempfile.mkdtemp(prefix="ray-")
+    env = dict(os.environ, PY=sys.executable, PROD=str(prod), RAYTMP=raytmp)
+    try:
+        res = subprocess.run(
+            [str(ROOT / "scripts/in-netns.sh"), "sh", "-c", DEMO_SCENARIO], env=env, capture_output=True, timeout=400
+        )
+    finally:
+        shutil.rmtree(raytmp, ignore_errors=True)
+    assert res.returncode == 0, res.stdout.decode()[-3000:] + res.stderr.decode()[-3000:]
+    jobs = _jobs(prod)
+    ray_jobs = [j for j in jobs if j["engine"] == "exemplar"]
+    assert len(ray_jobs) == 6 and all(j["state"] == "done" for j in ray_jobs)
+    assert {j["claimed_by"].split("/")[2] for j in ray_jobs} <= {"cpu0", "cpu1"}

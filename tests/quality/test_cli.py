@@ -64,6 +64,14 @@ def test_quality_json_ranks_good_above_flat(app: typer.Typer, tmp_path: Path) ->
     assert good["seconds"] > 0 and good["peak_rss_mb"] > 10
 
 
+def test_quality_score_fallbacks_switch(app: typer.Typer, tmp_path: Path) -> None:
+    p = _files(tmp_path)
+    exact = json.loads(_quality(app, p, "good", "--json").stdout)
+    fallbacks = json.loads(_quality(app, p, "good", "--json", "--score-fallbacks").stdout)
+    assert exact["details"]["class_scoring"] == "exact"
+    assert fallbacks["details"]["class_scoring"] == "fallbacks"
+
+
 def test_quality_table(app: typer.Typer, tmp_path: Path) -> None:
     res = _quality(app, _files(tmp_path), "good")
     assert res.exit_code == 0, res.output

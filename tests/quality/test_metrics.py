@@ -151,7 +151,9 @@ def test_score_fallbacks_judges_by_the_substitute(scene, ref) -> None:  # type: 
     grey_hill = good.copy()
     grey_hill[hill] = (128, 128, 128)
     # judged against the board's mountain, a flat grey hill is far off (left out by default)
-    assert (style_distance(grey_hill, as_hill, ref, score_fallbacks=True) or 0.0) > (s.style_distance or 0.0) + 5
+    assert (style_distance(grey_hill, as_hill, ref, score_fallbacks=True) or 0.0) > (
+        s.style_distance or 0.0
+    ) + 5
     # 'building' has no substitute on the board: reported, not scored, not guessed
     with_building = regions.copy()
     with_building[:20, :20] = VOCAB.id_of("building")
@@ -162,7 +164,9 @@ def test_score_fallbacks_judges_by_the_substitute(scene, ref) -> None:  # type: 
 
 def test_no_layout_class_on_the_boards_scores_none(scene, ref) -> None:  # type: ignore[no-untyped-def]
     regions, lines, good = scene
-    town = np.where(regions == VOCAB.id_of("sky"), VOCAB.id_of("building"), VOCAB.id_of("road")).astype(np.uint8)
+    town = np.where(regions == VOCAB.id_of("sky"), VOCAB.id_of("building"), VOCAB.id_of("road")).astype(
+        np.uint8
+    )
     for img in (good, np.full_like(good, 128)):  # no painting can earn a figure here
         s = score_painting(img, lines, town, ref)
         assert s.region_miou is None and s.style_distance is None
