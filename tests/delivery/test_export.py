@@ -129,3 +129,32 @@ def test_refused_exports_write_nothing(rendered, tmp_path: Path) -> None:
         export(rendered, out)
     assert _tree(out) == before
     del cfg
+
+
+def test_paint_over_is_a_layer_an_edit_and_a_credit(rendered, tmp_path: Path) -> None:
+    """A person's paint-over uploaded in review: its own PSD layer, a named C2PA edit, a line in the credits."""
+    from haikei.services.review import approve, bg_detail, upload_paintover
+    from haikei.services.users import add_user, get_user
+
+    add_user(rendered, "kenji", "artist", password="kenji-pass-1", display_name="Kenji Mori")
+    add_user(rendered, "haruka", "director", password="haruka-pass-1", display_name="Haruka Aoki")
+    d = bg_detail(rendered, "c002")
+    parent = load_rgb(rendered.blobs.get(next(v for v in d.versions if v.id == d.bg.current_version_id).image_blob))
+    painted = parent.copy()
+    painted[2:12, 40:60] = (250, 200, 120)  # a warmer patch of sky, 200 of 2560 pixels
+    v = upload_paintover(rendered, get_user(rendered, "kenji"), "c002", d.bg.current_version_id, d.bg.lock_version,
+                         png_bytes(painted), "c002_paintover.png", "warmer sky")
+    assert v.changed_share == pytest.approx(200 / 2560)
+    d = bg_detail(rendered, "c002")
+    approve(rendered, get_user(rendered, "haruka"), "c002", v.id, d.bg.lock_version)
+    out = tmp_path / "d"
+    export(rendered, out, cuts=["c002"], only_approved=True)
+    psd = PSDImage.open(out / "ep01_c002_bg_v002.psd")
+    names = [layer.name for layer in psd]
+    assert "paint-over Kenji Mori" in names and names.index("paint-over Kenji Mori") > 1
+    rep = verify(out / "ep01_c002_bg_v002.png", trust_anchors=(rendered.root / "keys" / "root-ca.pem").read_bytes())
+    text = rep.format_text()
+    assert rep.valid and "Kenji Mori" in text and "Haruka Aoki" in text
+    assert rep.to_dict()["source_type"].endswith("compositeSynthetic")  # an untrained engine and a person
+    credits = format_credits(build_credits(credits_input(rendered, ["c002"])), "text")
+    assert "Kenji Mori" in credits and "7.8%" in credits and "Haruka Aoki" in credits
