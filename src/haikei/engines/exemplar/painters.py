@@ -53,12 +53,12 @@ def paint_soft(
     painted = np.zeros((h, w), bool)
     ly, lx = light
     inked = ink > 0.5
+    all_boxes = ndimage.find_objects(regions.astype(np.int32) + 1)  # one pass for every class
     for cid in sorted(palettes):
         pal, is_cloud = palettes[cid]
-        boxes = ndimage.find_objects((regions == cid).astype(np.int32))
-        if not boxes or boxes[0] is None:
+        box = all_boxes[cid] if cid < len(all_boxes) else None
+        if box is None:
             continue
-        box = boxes[0]
         region = regions[box] == cid
         bh, bw = region.shape
         yy = np.arange(bh, dtype=np.float32)[:, None]
