@@ -16,6 +16,7 @@ user_app = typer.Typer(help="People who review: users, roles, API tokens.", no_a
 
 def serve(
     production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
     host: Annotated[
         str, typer.Option("--host", help="address to listen on (127.0.0.1: this machine only)")
     ] = "127.0.0.1",
@@ -35,7 +36,7 @@ def serve(
     from haikei.services.users import list_users
     from haikei.web import create_app
 
-    ctx = open_production(production_path)
+    ctx = open_production(production_path, db)
     if not list_users(ctx):
         console().print("[yellow]no users yet:[/] add one with 'haikei user add NAME --role director'")
     app = create_app(ctx, workers=workers, secure_cookies=secure_cookies)
