@@ -13,13 +13,12 @@ pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
 from haikei.app import create_production, open_production
-from haikei.demo.boards import board_files
+from haikei.demo.build import add_bundled_boards
 from haikei.demo.scenes import write_demo_layouts
 from haikei.domain.models import FrameSize
 from haikei.imaging.io import atomic_write_bytes, load_rgb, png_bytes
 from haikei.provenance.c2pa_sign import verify
 from haikei.provenance.keys import init_keys
-from haikei.services.artboards import add_artboard
 from haikei.services.delivery import export
 from haikei.services.intake import import_folder
 from haikei.services.rendering import RenderSpec, render_backgrounds, render_spec
@@ -36,17 +35,7 @@ def test_sd_paints_the_demo_production_from_local_tiny_weights(tmp_path: Path) -
     ctx.close()
     ctx = open_production(root)
     try:
-        for bf in board_files():
-            add_artboard(
-                ctx,
-                bf.image_path,
-                bf.labels_path,
-                name=bf.name,
-                tags=sorted(bf.tags),
-                artist=bf.artist,
-                licence=bf.licence,
-                consent=True,
-            )
+        add_bundled_boards(ctx)  # both bundled boards record consent
         layouts = tmp_path / "layouts"
         layouts.mkdir()
         write_demo_layouts(layouts, 128, 72)

@@ -15,6 +15,15 @@ from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.base import BoardInput
 from haikei.errors import InputError
 
+ScoreFallbacksOpt = Annotated[
+    bool,
+    typer.Option(
+        "--score-fallbacks",
+        help="judge layout classes the art boards lack by their vocabulary fallback's board class "
+        "(default: leave them out as not_on_boards)",
+    ),
+]
+
 __all__ = ["register"]
 
 
@@ -44,14 +53,7 @@ def register(app: typer.Typer) -> None:
         ],
         image: Annotated[Path, typer.Option("--image", help="the painting to score")],
         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
-        score_fallbacks: Annotated[
-            bool,
-            typer.Option(
-                "--score-fallbacks",
-                help="judge layout classes the art boards lack by their vocabulary fallback's board class "
-                "(default: leave them out as not_on_boards)",
-            ),
-        ] = False,
+        score_fallbacks: ScoreFallbacksOpt = False,
     ) -> None:
         """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition)."""
         from haikei.imaging.io import load_gray, load_region_map, load_rgb
@@ -138,14 +140,7 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)"),
         ] = False,
-        score_fallbacks: Annotated[
-            bool,
-            typer.Option(
-                "--score-fallbacks",
-                help="judge layout classes the art boards lack by their vocabulary fallback's board class "
-                "(default: leave them out as not_on_boards)",
-            ),
-        ] = False,
+        score_fallbacks: ScoreFallbacksOpt = False,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 

@@ -93,9 +93,7 @@ def build_demo(
     on_progress: Callable[[str, int, float, str], None] | None = None,
 ) -> DemoReport:
     from haikei.app import create_production
-    from haikei.demo.boards import board_files
     from haikei.demo.scenes import demo_cuts, write_demo_layouts
-    from haikei.services.artboards import add_artboard
     from haikei.services.backgrounds import set_direction
     from haikei.services.intake import import_folder
 
@@ -108,17 +106,7 @@ def build_demo(
         report = DemoReport(root=root, engine="")
         # 1. art boards, with their painters, licences and consent
         say("art boards")
-        for bf in board_files():
-            add_artboard(
-                ctx,
-                bf.image_path,
-                bf.labels_path,
-                name=bf.name,
-                tags=sorted(bf.tags),
-                artist=bf.artist,
-                licence=f"{bf.licence}, {bf.title} from Debian plasma-workspace-wallpapers",
-                consent=bf.consent,
-            )
+        add_bundled_boards(ctx)
         # 2. layouts drawn by code, imported like a studio's files
         say("layouts")
         layouts = root / "layouts"
@@ -153,6 +141,24 @@ def build_demo(
         ctx.close()
 
 
+def add_bundled_boards(ctx: ServiceContext) -> None:
+    """Register the bundled art boards with their painters, licences and recorded consent."""
+    from haikei.demo.boards import board_files
+    from haikei.services.artboards import add_artboard
+
+    for bf in board_files():
+        add_artboard(
+            ctx,
+            bf.image_path,
+            bf.labels_path,
+            name=bf.name,
+            tags=sorted(bf.tags),
+            artist=bf.artist,
+            licence=f"{bf.licence}, {bf.title} from Debian plasma-workspace-wallpapers",
+            consent=bf.consent,
+        )
+
+
 def _render_through_queue(
     ctx: ServiceContext,
     engine: str,
@@ -174,11 +180,15 @@ def _render_through_queue(
             frac = 1.0 if j.state.is_final else j.progress
             on_progress(str(j.params.get("bg")), int(j.params.get("candidate") or 0), frac, j.message)
 
-    final = LocalExecutor(ctx, workers=2, mode="thread").run_until_empty([j.id for j in jobs], on_update=update)
+    final = LocalExecutor(ctx, workers=2, mode="thread").run_until_empty(
+        [j.id for j in jobs], on_update=update
+    )
     summary = summarise(final)
     if summary.failed or summary.canceled:
         first = (summary.failed or summary.canceled)[0]
-        raise EngineError(f"demo render of {first.params.get('bg')} failed: {first.error or first.state.value}")
+        raise EngineError(
+            f"demo render of {first.params.get('bg')} failed: {first.error or first.state.value}"
+        )
     return list(summary.version_ids)
 
 

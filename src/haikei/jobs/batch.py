@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from haikei.domain.models import Job, JobState
 from haikei.jobs import queue
 from haikei.services.context import ServiceContext
-from haikei.services.rendering import RenderSpec, background_names
+from haikei.services.rendering import candidate_specs
 
 __all__ = ["BatchSummary", "submit_batch", "summarise"]
 
@@ -28,14 +28,7 @@ def submit_batch(
     priority: int = 0,
 ) -> list[Job]:
     """One job per (BG, candidate); candidate i uses seed+i. Everything is validated first."""
-    names = background_names(ctx, refs)
-    eng = engine or ctx.settings.render.engine
-    n = candidates or ctx.settings.render.candidates
-    specs = [
-        RenderSpec(bg=name, engine=eng, seed=seed + i, candidate=i, actor=actor)
-        for name in names
-        for i in range(n)
-    ]
+    specs = candidate_specs(ctx, refs, engine=engine, candidates=candidates, seed=seed, actor=actor)
     return [queue.submit(ctx, sp, priority=priority, requested_by=actor) for sp in specs]
 
 

@@ -47,6 +47,16 @@ def seed_production(ctx: ServiceContext) -> None:
     ctx.blobs.root.mkdir(parents=True, exist_ok=True)
 
 
+def retake_counts(s: Any) -> dict[int, int]:
+    """{background id: number of retakes asked for} (notes that moved a BG to 'retake')."""
+    rows = s.execute(
+        select(NoteRow.background_id, func.count())
+        .where(NoteRow.status_change == "retake")
+        .group_by(NoteRow.background_id)
+    ).all()
+    return {int(bg): int(n) for bg, n in rows}
+
+
 def production_status(ctx: ServiceContext) -> dict[str, Any]:
     """Counts and per-BG state, for `haikei status` and the overview page."""
     with ctx.db.session() as s:
@@ -55,13 +65,7 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
         version_counts = dict(
             s.execute(select(VersionRow.background_id, func.count()).group_by(VersionRow.background_id)).all()
         )
-        retakes = dict(
-            s.execute(
-                select(NoteRow.background_id, func.count())
-                .where(NoteRow.status_change == "retake")
-                .group_by(NoteRow.background_id)
-            ).all()
-        )
+        retakes = retake_counts(s)
         job_states = dict(s.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
         rows = []
         for bg in bgs:

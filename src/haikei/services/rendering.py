@@ -177,19 +177,32 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         "mask": spec.mask_blob,
         "variant": spec.variant,
     }
-    key = hash_bytes(canonical_json(
-        {
-            "engine": engine.name,
-            "engine_version": engine.version,
-            "kind": spec.kind,
-            "seed": int(spec.seed),
-            "options": dict(spec.options),
-            "inputs": inputs,
-        }
-    ))
+    key = hash_bytes(
+        canonical_json(
+            {
+                "engine": engine.name,
+                "engine_version": engine.version,
+                "kind": spec.kind,
+                "seed": int(spec.seed),
+                "options": dict(spec.options),
+                "inputs": inputs,
+            }
+        )
+    )
     return RenderPlan(
-        spec, bg_id, bg_name, layout_id, engine, boards, direction, lines_blob, regions_blob,
-        parent_image_blob, parent_map_blob, inputs, key,
+        spec,
+        bg_id,
+        bg_name,
+        layout_id,
+        engine,
+        boards,
+        direction,
+        lines_blob,
+        regions_blob,
+        parent_image_blob,
+        parent_map_blob,
+        inputs,
+        key,
     )
 
 
@@ -197,7 +210,9 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
     """Load everything the engine needs and compute the render key. Writes nothing."""
     p = plan(ctx, spec)
     lines = load_gray(ctx.blobs.get(p.lines_blob), name=f"layout lines of {p.bg_name}")
-    regions = load_region_map(ctx.blobs.get(p.regions_blob), ctx.vocabulary, name=f"region map of {p.bg_name}")
+    regions = load_region_map(
+        ctx.blobs.get(p.regions_blob), ctx.vocabulary, name=f"region map of {p.bg_name}"
+    )
     if (regions == UNLABELLED).any():
         raise RenderRefused(f"the layout of {p.bg_name} has unlabelled pixels; label them first")
     # the parent's pixels only where the engine works from them (a "render" merely records its parent)
@@ -319,7 +334,12 @@ def commit(
             if in_transaction is not None:
                 in_transaction(s, version)
             return version
-        rev = (s.scalar(select(func.max(VersionRow.revision)).where(VersionRow.background_id == prep.background_id)) or 0) + 1
+        rev = (
+            s.scalar(
+                select(func.max(VersionRow.revision)).where(VersionRow.background_id == prep.background_id)
+            )
+            or 0
+        ) + 1
         row = VersionRow(
             background_id=prep.background_id,
             revision=rev,
@@ -372,6 +392,25 @@ def background_names(ctx: ServiceContext, refs: list[str] | None = None) -> list
         return sorted({find_background(s, r).name for r in refs})
 
 
+def candidate_specs(
+    ctx: ServiceContext,
+    refs: list[str] | None,
+    *,
+    engine: str | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    actor: str = "",
+) -> list[RenderSpec]:
+    """One spec per (BG, candidate); candidate i uses seed+i; defaults from haikei.toml [render]."""
+    eng = engine or ctx.settings.render.engine
+    n = candidates or ctx.settings.render.candidates
+    return [
+        RenderSpec(bg=name, engine=eng, seed=seed + i, candidate=i, actor=actor)
+        for name in background_names(ctx, refs)
+        for i in range(n)
+    ]
+
+
 def render_backgrounds(
     ctx: ServiceContext,
     refs: list[str] | None,
@@ -383,15 +422,10 @@ def render_backgrounds(
     on_progress: Callable[[str, int, float, str], None] | None = None,
 ) -> list[Version]:
     """Render ``candidates`` versions of each BG in this process (the simple, synchronous path)."""
-    names = background_names(ctx, refs)
-    eng = engine or ctx.settings.render.engine
-    n = candidates or ctx.settings.render.candidates
     out: list[Version] = []
-    for name in names:
-        for i in range(n):
-            spec = RenderSpec(bg=name, engine=eng, seed=seed + i, candidate=i, actor=actor)
-            cb = None
-            if on_progress is not None:
-                cb = (lambda nm, ci: (lambda f, m: on_progress(nm, ci, f, m)))(name, i)
-            out.append(render_spec(ctx, spec, EngineContext(progress=cb)))
+    for spec in candidate_specs(ctx, refs, engine=engine, candidates=candidates, seed=seed, actor=actor):
+        cb = None
+        if on_progress is not None:
+            cb = (lambda nm, ci: lambda f, m: on_progress(nm, ci, f, m))(spec.bg, spec.candidate or 0)
+        out.append(render_spec(ctx, spec, EngineContext(progress=cb)))
     return out

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from haikei.domain.models import Job, Note, Role, User, Version
 from haikei.errors import InputError
 from haikei.services.context import ServiceContext
+from haikei.services.production import retake_counts
 from haikei.services.rendering import find_background
 from haikei.services.review_variants import VariantOption, tag_order, variant_options
 from haikei.store.convert import to_background, to_job, to_layout, to_note, to_user, to_version
@@ -78,13 +79,7 @@ def cut_cards(
     if sort not in SORTS:
         raise InputError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
     with ctx.db.session() as s:
-        retakes = dict(
-            s.execute(
-                select(NoteRow.background_id, func.count())
-                .where(NoteRow.status_change == "retake")
-                .group_by(NoteRow.background_id)
-            ).all()
-        )
+        retakes = retake_counts(s)
         latest = {
             r.background_id: r
             for r in s.scalars(select(LayoutRow).order_by(LayoutRow.background_id, LayoutRow.revision))
