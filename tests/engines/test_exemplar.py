@@ -92,6 +92,34 @@ def test_boards_chosen_by_direction_tags() -> None:
     assert res2.recipe["classes"]["sky"]["boards"] == ["tiny1"]
 
 
+def test_one_board_paints_each_class_and_the_main_board_paints_what_it_can() -> None:
+    """Two untagged boards in different palettes: each class comes from one board, never a mix,
+    and from the same (main) board where it shows the class; a class only the other board shows
+    is painted from that one."""
+    a_src = tiny_board(1)
+    a_labels = a_src.labels.copy()
+    a_labels[-12:, :] = VOCAB.id_of("field")
+    a = BoardInput(key="main", image=a_src.image, labels=a_labels, name="main")
+    b_src = tiny_board(2)
+    b_labels = b_src.labels.copy()
+    b_labels[-12:, :] = VOCAB.id_of("water")  # only the second board shows water
+    b = BoardInput(key="other", image=255 - b_src.image, labels=b_labels, name="other")
+    lines, regions = tiny_layout(48, 72)
+    regions = regions.copy()
+    regions[-8:, :] = VOCAB.id_of("field")
+    regions[-8:, :20] = VOCAB.id_of("water")
+    res = _render(_request(lines=lines, regions=regions, boards=(b, a)))
+    chosen = {name: c["boards"] for name, c in res.recipe["classes"].items()}
+    assert all(len(keys) == 1 for keys in chosen.values()), chosen
+    # 'main' can paint more of this layout (sky, mountain, grass, field) than 'other'
+    assert chosen["sky"] == chosen["mountain"] == chosen["grass"] == chosen["field"] == ["main"]
+    assert chosen["water"] == ["other"]
+    sm = res.source_map
+    assert sm is not None
+    assert (sm[..., 0][regions == VOCAB.id_of("sky")] == 1).all()
+    assert (sm[..., 0][regions == VOCAB.id_of("water")] == 0).all()
+
+
 def _board_with_house() -> BoardInput:
     b = tiny_board()
     labels = b.labels.copy()

@@ -15,6 +15,7 @@ from haikei.quality.metrics import (
     score_painting,
     style_distance,
 )
+from haikei.engines.base import BoardInput
 from tests.quality.synth import VOCAB, board, draw_lines, layout, lines_for, paint
 
 H, W = 216, 384
@@ -200,3 +201,21 @@ def test_refuses_mismatched_sizes(scene, ref) -> None:  # type: ignore[no-untype
         score_painting(good.astype(np.float32), lines, regions, ref)
     with pytest.raises(InputError, match="art board"):
         prepare_reference([], VOCAB)
+
+
+def test_style_is_judged_against_one_boards_hand_not_a_patchwork_of_two(scene) -> None:  # type: ignore[no-untyped-def]
+    """Two boards in different palettes: a painting in either board's hand is in style; a patchwork
+    of both (half the sky cream, half blue) is not, although its pooled colours match the pair's."""
+    regions, lines, good = scene
+    a = board()
+    b = BoardInput(key="other", image=np.ascontiguousarray(a.image[..., ::-1]), labels=a.labels, name="other")
+    ref2 = prepare_reference([a, b], VOCAB)
+    in_a = good
+    in_b = np.ascontiguousarray(good[..., ::-1])
+    patchwork = in_a.copy()
+    cols = (np.arange(W) // 24) % 2 == 1
+    patchwork[:, cols] = in_b[:, cols]
+    d_a, d_b, d_patch = (style_distance(img, regions, ref2) for img in (in_a, in_b, patchwork))
+    assert d_a is not None and d_b is not None and d_patch is not None
+    assert abs(d_a - d_b) < 2.0, (d_a, d_b)
+    assert d_patch > max(d_a, d_b) + 5, (d_patch, d_a, d_b)

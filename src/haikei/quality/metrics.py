@@ -78,8 +78,9 @@ class Reference:
     classes: frozenset[int]  # class ids the boards show
     train_features: np.ndarray  # N x F float32
     train_labels: np.ndarray  # N uint8
-    lab_samples: dict[int, np.ndarray]  # class id -> M x 3 Lab
-    grad_samples: dict[int, np.ndarray]  # class id -> M gradient magnitudes
+    # class id -> {board index: M x 3 Lab samples / M gradient magnitudes} for each board showing it
+    lab_samples: dict[int, dict[int, np.ndarray]]
+    grad_samples: dict[int, dict[int, np.ndarray]]
     repetition_rate: float
 
 
@@ -169,8 +170,8 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
     if not boards:
         raise InputError("no art board given; the metrics compare a painting with its art boards")
     feats_by_class: dict[int, list[np.ndarray]] = {}
-    lab_by_class: dict[int, list[np.ndarray]] = {}
-    grad_by_class: dict[int, list[np.ndarray]] = {}
+    lab_by_class: dict[int, dict[int, np.ndarray]] = {}
+    grad_by_class: dict[int, dict[int, np.ndarray]] = {}
     rep_hits = 0.0
     rep_total = 0
     for i, b in enumerate(boards):
@@ -200,8 +201,9 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
                 feats_by_class.setdefault(int(c), []).append(gf[sel])
             core = np.flatnonzero(_core(labels == c, interior))
             take = _even_take(core, STYLE_SAMPLES)
-            lab_by_class.setdefault(int(c), []).append(lab.reshape(-1, 3)[take])
-            grad_by_class.setdefault(int(c), []).append(grad.ravel()[take])
+            if len(take):
+                lab_by_class.setdefault(int(c), {})[i] = lab.reshape(-1, 3)[take]
+                grad_by_class.setdefault(int(c), {})[i] = grad.ravel()[take]
         counts = repetition_counts(img)  # boards come without a layout: nothing is excused
         rep_hits += counts.hits
         rep_total += counts.total
@@ -213,8 +215,8 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
         take = _even_take(np.arange(len(allf)), BOARD_SAMPLES_PER_CLASS)
         tf.append(allf[take])
         tl.append(np.full(len(take), c, np.uint8))
-    lab_s = {c: _even_rows(np.concatenate(v), STYLE_SAMPLES) for c, v in lab_by_class.items()}
-    grad_s = {c: _even_rows(np.concatenate(v), STYLE_SAMPLES) for c, v in grad_by_class.items()}
+    # kept per board (see _nearest_board_style)
+    lab_s, grad_s = lab_by_class, grad_by_class
     return Reference(
         vocabulary=vocab,
         classes=frozenset(feats_by_class),
@@ -379,6 +381,25 @@ def _sliced_w1(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(pa - pb)))
 
 
+def _nearest_board_style(
+    lab: np.ndarray, grad: np.ndarray, ref: Reference, board_class: int
+) -> tuple[float, float, int] | None:
+    """(colour, gradient, board) against the board whose paint of the class the pixels match best.
+
+    A painting is in style when it carries *a* board's hand: judged against the pooled colours of
+    several different boards (a cream sky and a blue one) a patchwork of both would score best.
+    """
+    scores = [
+        (
+            _sliced_w1(lab, ref.lab_samples[board_class][b]),
+            float(np.mean(np.abs(_quantiles(grad) - _quantiles(ref.grad_samples[board_class][b])))),
+            b,
+        )
+        for b in ref.lab_samples.get(board_class, {})
+    ]
+    return min(scores, key=lambda s: s[0] + s[1]) if scores else None
+
+
 def _style_distance(
     lab: np.ndarray, regions: np.ndarray, ref: Reference, targets: dict[int, int]
 ) -> tuple[float | None, dict[str, dict[str, float]]]:
@@ -391,7 +412,7 @@ def _style_distance(
     g_int = interior[np.ix_(ys, xs)]
     g_lab = lab[np.ix_(ys, xs)].reshape(-1, 3)
     g_grad = grad[np.ix_(ys, xs)].ravel()
-    per: dict[str, dict[str, float]] = {}
+    per: dict[str, dict[str, float | int]] = {}
     total = 0.0
     weight = 0
     for c, t in sorted(targets.items()):
@@ -400,9 +421,11 @@ def _style_distance(
         if n == 0:  # a sliver thinner than the grid step
             continue
         take = _even_take(np.flatnonzero(_core(area, g_int)), STYLE_SAMPLES)
-        colour = _sliced_w1(g_lab[take], ref.lab_samples[t])
-        texture = float(np.mean(np.abs(_quantiles(g_grad[take]) - _quantiles(ref.grad_samples[t]))))
-        per[ref.vocabulary.name_of(c)] = {"colour": colour, "gradient": texture, "area": n}
+        best = _nearest_board_style(g_lab[take], g_grad[take], ref, t)
+        if best is None:  # the boards show the class only as slivers
+            continue
+        colour, texture, board = best
+        per[ref.vocabulary.name_of(c)] = {"colour": colour, "gradient": texture, "area": n, "board": board}
         total += n * (colour + texture)
         weight += n
     return (total / weight if weight else None), per

@@ -30,6 +30,9 @@ from haikei.errors import RenderRefused
 
 __all__ = ["ClassPlan", "board_scores", "plan_classes"]
 
+# the main board paints a class it shows unless its paint would be re-used more than this
+MAIN_BOARD_MAX_REUSE = 2.0
+
 
 @dataclass(frozen=True)
 class ClassPlan:
@@ -95,7 +98,7 @@ def plan_classes(
     plans: dict[int, ClassPlan] = {}
     warnings: list[str] = []
 
-    def usable(sid: int, cid: int, share: float) -> tuple[int, ...]:
+    def usable_all(sid: int, cid: int, share: float) -> list[int]:
         need = float(target_pixels[cid]) / max_reuse
         ok = [
             i
@@ -103,9 +106,29 @@ def plan_classes(
             if c[sid] >= min_pixels and shares[i][sid] >= share and c[sid] * scales[i] ** 2 >= need
         ]
         if not ok:
-            return ()
+            return []
         top = max(scores[i] for i in ok)
-        return tuple(i for i in ok if scores[i] == top)
+        return [i for i in ok if scores[i] == top]
+
+    # one board paints each class: two boards' paint mixed inside one sky or one cliff reads as
+    # patchwork (a cream sky in blotches over a blue one), never as one painting. The cut's main
+    # board is the best-tagged board that can paint the most of the layout's area itself; a class
+    # it lacks, or shows too little of (a pond for a whole lake), is painted from the board with
+    # the most paint of that class
+    cover = np.zeros(len(boards))
+    for cid in needed:
+        for i in usable_all(cid, cid, 0.0):
+            cover[i] += float(target_pixels[cid])
+    main = max(range(len(boards)), key=lambda i: (scores[i], cover[i], -i)) if boards else -1
+
+    def usable(sid: int, cid: int, share: float) -> tuple[int, ...]:
+        ok = usable_all(sid, cid, share)
+        if not ok:
+            return ()
+        paint = {i: counts[i][sid] * scales[i] ** 2 for i in ok}
+        if main in ok and paint[main] * MAIN_BOARD_MAX_REUSE >= float(target_pixels[cid]):
+            return (main,)
+        return (max(ok, key=lambda i: (paint[i], -i)),)
 
     for cid in needed:
         name = vocabulary.name_of(cid)

@@ -26,7 +26,7 @@ from haikei.engines.base import (
 )
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import kernels as K
-from haikei.engines.exemplar.atlas import build_atlas, candidates, resize, up2
+from haikei.engines.exemplar.atlas import Atlas, build_atlas, candidates, resize, up2
 from haikei.engines.exemplar.boards import ClassPlan, plan_classes
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
@@ -58,6 +58,9 @@ class ExemplarEngine:
     def __init__(self, config: dict[str, Any] | None = None) -> None:
         self._defaults = dict(config or {})
         self._board_cache: dict[tuple[Any, ...], _BoardPrep] = {}
+        # atlases and candidate lists depend only on the cached boards (and the class plan):
+        # a second render of the same production reuses them
+        self._atlas_cache: dict[tuple[Any, ...], tuple[Atlas, tuple[_BoardPrep, ...], dict[Any, Any]]] = {}
         self._options(self._defaults)  # refuse a bad [engines.exemplar] table at start-up
 
     # -- helpers ------------------------------------------------------------------------------
@@ -111,6 +114,44 @@ class ExemplarEngine:
             self._board_cache.pop(next(iter(self._board_cache)))
         self._board_cache[key] = prep
         return prep
+
+    def _atlas(
+        self, preps: dict[int, _BoardPrep], n_boards: int, level: int | None, gw: np.ndarray
+    ) -> Atlas:
+        """The boards stacked at one search level (``None``: their full-resolution paint), cached."""
+        used = tuple(sorted(preps))
+        # the cache entry holds the preps themselves, so their ids cannot be reused while it lives
+        key = (tuple(id(preps[b]) for b in used), used, n_boards, level, gw.tobytes())
+        hit = self._atlas_cache.get(key)
+        if hit is not None:
+            return hit[0]
+        if level is None:
+            parts = {
+                b: (preps[b].rgb.astype(np.float32), preps[b].rgb[..., :0].astype(np.float32), preps[b].labels)
+                for b in used
+            }
+        else:
+            parts = {b: (preps[b].col[level], preps[b].gd[level], preps[b].lab[level]) for b in used}
+        atlas = build_atlas(parts, n_boards, gw)
+        if len(self._atlas_cache) >= 16:
+            self._atlas_cache.pop(next(iter(self._atlas_cache)))
+        self._atlas_cache[key] = (atlas, tuple(preps[b] for b in used), {})
+        return atlas
+
+    def _candidates(self, atlas: Atlas, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per class slot, the atlas positions it may copy from; cached with the atlas, per plan."""
+        owned = [v for v in self._atlas_cache.values() if v[0] is atlas]
+        if not owned:
+            return candidates(atlas.skey, allowed)
+        per_plan = owned[0][2]
+        key = (allowed.shape, allowed.tobytes())
+        hit = per_plan.get(key)
+        if hit is None:
+            hit = candidates(atlas.skey, allowed)
+            if len(per_plan) >= 4:
+                per_plan.pop(next(iter(per_plan)))
+            per_plan[key] = hit
+        return hit
 
     # -- the render ---------------------------------------------------------------------------
     def render(self, request: RenderRequest, context: EngineContext) -> RenderResult:
@@ -252,9 +293,8 @@ class ExemplarEngine:
             t_lvl = time.perf_counter()
             tcls = tclss[lvl]
             hl, wl = tcls.shape
-            parts = {b: (preps[b].col[lvl], preps[b].gd[lvl], preps[b].lab[lvl]) for b in used_boards}
-            atlas = build_atlas(parts, len(request.boards), gw)
-            cand_ptr, cand, counts = candidates(atlas.skey, allowed)
+            atlas = self._atlas(preps, len(request.boards), lvl, gw)
+            cand_ptr, cand, counts = self._candidates(atlas, allowed)
             for c, s in slots.items():
                 if counts[s] == 0 and (tcls == s).any():
                     raise RenderRefused(f"the art boards are too small to paint class '{vocab.name_of(c)}'")
@@ -348,15 +388,7 @@ class ExemplarEngine:
         src_map = np.full((h, w, 3), -1, np.int32)
         if has_natural:
             assert nnf is not None and cost is not None and atlas is not None
-            parts_full = {
-                b: (
-                    preps[b].rgb.astype(np.float32),
-                    preps[b].rgb[..., :0].astype(np.float32),
-                    preps[b].labels,
-                )
-                for b in used_boards
-            }
-            full = build_atlas(parts_full, len(request.boards), np.zeros(0, np.float32))
+            full = self._atlas(preps, len(request.boards), None, np.zeros(0, np.float32))
             if k > 0:
                 nnf_full = np.zeros((h, w, 2), np.int32)
                 cost_full = np.zeros((h, w), np.float32)
@@ -375,7 +407,7 @@ class ExemplarEngine:
                     nnf_full,
                     cost_full,
                 )
-                cand_ptr, cand, _ = candidates(full.skey, allowed)
+                cand_ptr, cand, _ = self._candidates(full, allowed)
                 K.fix_invalid(tcls_full, full.skey, allowed, cand_ptr, cand, seed, 2 * f + 2, nnf_full)
             else:
                 nnf_full = nnf
