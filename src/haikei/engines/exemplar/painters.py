@@ -16,14 +16,31 @@ from scipy import ndimage
 
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar.boards import ClassPlan
-from haikei.engines.exemplar.palettes import board_samples, cloud_palette, derived_palette, role_of
-from haikei.engines.exemplar.structured import Palette, board_palette, paint_structured, paper_texture
+from haikei.engines.exemplar.palettes import (
+    BoardTones,
+    board_samples,
+    board_tones,
+    cloud_palette,
+    derived_palette,
+    role_of,
+)
+from haikei.engines.exemplar.structured import (
+    Palette,
+    board_palette,
+    class_boxes,
+    distance_to,
+    paint_structured,
+    paper_texture,
+)
 
 if TYPE_CHECKING:
     from haikei.engines.base import RenderRequest
     from haikei.engines.exemplar.options import ExemplarOptions
 
 __all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_palette_classes"]
+
+# the boards' samples and tones, per set of boards, shared by the derived classes painted from them
+_Samples = tuple[np.ndarray, np.ndarray, BoardTones | None]
 
 
 def _ramp(pal: Palette, t: np.ndarray) -> np.ndarray:
@@ -41,66 +58,81 @@ def paint_soft(
     light: tuple[float, float],
     rng: np.random.Generator,
     texture_strength: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Natural areas from a palette: (palette, is_cloud) per class; returns (float32 RGB, painted mask).
+    canvas: np.ndarray,
+    boxes: dict[int, tuple[slice, slice]] | None = None,
+) -> np.ndarray:
+    """Natural areas from a palette: (palette, is_cloud) per class, painted into ``canvas`` (float32
+    RGB); returns the mask of the pixels painted. ``boxes``: the classes' boxes, if already known.
 
     Clouds: light on the lit side and deep inside, shading softly to the palette's shadow towards
     their outline and inner lines. Surfaces (ground, sand, path ...): the mid tone broken by
     low-frequency variation, lighter towards the horizon (top of the area).
     """
     h, w = regions.shape
-    out = np.zeros((h, w, 3), np.float32)
     painted = np.zeros((h, w), bool)
     ly, lx = light
-    inked = ink > 0.5
-    all_boxes = ndimage.find_objects(regions.astype(np.int32) + 1)  # one pass for every class
+    if boxes is None:
+        boxes = class_boxes(regions, sorted(palettes))
     for cid in sorted(palettes):
         pal, is_cloud = palettes[cid]
-        box = all_boxes[cid] if cid < len(all_boxes) else None
+        box = boxes.get(cid)
         if box is None:
             continue
         region = regions[box] == cid
         bh, bw = region.shape
-        yy = np.arange(bh, dtype=np.float32)[:, None]
-        xx = np.arange(bw, dtype=np.float32)[None, :]
+        # the noise fields cover the box (their look depends on its size), the arithmetic only the
+        # class's pixels
+        ry, rx = np.nonzero(region)
+        yy = ry.astype(np.float32)
+        xx = rx.astype(np.float32)
         cell = max(8.0, min(bh, bw) / 3.0)
-        noise = G.smooth_noise(bh, bw, rng, cell)
+        noise = G.smooth_noise(bh, bw, rng, cell)[ry, rx]
         if is_cloud:
             comp, n = ndimage.label(region)
-            idx = np.arange(1, n + 1)
-            area = np.bincount(comp.ravel(), minlength=n + 1).astype(np.float32)
+            stats = _label_stats(comp, n)
+            area = stats[0].astype(np.float32)
             size = np.sqrt(np.maximum(area, 1.0))
             cy = np.zeros(n + 1, np.float32)
             cx = np.zeros(n + 1, np.float32)
             if n:
-                cy[1:] = ndimage.mean(np.broadcast_to(yy, (bh, bw)), comp, idx)
-                cx[1:] = ndimage.mean(np.broadcast_to(xx, (bh, bw)), comp, idx)
-            edge = np.pad(~region | inked[box], 1, constant_values=True)
-            d = ndimage.distance_transform_edt(~edge)[1:-1, 1:-1].astype(np.float32)
-            s = size[comp]
+                cy[1:] = stats[1][1:] / stats[0][1:].astype(np.float64)
+                cx[1:] = stats[2][1:] / stats[0][1:].astype(np.float64)
+            edge = np.pad(~region | (ink[box] > 0.5), 1, constant_values=True)
+            d = distance_to(edge)[1:-1, 1:-1][ry, rx].astype(np.float32)
+            lab = comp[ry, rx]
+            s = size[lab]
             depth = 1.0 - np.exp(-d / np.maximum(0.08 * s, 1.0))
-            side = ((yy - cy[comp]) * ly + (xx - cx[comp]) * lx) / np.maximum(0.5 * s, 1.0)
+            side = ((yy - cy[lab]) * ly + (xx - cx[lab]) * lx) / np.maximum(0.5 * s, 1.0)
             t = 0.1 + 0.55 * depth + 0.45 * np.clip(side, -1, 1) + 0.08 * noise
         else:
-            rows = np.flatnonzero(region.any(axis=1))
-            y0, y1 = float(rows[0]), float(max(rows[-1], rows[0] + 1))
+            y0, y1 = float(ry[0]), float(max(ry[-1], ry[0] + 1))
             yn = (yy - y0) / (y1 - y0)
             # lighter towards the horizon, as much as the area's depth in the frame allows
             depth = 0.3 * (y1 - y0) / h
-            strokes = G.smooth_noise(bh, bw, rng, max(6.0, 0.015 * max(h, w)))
+            strokes = G.smooth_noise(bh, bw, rng, max(6.0, 0.015 * max(h, w)))[ry, rx]
             t = 0.5 + 0.25 * noise + 0.25 * strokes + depth * (0.5 - np.clip(yn, 0, 1))
         col = _ramp(pal, t)
-        col *= (1.0 + texture_strength * texture[box])[..., None]
-        out[box][region] = col[region]
+        col *= (1.0 + texture_strength * texture[box][ry, rx])[..., None]
+        canvas[box][region] = np.clip(col, 0.0, 1.0)
         painted[box] |= region
-    return np.clip(out, 0.0, 1.0), painted
+    return painted
+
+
+def _label_stats(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pixel count, row sum, column sum) per label 0..n; integer sums, so exact in any order."""
+    h, w = labels.shape
+    flat = labels.ravel()
+    count = np.bincount(flat, minlength=n + 1)
+    rows = np.bincount(flat, weights=np.repeat(np.arange(h, dtype=np.float64), w), minlength=n + 1)
+    cols = np.bincount(flat, weights=np.tile(np.arange(w, dtype=np.float64), h), minlength=n + 1)
+    return count, rows, cols
 
 
 def _class_palette(
     request: RenderRequest,
     plan: ClassPlan,
     images: dict[int, np.ndarray],
-    samples: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]],
+    samples: dict[tuple[int, ...], _Samples],
 ) -> tuple[Palette, str]:
     vocab = request.vocabulary
     imgs = [images.get(b, request.boards[b].image) for b in plan.boards]
@@ -112,7 +144,8 @@ def _class_palette(
         role = role_of(vocab.name_of(plan.target), vocab)
         assert role is not None
         if plan.boards not in samples:
-            samples[plan.boards] = board_samples(imgs, labs, sky)
+            f, sky_px = board_samples(imgs, labs, sky)
+            samples[plan.boards] = (f, sky_px, board_tones(f, sky_px) if len(f) else None)
         return derived_palette(role, *samples[plan.boards]), "derived"
     pix = np.concatenate([im[lb == plan.source] for im, lb in zip(imgs, labs, strict=True)])
     return board_palette(pix), "board"
@@ -143,7 +176,7 @@ def paint_palette_classes(
     used: dict[str, list[str]] = {}
     structured: dict[int, Palette] = {}
     soft: dict[int, tuple[Palette, bool]] = {}
-    samples: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    samples: dict[tuple[int, ...], _Samples] = {}
     for c in classes:
         pal, how = _class_palette(request, plans[c], imgs, samples)
         used[vocab.name_of(c)] = [request.boards[b].key for b in plans[c].boards]
@@ -159,14 +192,22 @@ def paint_palette_classes(
         Image.fromarray(src_img).resize((max(1, round(bw * s)), max(1, round(bh * s))), Image.Resampling.BOX)
     )
     tex = paper_texture(G.colour_features(small)[..., 0], regions.shape[0], regions.shape[1], rng)
+    boxes = class_boxes(regions, sorted(classes))
     if structured:
-        col, painted = paint_structured(
-            regions, ink, structured, tex, light, rng, opts.texture_strength, opts.structure_line_strength
+        paint_structured(
+            regions,
+            ink,
+            structured,
+            tex,
+            light,
+            rng,
+            opts.texture_strength,
+            opts.structure_line_strength,
+            canvas,
+            boxes,
         )
-        canvas[painted] = col[painted]
     if soft:
-        col, soft_mask = paint_soft(regions, ink, soft, tex, light, rng, opts.texture_strength)
-        canvas[soft_mask] = col[soft_mask]
+        soft_mask = paint_soft(regions, ink, soft, tex, light, rng, opts.texture_strength, canvas, boxes)
     return used, soft_mask
 
 
@@ -210,8 +251,8 @@ def recolour_palette_classes(
     lam = 0.05
     m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
     maps = np.zeros((256, 4, 3), np.float32)
-    before: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
-    after: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+    before: dict[tuple[int, ...], _Samples] = {}
+    after: dict[tuple[int, ...], _Samples] = {}
     for c in classes:
         p0, _ = _class_palette(request, plans[c], {}, before)
         p1, _ = _class_palette(request, plans[c], images, after)

@@ -18,7 +18,16 @@ from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.engines.exemplar.guides import colour_features, features_to_rgb
 from haikei.engines.exemplar.structured import Palette, board_palette
 
-__all__ = ["ROLES", "Role", "board_samples", "cloud_palette", "derived_palette", "role_of"]
+__all__ = [
+    "ROLES",
+    "BoardTones",
+    "Role",
+    "board_samples",
+    "board_tones",
+    "cloud_palette",
+    "derived_palette",
+    "role_of",
+]
 
 _SAMPLE = 60_000  # board pixels used for a palette (evenly strided, deterministic)
 
@@ -89,10 +98,46 @@ def board_samples(
     return f, sky
 
 
-def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray) -> Palette:
+@dataclass(frozen=True)
+class BoardTones:
+    """What every derived palette reads from the boards, whatever its role (see :func:`board_tones`)."""
+
+    lo: float  # the boards' dark and light luma (5th / 95th percentiles)
+    hi: float
+    family: np.ndarray  # mean chroma (red-green, yellow-blue)
+    warm: np.ndarray  # chroma of the warmest quarter
+    cool: np.ndarray  # the sky's chroma, else the coolest quarter's
+    light_tint: np.ndarray  # what the brightest and darkest tenths lean towards
+    shadow_tint: np.ndarray
+
+
+def board_tones(f: np.ndarray, sky: np.ndarray) -> BoardTones:
+    """The role-independent part of :func:`derived_palette`, worked out once for all the roles."""
+    if len(f) == 0:
+        raise ValueError("no labelled board pixels")
+    y, chroma = f[:, 0], f[:, 1:]
+    lo, hi = (float(v) for v in np.quantile(y, [0.05, 0.95]))
+    warm_axis = chroma[:, 0] + chroma[:, 1]  # red + yellow
+    q1, q3 = np.quantile(warm_axis, [0.25, 0.75])
+    cool = sky[:, 1:].mean(axis=0) if len(sky) >= 16 else chroma[warm_axis <= q1].mean(axis=0)
+    order = np.argsort(y, kind="stable")
+    n = len(order)
+    return BoardTones(
+        lo,
+        hi,
+        family=chroma.mean(axis=0),
+        warm=chroma[warm_axis >= q3].mean(axis=0),
+        cool=cool,
+        light_tint=chroma[order[int(0.9 * n) :]].mean(axis=0),
+        shadow_tint=chroma[order[: max(1, int(0.1 * n))]].mean(axis=0),
+    )
+
+
+def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray, tones: BoardTones | None = None) -> Palette:
     """A palette for ``role`` from the boards' overall colour family, light and tonal range.
 
-    ``f`` / ``sky``: the boards' labelled and sky pixels from :func:`board_samples`.
+    ``f`` / ``sky``: the boards' labelled and sky pixels from :func:`board_samples`; ``tones``: their
+    :func:`board_tones` when several roles are painted from the same boards (worked out here if not).
     """
     if len(f) == 0:
         raise ValueError("no labelled board pixels")
@@ -100,27 +145,17 @@ def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray) -> Palette:
         pal = board_palette(np.clip(features_to_rgb(sky.reshape(-1, 1, 3)) * 255.0, 0, 255).reshape(-1, 3))
         k = 0.78  # glass shows the sky a little darker than it is
         return Palette(pal.shadow * k * 0.8, pal.mid * k, np.clip(pal.light * 0.95, 0, 1), pal.shadow * 0.45)
-    y, chroma = f[:, 0], f[:, 1:]
-    lo, hi = (float(v) for v in np.quantile(y, [0.05, 0.95]))
-    family = chroma.mean(axis=0)
-    warm_axis = chroma[:, 0] + chroma[:, 1]  # red + yellow
-    q1, q3 = np.quantile(warm_axis, [0.25, 0.75])
-    warm = chroma[warm_axis >= q3].mean(axis=0)
-    cool = sky[:, 1:].mean(axis=0) if len(sky) >= 16 else chroma[warm_axis <= q1].mean(axis=0)
-    side = warm if role.warmth >= 0 else cool
+    bt = tones if tones is not None else board_tones(f, sky)
+    lo, hi = bt.lo, bt.hi
+    side = bt.warm if role.warmth >= 0 else bt.cool
     a = abs(role.warmth)
-    hue = (1 - a) * family + a * side
-    # the board's light and shadow tints: what its brightest and darkest tenths lean towards
-    order = np.argsort(y, kind="stable")
-    n = len(order)
-    light_tint = chroma[order[int(0.9 * n) :]].mean(axis=0)
-    shadow_tint = chroma[order[: max(1, int(0.1 * n))]].mean(axis=0)
+    hue = (1 - a) * bt.family + a * side
     mid_y = lo + role.lightness * (hi - lo)
     span = role.spread * max(hi - lo, 0.2) / 0.6
     c = role.chroma
     mid = np.array([mid_y, *(c * hue)], np.float32)
-    light = np.array([min(mid_y + span, 0.97), *(c * (0.6 * hue + 0.4 * light_tint))], np.float32)
-    shadow = np.array([max(mid_y - span, 0.03), *(c * (0.6 * hue + 0.4 * shadow_tint))], np.float32)
+    light = np.array([min(mid_y + span, 0.97), *(c * (0.6 * hue + 0.4 * bt.light_tint))], np.float32)
+    shadow = np.array([max(mid_y - span, 0.03), *(c * (0.6 * hue + 0.4 * bt.shadow_tint))], np.float32)
     s = _to_rgb(shadow)
     return Palette(s, _to_rgb(mid), _to_rgb(light), np.clip(s * 0.55, 0.0, 1.0))
 
