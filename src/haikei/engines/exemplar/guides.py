@@ -84,19 +84,26 @@ def position_guides(
     """Normalised (y, x) of each pixel inside its region (component or whole class), float32 HxWx2."""
     h, w = labels.shape
     out = np.zeros((h, w, 2), np.float32)
-    yy = np.arange(h, dtype=np.float32)[:, None]
-    xx = np.arange(w, dtype=np.float32)[None, :]
+    # each class is worked inside its bounding box: the cost follows the class's extent, not the frame
+    class_boxes = ndimage.find_objects(labels.astype(np.int32) + 1)
     for cls in np.unique(labels):
-        if cls == 255:
+        if cls == 255 or class_boxes[int(cls)] is None:
             continue
-        m = labels == cls
+        cb = class_boxes[int(cls)]
+        oy, ox = cb[0].start, cb[1].start
+        m = labels[cb] == cls
+        bh, bw = m.shape
+        yy = np.arange(oy, oy + bh, dtype=np.float32)[:, None]
+        xx = np.arange(ox, ox + bw, dtype=np.float32)[None, :]
         if per_component:
             comp, n = ndimage.label(m)
-            boxes = ndimage.find_objects(comp)
+            boxes = [
+                None if b is None else (slice(b[0].start + oy, b[0].stop + oy), slice(b[1].start + ox, b[1].stop + ox))
+                for b in ndimage.find_objects(comp)
+            ]
         else:
             comp, n = m.astype(np.int32), 1
-            ys, xs = np.nonzero(m)
-            boxes = [(slice(int(ys.min()), int(ys.max()) + 1), slice(int(xs.min()), int(xs.max()) + 1))]
+            boxes = [(slice(oy, oy + bh), slice(ox, ox + bw))]
         y0 = np.zeros(n + 1, np.float32)
         y1 = np.ones(n + 1, np.float32)
         x0 = np.zeros(n + 1, np.float32)
@@ -107,8 +114,9 @@ def position_guides(
             y0[i], y1[i] = box[0].start, max(box[0].stop - 1, box[0].start + 1)
             x0[i], x1[i] = box[1].start, max(box[1].stop - 1, box[1].start + 1)
         c = comp[m]
-        out[..., 0][m] = (np.broadcast_to(yy, (h, w))[m] - y0[c]) / (y1[c] - y0[c])
-        out[..., 1][m] = (np.broadcast_to(xx, (h, w))[m] - x0[c]) / (x1[c] - x0[c])
+        sub = out[cb]
+        sub[..., 0][m] = (np.broadcast_to(yy, (bh, bw))[m] - y0[c]) / (y1[c] - y0[c])
+        sub[..., 1][m] = (np.broadcast_to(xx, (bh, bw))[m] - x0[c]) / (x1[c] - x0[c])
     if noise is not None and noise_amount > 0:
         out[..., 0] += noise_amount * noise[0]
         out[..., 1] += noise_amount * noise[1]
