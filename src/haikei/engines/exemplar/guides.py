@@ -98,7 +98,9 @@ def position_guides(
         if per_component:
             comp, n = ndimage.label(m)
             boxes = [
-                None if b is None else (slice(b[0].start + oy, b[0].stop + oy), slice(b[1].start + ox, b[1].stop + ox))
+                None
+                if b is None
+                else (slice(b[0].start + oy, b[0].stop + oy), slice(b[1].start + ox, b[1].stop + ox))
                 for b in ndimage.find_objects(comp)
             ]
         else:
