@@ -89,6 +89,15 @@ def _running_and_done(ctx) -> tuple[list, int]:  # type: ignore[no-untyped-def]
     return [j for j in jobs if j.state.value == "running"], sum(j.state.value == "done" for j in jobs)
 
 
+def _one_running_after_some_done(ctx, victim: list[tuple[int, int]]) -> bool:  # type: ignore[no-untyped-def]
+    """Once 3 jobs are done and one runs, note (worker pid, job id) of a running job."""
+    running, done = _running_and_done(ctx)
+    if done >= 3 and running:
+        victim.append((int(running[0].claimed_by.split("/")[1]), running[0].id))
+        return True
+    return False
+
+
 def test_kill_a_worker_mid_batch(prod) -> None:  # type: ignore[no-untyped-def]
     path, ctx = prod
     coord = start(path)
@@ -98,15 +107,7 @@ def test_kill_a_worker_mid_batch(prod) -> None:  # type: ignore[no-untyped-def]
         # new worker and we try again on another running job
         for _try in range(3):
             victim: list[tuple[int, int]] = []
-
-            def one_running_after_some_done() -> bool:
-                running, done = _running_and_done(ctx)
-                if done >= 3 and running:
-                    victim.append((int(running[0].claimed_by.split("/")[1]), running[0].id))
-                    return True
-                return False
-
-            wait_until(one_running_after_some_done)
+            wait_until(lambda v=victim: _one_running_after_some_done(ctx, v))
             pid, job_id = victim[0]
             assert pid != coord.pid
             os.kill(pid, signal.SIGKILL)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from haikei.engines.base import BoardInput
 from haikei.errors import InputError
 from haikei.quality.metrics import (
     QualityScores,
@@ -15,7 +16,6 @@ from haikei.quality.metrics import (
     score_painting,
     style_distance,
 )
-from haikei.engines.base import BoardInput
 from tests.quality.synth import VOCAB, board, draw_lines, layout, lines_for, paint
 
 H, W = 216, 384
@@ -206,7 +206,7 @@ def test_refuses_mismatched_sizes(scene, ref) -> None:  # type: ignore[no-untype
 def test_style_is_judged_against_one_boards_hand_not_a_patchwork_of_two(scene) -> None:  # type: ignore[no-untyped-def]
     """Two boards in different palettes: a painting in either board's hand is in style; a patchwork
     of both (half the sky cream, half blue) is not, although its pooled colours match the pair's."""
-    regions, lines, good = scene
+    regions, _lines, good = scene
     a = board()
     b = BoardInput(key="other", image=np.ascontiguousarray(a.image[..., ::-1]), labels=a.labels, name="other")
     ref2 = prepare_reference([a, b], VOCAB)

@@ -141,6 +141,14 @@ def register(app: typer.Typer) -> None:
             typer.Option("--tiny", help="--engine sd: toy-sized models (a CPU smoke run, not a benchmark)"),
         ] = False,
         score_fallbacks: ScoreFallbacksOpt = False,
+        variants: Annotated[
+            bool,
+            typer.Option(
+                "--variants/--no-variants",
+                help="also time a variant re-vote of each case (engines that give a source map), over "
+                "colour-graded stand-ins of the boards: timing only, not painted variants",
+            ),
+        ] = True,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 
@@ -167,21 +175,32 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             progress=lambda m: console.print(m),
             score_fallbacks=score_fallbacks,
+            variants=variants,
         )
         if json_file is not None:
             atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
         if sheet is not None:
             save_png(sheet, contact_sheet(report))
         table = Table(title=f"bench: median of {repeat}")
-        for col in ("case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep"):
+        cols = ["case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep"]
+        if variants:
+            cols.insert(4, "variant s")
+        for col in cols:
             table.add_column(col)
         for r in report.runs:
             m = r.metrics
+            v = r.variant
+            var = (
+                []
+                if not variants
+                else ["-" if v is None else ("refused" if v.error else _fmt(v.seconds, ".2f"))]
+            )
             table.add_row(
                 r.case,
                 r.size,
                 r.engine,
                 _fmt(r.seconds, ".2f"),
+                *var,
                 _fmt(r.mpx_per_s, ".2f"),
                 _fmt(r.peak_rss_mb, ".0f"),
                 _fmt(m.get("region_miou"), ".3f") if not r.error else "refused",
@@ -190,9 +209,13 @@ def register(app: typer.Typer) -> None:
                 _fmt(m.get("repetition"), "+.3f"),
             )
         Console().print(table)
+        if variants:
+            console.print("variant s: re-vote over colour-graded stand-ins of the boards (timing only)")
         for r in report.runs:
             if r.error:
                 console.print(f"[red]{r.engine} on {r.case} {r.size}:[/] {r.error}")
+            if r.variant is not None and r.variant.error:
+                console.print(f"[red]{r.engine} variant of {r.case} {r.size}:[/] {r.variant.error}")
 
 
 def _bench_sd(

@@ -2,8 +2,13 @@
 
 Cases are plain data (:class:`BenchCase`), so tests pass their own tiny ones; :func:`demo_cases`
 builds the bundled ones from ``haikei.demo``. Rendering is timed alone (median of ``repeat``
-runs, peak resident memory sampled while it runs); the metrics are computed on the first run's
-image. An engine that refuses a case is recorded with its message; the run goes on.
+runs, peak resident memory of the render measured around it); the metrics are computed on the
+first run's image. An engine that refuses a case is recorded with its message; the run goes on.
+
+With ``variants=True`` the engine under test also renders a *variant* of each case (re-voting its
+own render's correspondences, ``RenderResult.source_map``, over an aligned variant of each art
+board), timed the same way. The bundled boards have no painted variants, so the bench gives each
+board a colour-graded stand-in (:func:`graded_stand_in`): good for timing, never a painted variant.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -28,9 +33,22 @@ from haikei.engines.registry import load_engine
 from haikei.errors import HaikeiError, InputError
 from haikei.quality.metrics import Reference, prepare_reference, score_painting
 
-__all__ = ["BASELINE", "BenchCase", "BenchReport", "EngineRun", "demo_cases", "parse_sizes", "run_bench"]
+__all__ = [
+    "BASELINE",
+    "STAND_IN_VARIANT",
+    "BenchCase",
+    "BenchReport",
+    "EngineRun",
+    "VariantRun",
+    "demo_cases",
+    "graded_stand_in",
+    "parse_sizes",
+    "run_bench",
+]
 
 BASELINE = "baseline"
+STAND_IN_VARIANT = "evening-grade"  # the variant name the bench's graded stand-ins are registered under
+VARIANT_INPUT = "colour-graded stand-in, timing only"
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,30 @@ class BenchCase:
 
 
 @dataclass
+class VariantRun:
+    """A variant re-vote of one case's first render, timed like the render itself."""
+
+    name: str
+    seconds: float | None = None  # median render time
+    seconds_all: list[float] = field(default_factory=list)
+    mpx_per_s: float | None = None
+    peak_rss_mb: float | None = None
+    deterministic: bool | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "seconds_median": self.seconds,
+            "seconds_all": [round(s, 4) for s in self.seconds_all],
+            "mpx_per_s": self.mpx_per_s,
+            "peak_rss_mb": self.peak_rss_mb,
+            "deterministic": self.deterministic,
+            "error": self.error,
+        }
+
+
+@dataclass
 class EngineRun:
     case: str
     size: str
@@ -63,6 +105,7 @@ class EngineRun:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     image: np.ndarray | None = field(default=None, repr=False)
+    variant: VariantRun | None = None  # when asked for and the engine gives a source map
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +121,7 @@ class EngineRun:
             "metrics": self.metrics,
             "warnings": self.warnings,
             "error": self.error,
+            "variant": self.variant.as_dict() if self.variant is not None else None,
         }
 
 
@@ -89,6 +133,7 @@ class BenchReport:
     repeat: int
     seed: int
     score_fallbacks: bool = False
+    variants: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -96,12 +141,14 @@ class BenchReport:
                 "platform": platform.platform(),
                 "python": platform.python_version(),
                 "cpus": os.cpu_count(),
+                "peak_rss": "VmHWM reset per render" if _hwm_resettable() else "RSS sampled every 5 ms",
             },
             "engines": self.engines,
             "repeat": self.repeat,
             "seed": self.seed,
             "statistic": "median",
             "class_scoring": "fallbacks" if self.score_fallbacks else "exact",
+            "variant_input": VARIANT_INPUT if self.variants else None,
             "runs": [r.as_dict() for r in self.runs],
         }
 
@@ -139,14 +186,53 @@ def demo_cases(names: Sequence[str] | None, sizes: Sequence[tuple[int, int]]) ->
     return cases
 
 
+def graded_stand_in(image: np.ndarray) -> np.ndarray:
+    """An "evening" colour grade of a board (warmer, darker, shadows lifted a little).
+
+    A stand-in that gives the bench an aligned board variant to time a re-vote with; a grade is not
+    a painted variant and is never registered or delivered as one.
+    """
+    out = image.astype(np.float32) * np.array([0.95, 0.72, 0.58], np.float32) + np.float32(12.0)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _hwm_resettable() -> bool:
+    """Whether this process may reset its resident-memory high-water mark (Linux, clear_refs "5")."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _read_hwm() is not None
+    except OSError:
+        return False
+
+
+def _read_hwm() -> int | None:
+    """VmHWM of this process in bytes (None where /proc does not say)."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 class _PeakRss:
-    """Samples this process's resident memory in a thread while a render runs (Linux /proc)."""
+    """Peak resident memory of this process while a block runs (``peak``, bytes).
+
+    Where the kernel allows it, the high-water mark is reset before the block (writing "5" to
+    ``/proc/self/clear_refs``) and read after it (``VmHWM``), so nothing runs beside the block.
+    Otherwise a thread samples the resident size every ``interval_s`` (taking some GIL time from the
+    block and missing peaks shorter than that); off Linux the lifetime peak is the best there is.
+    """
 
     def __init__(self, interval_s: float = 0.005) -> None:
         self.interval_s = interval_s
         self.peak = 0
+        self.method = ""  # "hwm" or "sampled", set on entry
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread: threading.Thread | None = None
         self._page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
     def _read(self) -> int:
@@ -162,11 +248,19 @@ class _PeakRss:
             self._stop.wait(self.interval_s)
 
     def __enter__(self) -> _PeakRss:
+        if _hwm_resettable():
+            self.method = "hwm"
+            return self
+        self.method = "sampled"
         self.peak = self._read()
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._thread is None:
+            self.peak = _read_hwm() or self._read()
+            return
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, self._read())
@@ -180,7 +274,10 @@ def _bench_one(
     repeat: int,
     seed: int,
     score_fallbacks: bool = False,
+    variant_boards: tuple[BoardInput, ...] | None = None,
 ) -> EngineRun:
+    """Render ``case`` ``repeat`` times and score the first image; with ``variant_boards`` (the
+    case's boards carrying the stand-in variant) also time a variant re-vote of that first render."""
     run = EngineRun(case=case.name, size=case.size, engine=engine.name, engine_version=engine.version)
     request = RenderRequest(
         lines=case.lines,
@@ -191,6 +288,7 @@ def _bench_one(
         seed=seed,
     )
     first: np.ndarray | None = None
+    first_map: np.ndarray | None = None
     identical = True
     try:
         for _ in range(repeat):
@@ -201,6 +299,7 @@ def _bench_one(
             run.peak_rss_mb = max(run.peak_rss_mb or 0.0, rss.peak / 2**20)
             if first is None:
                 first = result.image
+                first_map = result.source_map
                 run.warnings = list(result.warnings)
             else:
                 identical &= bool(np.array_equal(first, result.image))
@@ -213,10 +312,59 @@ def _bench_one(
     run.seconds = statistics.median(run.seconds_all)
     h, w = case.lines.shape
     run.mpx_per_s = (w * h / 1e6) / run.seconds if run.seconds > 0 else None
+    if variant_boards is not None:
+        run.variant = _bench_variant(engine, request, variant_boards, first, first_map, repeat)
     run.metrics = score_painting(
         first, case.lines, case.regions, reference, score_fallbacks=score_fallbacks
     ).as_dict()
     return run
+
+
+def _bench_variant(
+    engine: Engine,
+    request: RenderRequest,
+    boards: tuple[BoardInput, ...],
+    parent: np.ndarray,
+    source_map: np.ndarray | None,
+    repeat: int,
+) -> VariantRun:
+    """Time a variant of the parent render: the same request re-voted over the boards' stand-in."""
+    out = VariantRun(STAND_IN_VARIANT)
+    if source_map is None:
+        out.error = f"{engine.name} gives no source map, so it has no correspondences to re-vote"
+        return out
+    vreq = replace(request, boards=boards, variant=STAND_IN_VARIANT, init=parent, init_source_map=source_map)
+    first: np.ndarray | None = None
+    identical = True
+    try:
+        for _ in range(repeat):
+            with _PeakRss() as rss:
+                t0 = time.perf_counter()
+                result = engine.render(vreq, EngineContext())
+                out.seconds_all.append(time.perf_counter() - t0)
+            out.peak_rss_mb = max(out.peak_rss_mb or 0.0, rss.peak / 2**20)
+            if first is None:
+                first = result.image
+            else:
+                identical &= bool(np.array_equal(first, result.image))
+    except HaikeiError as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+        return out
+    out.deterministic = identical if repeat > 1 else None
+    out.seconds = statistics.median(out.seconds_all)
+    h, w = parent.shape[:2]
+    out.mpx_per_s = (w * h / 1e6) / out.seconds if out.seconds > 0 else None
+    return out
+
+
+def _with_stand_in(boards: tuple[BoardInput, ...], graded: dict[str, np.ndarray]) -> tuple[BoardInput, ...]:
+    """The boards, each also carrying its graded stand-in under :data:`STAND_IN_VARIANT`."""
+    out = []
+    for b in boards:
+        if b.key not in graded:
+            graded[b.key] = graded_stand_in(b.image)
+        out.append(replace(b, variants={**b.variants, STAND_IN_VARIANT: graded[b.key]}))
+    return tuple(out)
 
 
 def run_bench(
@@ -229,10 +377,13 @@ def run_bench(
     engine_config: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
     score_fallbacks: bool = False,
+    variants: bool = False,
 ) -> BenchReport:
     """Render and score every case with ``engine`` and with the baseline, in the same run.
 
     Every engine is scored the same way; ``score_fallbacks`` is passed to :func:`score_painting`.
+    ``variants``: also time a variant re-vote of each case with ``engine`` (not the baseline),
+    over colour-graded stand-ins of the boards (timing only; see :func:`graded_stand_in`).
     """
     if repeat < 1:
         raise InputError("repeat must be at least 1")
@@ -245,6 +396,7 @@ def run_bench(
         engines.append(load_engine(BASELINE))
     references: dict[tuple[str, ...], Reference] = {}
     runs: list[EngineRun] = []
+    graded: dict[str, np.ndarray] = {}
     for case in cases:
         key = tuple(b.key for b in case.boards)
         if key not in references:
@@ -252,7 +404,10 @@ def run_bench(
         for eng in engines:
             if progress is not None:
                 progress(f"{case.name} {case.size}: {eng.name}")
-            runs.append(_bench_one(eng, case, references[key], vocab, repeat, seed, score_fallbacks))
+            stand_in = _with_stand_in(case.boards, graded) if variants and eng is chosen else None
+            runs.append(
+                _bench_one(eng, case, references[key], vocab, repeat, seed, score_fallbacks, stand_in)
+            )
     return BenchReport(
         runs=runs,
         cases=list(cases),
@@ -260,4 +415,5 @@ def run_bench(
         repeat=repeat,
         seed=seed,
         score_fallbacks=score_fallbacks,
+        variants=variants,
     )
