@@ -261,12 +261,12 @@ def recolour_palette_classes(
     parent's pixels: faces, grain and lines stay exactly where they were, only the light changes.
     Returns the mask of the pixels written (cost follows their area).
     """
-    done = np.isin(request.regions, np.array(classes, dtype=request.regions.dtype))
+    done = np.zeros(request.regions.shape, bool)
     if not classes:
         return done
     lam = 0.05
     m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
-    maps = np.zeros((256, 4, 3), np.float32)
+    maps: dict[int, np.ndarray] = {}
     before: dict[tuple[int, ...], _Samples] = {}
     after: dict[tuple[int, ...], _Samples] = {}
     for c in classes:
@@ -274,10 +274,11 @@ def recolour_palette_classes(
         p1, _ = _class_palette(request, plans[c], images, after)
         x = np.hstack([np.stack([p0.shadow, p0.mid, p0.light, p0.line]), np.ones((4, 1))]).astype(np.float64)
         v = np.stack([p1.shadow, p1.mid, p1.light, p1.line]).astype(np.float64)
-        maps[c] = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0)
-    idx = np.flatnonzero(done)
-    px = parent.reshape(-1, 3)[idx].astype(np.float32) * np.float32(1.0 / 255.0)
-    m = maps[request.regions.ravel()[idx]]
-    out = np.einsum("ni,nij->nj", px, m[:, :3]) + m[:, 3]
-    canvas.reshape(-1, 3)[idx] = np.clip(out, 0.0, 1.0)
+        maps[c] = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0).astype(np.float32)
+    # class by class inside its bounding box: one small matrix product per class
+    for c, box in class_boxes(request.regions, classes).items():
+        sel = request.regions[box] == c
+        done[box] |= sel
+        px = parent[box][sel].astype(np.float32) * np.float32(1.0 / 255.0)
+        canvas[box][sel] = np.clip(px @ maps[c][:3] + maps[c][3], 0.0, 1.0)
     return done
