@@ -28,7 +28,7 @@ import numpy as np
 from haikei.domain.direction import Direction
 from haikei.domain.models import FrameSize
 from haikei.domain.vocabulary import Vocabulary
-from haikei.engines.base import BoardInput, Engine, EngineContext, RenderRequest
+from haikei.engines.base import BoardInput, Engine, EngineContext, RenderRequest, RenderResult
 from haikei.engines.registry import load_engine
 from haikei.errors import HaikeiError, InputError
 from haikei.quality.metrics import Reference, prepare_reference, score_painting
@@ -287,28 +287,15 @@ def _bench_one(
         vocabulary=vocabulary,
         seed=seed,
     )
-    first: np.ndarray | None = None
-    first_map: np.ndarray | None = None
-    identical = True
     try:
-        for _ in range(repeat):
-            with _PeakRss() as rss:
-                t0 = time.perf_counter()
-                result = engine.render(request, EngineContext())
-                run.seconds_all.append(time.perf_counter() - t0)
-            run.peak_rss_mb = max(run.peak_rss_mb or 0.0, rss.peak / 2**20)
-            if first is None:
-                first = result.image
-                first_map = result.source_map
-                run.warnings = list(result.warnings)
-            else:
-                identical &= bool(np.array_equal(first, result.image))
+        timed = _timed_renders(engine, request, repeat)
     except HaikeiError as exc:
         run.error = f"{type(exc).__name__}: {exc}"
         return run
-    assert first is not None
+    run.seconds_all, run.peak_rss_mb, run.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
+    first, first_map = timed.first.image, timed.first.source_map
+    run.warnings = list(timed.first.warnings)
     run.image = first
-    run.deterministic = identical if repeat > 1 else None
     run.seconds = statistics.median(run.seconds_all)
     h, w = case.lines.shape
     run.mpx_per_s = (w * h / 1e6) / run.seconds if run.seconds > 0 else None
@@ -318,6 +305,34 @@ def _bench_one(
         first, case.lines, case.regions, reference, score_fallbacks=score_fallbacks
     ).as_dict()
     return run
+
+
+@dataclass
+class _Timed:
+    first: RenderResult  # the first render's result
+    seconds_all: list[float]
+    peak_rss_mb: float
+    deterministic: bool | None  # None with a single render
+
+
+def _timed_renders(engine: Engine, request: RenderRequest, repeat: int) -> _Timed:
+    """Render ``repeat`` times: each render's wall time, the peak memory, and whether the bytes repeat."""
+    first: RenderResult | None = None
+    seconds: list[float] = []
+    peak = 0.0
+    identical = True
+    for _ in range(repeat):
+        with _PeakRss() as rss:
+            t0 = time.perf_counter()
+            result = engine.render(request, EngineContext())
+            seconds.append(time.perf_counter() - t0)
+        peak = max(peak, rss.peak / 2**20)
+        if first is None:
+            first = result
+        else:
+            identical &= bool(np.array_equal(first.image, result.image))
+    assert first is not None
+    return _Timed(first, seconds, peak, identical if repeat > 1 else None)
 
 
 def _bench_variant(
@@ -334,23 +349,12 @@ def _bench_variant(
         out.error = f"{engine.name} gives no source map, so it has no correspondences to re-vote"
         return out
     vreq = replace(request, boards=boards, variant=STAND_IN_VARIANT, init=parent, init_source_map=source_map)
-    first: np.ndarray | None = None
-    identical = True
     try:
-        for _ in range(repeat):
-            with _PeakRss() as rss:
-                t0 = time.perf_counter()
-                result = engine.render(vreq, EngineContext())
-                out.seconds_all.append(time.perf_counter() - t0)
-            out.peak_rss_mb = max(out.peak_rss_mb or 0.0, rss.peak / 2**20)
-            if first is None:
-                first = result.image
-            else:
-                identical &= bool(np.array_equal(first, result.image))
+        timed = _timed_renders(engine, vreq, repeat)
     except HaikeiError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
         return out
-    out.deterministic = identical if repeat > 1 else None
+    out.seconds_all, out.peak_rss_mb, out.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
     out.seconds = statistics.median(out.seconds_all)
     h, w = parent.shape[:2]
     out.mpx_per_s = (w * h / 1e6) / out.seconds if out.seconds > 0 else None
