@@ -340,3 +340,26 @@ def test_real_board_full_hd(tmp_path: Path) -> None:
     assert res.image.shape == (1080, 1920, 3)
     assert res.image.std() > 10
     assert elapsed < 60
+
+
+def test_preview_and_delivery_sizes_choose_the_same_board_for_every_class() -> None:
+    """Boards are weighed as full frames at any size: the 1280x720 demo boards are shrunk for a
+    960x540 preview but never enlarged for 1920x1080, and the plan must not follow that cap (it did:
+    a cream SafeLanding sky in the preview became Altai's blue sky in the delivery)."""
+    from haikei.demo import boards as demo_boards
+    from haikei.demo import scenes
+
+    boards = tuple(demo_boards.load_boards())
+    engine = create({})
+    opts = engine._options({})
+    for name in scenes.SCENES:
+        plans = []
+        for w, h in ((960, 540), (1920, 1080)):
+            scene = scenes.make_scene(name, w, h)
+            req = RenderRequest(
+                lines=scene.lines, regions=scene.regions, boards=boards, seed=0, vocabulary=VOCAB
+            )
+            present = [int(c) for c in np.flatnonzero(np.bincount(scene.regions.ravel(), minlength=256))]
+            plan, _ = engine._plan(req, opts, present)
+            plans.append({VOCAB.name_of(c): (p.kind, p.source, p.boards) for c, p in plan.items()})
+        assert plans[0] == plans[1], name

@@ -190,7 +190,7 @@ class ExemplarEngine:
         vocab = request.vocabulary
         present = [int(c) for c in np.flatnonzero(np.bincount(regions.ravel(), minlength=256))]
         scales = {b: self._scale(opts, request.boards[b], full_h, full_w) for b in range(len(request.boards))}
-        plans, warnings = self._plan(request, opts, present, scales)
+        plans, warnings = self._plan(request, opts, present)
         natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
         palette_classes = [c for c in present if c not in natural]
         slots = {c: i for i, c in enumerate(natural)}
@@ -496,14 +496,26 @@ class ExemplarEngine:
 
     # -- pieces of render ---------------------------------------------------------------------
     def _plan(
-        self, request: RenderRequest, opts: ExemplarOptions, present: list[int], scales: dict[int, float]
+        self, request: RenderRequest, opts: ExemplarOptions, present: list[int]
     ) -> tuple[dict[int, ClassPlan], list[str]]:
-        """The class plan from the whole layout (a retake window plans exactly like its parent)."""
+        """The class plan from the whole layout (a retake window plans exactly like its parent).
+
+        Boards are weighed as full frames at any render size (never the capped copy scale): a
+        960x540 preview and the 1920x1080 delivery of one cut pick the same board for every class,
+        so what the director approved in the preview is what is delivered.
+        """
+        full_h, full_w = request.regions.shape
+        frame_scales = [
+            float(opts.board_scale)
+            if opts.board_scale is not None
+            else max(full_h / b.image.shape[0], full_w / b.image.shape[1])
+            for b in request.boards
+        ]
         return plan_classes(
             present,
             np.bincount(request.regions.ravel(), minlength=256),
             request.boards,
-            [scales[b] for b in range(len(request.boards))],
+            frame_scales,
             request.direction,
             request.vocabulary,
             opts.min_class_pixels,

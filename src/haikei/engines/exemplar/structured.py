@@ -8,7 +8,8 @@ are painted the way a background artist blocks them in instead:
    mid or shadow depending on which side of its object it sits relative to the light, with a
    small per-face variation and a soft gradient towards the light;
 3. ambient occlusion: a little darker close to the face's lines;
-4. the board's own paper / brush texture (its high-pass luminance) is laid over the flats;
+4. the board's own paper / brush texture (its high-pass luminance, re-grown without repeats) is
+   laid over the flats;
 5. the layout's lines are drawn crisp in the palette's darkest colour (not black).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.fft as sfft
 from numba import njit
 from scipy import ndimage
 
@@ -63,7 +65,13 @@ def board_palette(pixels: np.ndarray) -> Palette:
 
 
 def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    """The board's fine brush / paper texture (high-pass luminance), mirrored to cover h x w."""
+    """The board's fine brush / paper texture (high-pass luminance), re-grown to cover h x w without repeats.
+
+    The grain is not copied: a new field is grown with the grain's own power spectrum and random
+    phases (convolution of the grain with white noise), so its fibres, stroke direction and coarseness
+    are the board's, but no patch of it occurs twice (a tiled or mirrored copy of the board's grain
+    repeats every board width, which shows over a long wall or a wide beach).
+    """
     luma = np.ascontiguousarray(luma, dtype=np.float32)
     hp = luma - gaussian_blur(luma, 1.5)
     # keep the grain, not the board's drawn structure: busy areas (outlines, objects) are turned down
@@ -73,26 +81,25 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     hp = hp * np.minimum(1.0, calm / np.maximum(energy, 1e-6))
     spread = float(np.median(np.abs(hp))) * 2.5 + 1e-4
     hp = np.clip(hp, -spread, spread).astype(np.float32)
-    # the board tiled like a checkerboard, every other tile turned 180 degrees (so that tiles meet
-    # without seams), seen from a random offset: only the h x w crop is built
+    hp -= hp.mean()
+    # a smooth taper to zero at the grain sample's borders: its hard edges would add a cross of
+    # false frequencies (straight streaks along x and y) to the spectrum
     bh, bw = hp.shape
-    flipped = hp[::-1, ::-1]
-    oy = int(rng.integers(0, bh))
-    ox = int(rng.integers(0, bw))
-    out = np.empty((h, w), np.float32)
-    y = 0
-    while y < h:
-        ty, sy = divmod(oy + y, bh)
-        ny = min(bh - sy, h - y)
-        x = 0
-        while x < w:
-            tx, sx = divmod(ox + x, bw)
-            nx = min(bw - sx, w - x)
-            src = hp if (ty + tx) % 2 == 0 else flipped
-            out[y : y + ny, x : x + nx] = src[sy : sy + ny, sx : sx + nx]
-            x += nx
-        y += ny
-    return out
+    ty = np.minimum(1.0, np.minimum(np.arange(bh) + 0.5, bh - np.arange(bh) - 0.5) / max(1.0, 0.1 * bh))
+    tx = np.minimum(1.0, np.minimum(np.arange(bw) + 0.5, bw - np.arange(bw) - 0.5) / max(1.0, 0.1 * bw))
+    sample = (
+        hp
+        * np.sin(0.5 * np.pi * ty)[:, None].astype(np.float32) ** 2
+        * np.sin(0.5 * np.pi * tx)[None, :].astype(np.float32) ** 2
+    )
+    # the field is periodic with the transform's size, which is at least the output's: no repeat inside
+    fh, fw = sfft.next_fast_len(max(h, bh), real=True), sfft.next_fast_len(max(w, bw), real=True)
+    amplitude = np.abs(sfft.rfft2(sample, s=(fh, fw), workers=-1)).astype(np.float32)
+    shape = (fh, fw // 2 + 1)
+    phase = rng.standard_normal(shape, dtype=np.float32) + 1j * rng.standard_normal(shape, dtype=np.float32)
+    field = sfft.irfft2(amplitude * phase, s=(fh, fw), workers=-1)[:h, :w]
+    field *= float(hp.std()) / max(float(field.std()), 1e-9)
+    return np.clip(field, -spread, spread).astype(np.float32)
 
 
 def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:

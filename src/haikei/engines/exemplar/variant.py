@@ -67,7 +67,7 @@ def render_variant(
     vocab = request.vocabulary
     present = [int(c) for c in np.flatnonzero(np.bincount(request.regions.ravel(), minlength=256))]
     scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
-    plans, warnings = engine._plan(request, opts, present, scales)
+    plans, warnings = engine._plan(request, opts, present)
     natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
     man_made = [c for c in present if c not in natural]
     in_map = np.flatnonzero(counts[1:])
