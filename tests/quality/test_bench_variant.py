@@ -92,9 +92,15 @@ def test_an_engine_without_source_map_gets_a_variant_error_not_a_time() -> None:
     assert "no source map" in (run.variant.error or "")
 
 
-def _allocate_and_hold(mb: int) -> None:
+def _allocate_and_hold(mb: int, rss: B._PeakRss) -> None:
+    start = rss.peak  # the sampler's first reading, taken on entry
     a = np.ones(mb * 2**20, np.uint8)  # touched: resident
-    time.sleep(0.05)  # long enough for the 5 ms sampler to see it
+    if rss.method == "sampled":
+        # held until the 5 ms sampler has seen it (on a loaded 2-core CI machine the sampler thread can
+        # miss a fixed 50 ms window; this waits for it, up to 5 s, instead of guessing a time)
+        deadline = time.monotonic() + 5.0
+        while rss.peak - start < 0.95 * a.nbytes and time.monotonic() < deadline:
+            time.sleep(0.01)
     del a
 
 
@@ -107,12 +113,14 @@ def test_peak_rss_sees_a_short_allocation_either_way(monkeypatch: pytest.MonkeyP
             monkeypatch.setattr(B, "_hwm_resettable", lambda: False)
         before = B._PeakRss()._read()
         with B._PeakRss() as rss:
-            _allocate_and_hold(200)
+            _allocate_and_hold(200, rss)
         assert rss.method == ("hwm" if resettable else "sampled")
         assert rss.peak - before > 190 * 2**20
         peaks[resettable] = rss.peak
-    if len(peaks) == 2:  # the high-water mark and the sampler agree to a few MB
-        assert abs(peaks[True] - peaks[False]) < 8 * 2**20
+    if len(peaks) == 2:
+        # the high-water mark and the sampler agree to within the process's own drift between the
+        # two measurements (a thread stack, allocator arenas: up to ~10 MB seen), far below the 200 MB
+        assert abs(peaks[True] - peaks[False]) < 24 * 2**20
 
 
 @pytest.fixture
