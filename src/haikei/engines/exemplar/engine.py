@@ -73,11 +73,13 @@ class ExemplarEngine:
             raise InputError(f"exemplar option {where}: {first['msg']}") from None
 
     @staticmethod
-    def _scale(opts: ExemplarOptions, board: BoardInput, h: int, w: int) -> float:
+    def _scale(opts: ExemplarOptions, board: BoardInput, h: int, w: int, *, enlarge: bool = False) -> float:
+        """The board's scale for an h x w frame: as a full frame, never enlarged unless ``enlarge``."""
         if opts.board_scale is not None:
             return float(opts.board_scale)
         bh, bw = board.image.shape[:2]
-        return min(1.0, max(h / bh, w / bw))
+        full_frame = max(h / bh, w / bw)
+        return full_frame if enlarge else min(1.0, full_frame)
 
     def _prep_board(
         self, board: BoardInput, scale: float, k: int, levels: int, opts: ExemplarOptions
@@ -505,12 +507,7 @@ class ExemplarEngine:
         so what the director approved in the preview is what is delivered.
         """
         full_h, full_w = request.regions.shape
-        frame_scales = [
-            float(opts.board_scale)
-            if opts.board_scale is not None
-            else max(full_h / b.image.shape[0], full_w / b.image.shape[1])
-            for b in request.boards
-        ]
+        frame_scales = [self._scale(opts, b, full_h, full_w, enlarge=True) for b in request.boards]
         return plan_classes(
             present,
             np.bincount(request.regions.ravel(), minlength=256),

@@ -85,13 +85,7 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     # a smooth taper to zero at the grain sample's borders: its hard edges would add a cross of
     # false frequencies (straight streaks along x and y) to the spectrum
     bh, bw = hp.shape
-    ty = np.minimum(1.0, np.minimum(np.arange(bh) + 0.5, bh - np.arange(bh) - 0.5) / max(1.0, 0.1 * bh))
-    tx = np.minimum(1.0, np.minimum(np.arange(bw) + 0.5, bw - np.arange(bw) - 0.5) / max(1.0, 0.1 * bw))
-    sample = (
-        hp
-        * np.sin(0.5 * np.pi * ty)[:, None].astype(np.float32) ** 2
-        * np.sin(0.5 * np.pi * tx)[None, :].astype(np.float32) ** 2
-    )
+    sample = hp * _taper(bh)[:, None] * _taper(bw)[None, :]
     # the field is periodic with the transform's size, which is at least the output's: no repeat inside
     fh, fw = sfft.next_fast_len(max(h, bh), real=True), sfft.next_fast_len(max(w, bw), real=True)
     amplitude = np.abs(sfft.rfft2(sample, s=(fh, fw), workers=-1)).astype(np.float32)
@@ -100,6 +94,13 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     field = sfft.irfft2(amplitude * phase, s=(fh, fw), workers=-1)[:h, :w]
     field *= float(hp.std()) / max(float(field.std()), 1e-9)
     return np.clip(field, -spread, spread).astype(np.float32)
+
+
+def _taper(n: int) -> np.ndarray:
+    """1 inside, falling to 0 as sin^2 over the outer tenth at both ends (float32, length n)."""
+    i = np.arange(n)
+    t = np.minimum(1.0, np.minimum(i + 0.5, n - i - 0.5) / max(1.0, 0.1 * n))
+    return np.sin(0.5 * np.pi * t).astype(np.float32) ** 2
 
 
 def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:
