@@ -4,6 +4,7 @@ peak-memory measurement."""
 from __future__ import annotations
 
 import json
+import mmap
 import time
 from pathlib import Path
 
@@ -94,7 +95,12 @@ def test_an_engine_without_source_map_gets_a_variant_error_not_a_time() -> None:
 
 def _allocate_and_hold(mb: int, rss: B._PeakRss) -> None:
     start = rss.peak  # the sampler's first reading, taken on entry
-    a = np.ones(mb * 2**20, np.uint8)  # touched: resident
+    # fresh pages from the kernel, every one written: a numpy array would come from malloc, which in
+    # a long test run may hand back heap that is already resident (a library raising malloc's mmap
+    # threshold), so the process's RSS would not move at all and there would be nothing to measure
+    buf = mmap.mmap(-1, mb * 2**20)
+    a = np.frombuffer(buf, np.uint8)
+    a[::4096] = 1  # touch every page: resident
     if rss.method == "sampled":
         # held until the 5 ms sampler has seen it (on a loaded 2-core CI machine the sampler thread can
         # miss a fixed 50 ms window; this waits for it, up to 5 s, instead of guessing a time)
@@ -102,6 +108,7 @@ def _allocate_and_hold(mb: int, rss: B._PeakRss) -> None:
         while rss.peak - start < 0.95 * a.nbytes and time.monotonic() < deadline:
             time.sleep(0.01)
     del a
+    buf.close()
 
 
 def test_peak_rss_sees_a_short_allocation_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
