@@ -92,6 +92,13 @@ class ExemplarOptions(BaseModel):
     texture_strength: float = Field(
         1.0, ge=0.0, le=3.0, description="Board paper/brush texture laid over man-made flats."
     )
+    brush_strength: float = Field(
+        1.0,
+        ge=0.0,
+        le=3.0,
+        description="Brush strokes laid over areas painted from a palette (walls, roads, sand); 1 = as strong "
+        "as the board's own fine tonal detail, 0 = none.",
+    )
     board_scale: float | None = Field(
         None,
         gt=0.05,

@@ -17,6 +17,12 @@ from scipy import ndimage
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.boards import ClassPlan
+from haikei.engines.exemplar.brushwork import (
+    board_brush_contrast,
+    brush_field,
+    stroke_length,
+    stroke_orientation,
+)
 from haikei.engines.exemplar.palettes import (
     BoardTones,
     board_samples,
@@ -40,6 +46,10 @@ if TYPE_CHECKING:
 
 __all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_palette_classes"]
 
+# man-made faces are painted smoother than ground: their strokes are this share of the board's contrast
+FACE_BRUSH = 0.9
+
+
 # the boards' samples and tones, per set of boards, shared by the derived classes painted from them
 _Samples = tuple[np.ndarray, np.ndarray, BoardTones | None]
 
@@ -61,13 +71,16 @@ def paint_soft(
     texture_strength: float,
     canvas: np.ndarray,
     boxes: dict[int, tuple[slice, slice]] | None = None,
+    brush_contrast: float = 0.0,
 ) -> np.ndarray:
     """Natural areas from a palette: (palette, is_cloud) per class, painted into ``canvas`` (float32
     RGB); returns the mask of the pixels painted. ``boxes``: the classes' boxes, if already known.
 
     Clouds: light on the lit side and deep inside, shading softly to the palette's shadow towards
     their outline and inner lines. Surfaces (ground, sand, path ...): the mid tone broken by
-    low-frequency variation, lighter towards the horizon (top of the area).
+    low-frequency variation, lighter towards the horizon (top of the area), laid in with brush
+    strokes (:mod:`.brushwork`, relative strength ``brush_contrast``) that lie along the area's
+    outlines and shorten towards its top.
     """
     h, w = regions.shape
     painted = np.zeros((h, w), bool)
@@ -110,10 +123,25 @@ def paint_soft(
             yn = (yy - y0) / (y1 - y0)
             # lighter towards the horizon, as much as the area's depth in the frame allows
             depth = 0.3 * (y1 - y0) / h
-            strokes = G.smooth_noise(bh, bw, rng, max(6.0, 0.015 * max(h, w)))[ry, rx]
-            t = 0.5 + 0.25 * noise + 0.25 * strokes + depth * (0.5 - np.clip(yn, 0, 1))
+            t = 0.5 + 0.3 * noise + depth * (0.5 - np.clip(yn, 0, 1))
         col = _ramp(pal, t)
-        col *= (1.0 + texture_strength * texture[box][ry, rx])[..., None]
+        grain = 1.0 + texture_strength * texture[box][ry, rx]
+        if not is_cloud and brush_contrast > 0:
+            # strokes follow the area's outline and the layout's lines inside it
+            edges = ~region | (ink[box] > 0.5)
+            length = stroke_length(h, w)
+            near = np.zeros(region.shape, np.float32)
+            near[ry, rx] = np.clip(yn, 0.0, 1.0)
+            strokes = brush_field(
+                region.astype(np.int32),
+                stroke_orientation(edges, 2.0 * length),
+                rng,
+                length,
+                brush_contrast,
+                perspective=near,
+            )
+            grain = grain * (1.0 + strokes[ry, rx])
+        col *= grain[..., None]
         canvas[box][region] = np.clip(col, 0.0, 1.0)
         painted[box] |= region
     return painted
@@ -192,7 +220,9 @@ def paint_palette_classes(
     small = np.asarray(
         Image.fromarray(src_img).resize((max(1, round(bw * s)), max(1, round(bh * s))), Image.Resampling.BOX)
     )
-    tex = paper_texture(G.colour_features(small)[..., 0], regions.shape[0], regions.shape[1], rng)
+    luma = G.colour_features(small)[..., 0]
+    tex = paper_texture(luma, regions.shape[0], regions.shape[1], rng)
+    contrast = board_brush_contrast(luma)
     boxes = class_boxes(regions, sorted(classes))
     if structured:
         paint_structured(
@@ -206,9 +236,21 @@ def paint_palette_classes(
             opts.structure_line_strength,
             canvas,
             boxes,
+            brush_contrast=FACE_BRUSH * contrast * opts.brush_strength,
         )
     if soft:
-        soft_mask = paint_soft(regions, ink, soft, tex, light, rng, opts.texture_strength, canvas, boxes)
+        soft_mask = paint_soft(
+            regions,
+            ink,
+            soft,
+            tex,
+            light,
+            rng,
+            opts.texture_strength,
+            canvas,
+            boxes,
+            brush_contrast=contrast * opts.brush_strength,
+        )
     return used, soft_mask
 
 

@@ -15,6 +15,7 @@ are painted the way a background artist blocks them in instead:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from numba import njit
 from scipy import ndimage
 
 from haikei.engines.exemplar import guides as G
+from haikei.engines.exemplar.brushwork import Orientation, brush_field, stroke_length, stroke_orientation
 
 __all__ = [
     "Palette",
@@ -72,7 +74,25 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     are the board's, but no patch of it occurs twice (a tiled or mirrored copy of the board's grain
     repeats every board width, which shows over a long wall or a wide beach).
     """
-    luma = np.ascontiguousarray(luma, dtype=np.float32)
+    amplitude, fh, fw, spread, std = _grain_spectrum(np.ascontiguousarray(luma, dtype=np.float32), h, w)
+    shape = (fh, fw // 2 + 1)
+    phase = rng.standard_normal(shape, dtype=np.float32) + 1j * rng.standard_normal(shape, dtype=np.float32)
+    field = sfft.irfft2(amplitude * phase, s=(fh, fw), workers=-1)[:h, :w]
+    field *= std / max(float(field.std()), 1e-9)
+    return np.clip(field, -spread, spread).astype(np.float32)
+
+
+# the grain's amplitude spectrum per (board luminance, frame size): the same board at the same size is
+# analysed once per process (a production's cuts, a bench's repeats)
+_SPECTRA: dict[tuple[bytes, tuple[int, int], int, int], tuple[np.ndarray, int, int, float, float]] = {}
+
+
+def _grain_spectrum(luma: np.ndarray, h: int, w: int) -> tuple[np.ndarray, int, int, float, float]:
+    """(amplitude spectrum, its rows, its columns, the grain's clip spread, the grain's deviation)."""
+    key = (hashlib.blake2b(luma.tobytes(), digest_size=16).digest(), luma.shape, h, w)
+    hit = _SPECTRA.get(key)
+    if hit is not None:
+        return hit
     hp = luma - gaussian_blur(luma, 1.5)
     # keep the grain, not the board's drawn structure: busy areas (outlines, objects) are turned down
     # to the calm areas' level, and what remains is clipped to the grain's size
@@ -89,11 +109,11 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
     # the field is periodic with the transform's size, which is at least the output's: no repeat inside
     fh, fw = sfft.next_fast_len(max(h, bh), real=True), sfft.next_fast_len(max(w, bw), real=True)
     amplitude = np.abs(sfft.rfft2(sample, s=(fh, fw), workers=-1)).astype(np.float32)
-    shape = (fh, fw // 2 + 1)
-    phase = rng.standard_normal(shape, dtype=np.float32) + 1j * rng.standard_normal(shape, dtype=np.float32)
-    field = sfft.irfft2(amplitude * phase, s=(fh, fw), workers=-1)[:h, :w]
-    field *= float(hp.std()) / max(float(field.std()), 1e-9)
-    return np.clip(field, -spread, spread).astype(np.float32)
+    out = (amplitude, fh, fw, spread, float(hp.std()))
+    if len(_SPECTRA) >= 4:
+        _SPECTRA.pop(next(iter(_SPECTRA)))
+    _SPECTRA[key] = out
+    return out
 
 
 def _taper(n: int) -> np.ndarray:
@@ -278,8 +298,12 @@ def paint_structured(
     line_strength: float,
     canvas: np.ndarray,
     boxes: dict[int, tuple[slice, slice]] | None = None,
+    brush_contrast: float = 0.0,
 ) -> None:
     """Paint the pixels of the classes in ``palettes`` into ``canvas`` (float32 RGB, 0..1).
+
+    ``brush_contrast``: relative strength of the brush strokes laid over each face (see
+    :mod:`.brushwork`; a stroke never crosses from one face into another).
 
     ``boxes``: the classes' bounding boxes from :func:`class_boxes`, if already known. All work is
     done inside the painted classes' bounding box and mostly on their pixels alone.
@@ -356,6 +380,25 @@ def paint_structured(
     n_occl = G.smooth_noise(wh, ww, rng, cell)
     n_weather = G.smooth_noise(wh, ww, rng, cell)
     n_pressure = G.smooth_noise(wh, ww, rng, cell)
+    if brush_contrast > 0:
+        length = stroke_length(h, w)
+        field = stroke_orientation(~pw | ik, 2.0 * length)
+        ids = np.where(pw, face_of, 0)
+        # one direction per face (a wall is brushed straight, along its longer outlines): the mean of
+        # the field's doubled angles over the face, sampled where the field is
+        n_ids = int(ids.max()) + 1
+        st = field.step
+        fc, fs = field.cos[: -(-wh // st), : -(-ww // st)], field.sin[: -(-wh // st), : -(-ww // st)]
+        sampled = ids[::st, ::st]
+        c2 = np.bincount(sampled.ravel(), weights=(fc * fc - fs * fs).ravel(), minlength=n_ids)
+        s2 = np.bincount(sampled.ravel(), weights=(2.0 * fc * fs).ravel(), minlength=n_ids)
+        half_angle = 0.5 * np.arctan2(s2, c2)
+        per_face = Orientation(
+            np.cos(half_angle).astype(np.float32)[ids], np.sin(half_angle).astype(np.float32)[ids], 1
+        )
+        strokes = brush_field(ids, per_face, rng, length, brush_contrast)
+    else:
+        strokes = np.zeros((wh, ww), np.float32)
     _composite(
         canvas[win],
         pw,
@@ -367,6 +410,7 @@ def paint_structured(
         n_pressure,
         grad,
         texture[win],
+        strokes,
         ink[win],
         reg,
         line_lut,
@@ -377,9 +421,10 @@ def paint_structured(
 
 @njit(cache=True)
 def _composite(
-    out, pw, face_of, tones, near, n_occl, n_weather, n_pressure, grad, tex, ink, reg, line_lut, ts, ls
+    out, pw, face_of, tones, near, n_occl, n_weather, n_pressure, grad, tex, strokes, ink, reg, line_lut, ts, ls
 ):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Per painted pixel: face tone x (gradient + weathering) x occlusion x grain, then the line over it.
+    """Per painted pixel: face tone x (gradient + weathering) x occlusion x grain x brush strokes, then the
+    line over it.
 
     The arithmetic is numpy's for the same expressions (float32 fields, float64 where occlusion
     enters), written out so that no full-size temporaries are made.
@@ -391,8 +436,13 @@ def _composite(
             if not pw[y, x]:
                 continue
             occl = 1.0 - np.float64(np.float32(0.12) * (one + np.float32(0.8) * n_occl[y, x])) * near[y, x]
-            weather = np.float32(0.07) * n_weather[y, x]
-            shade = np.float64(one + grad[y, x] + weather) * occl * np.float64(one + ts * tex[y, x])
+            weather = np.float32(0.04) * n_weather[y, x]
+            shade = (
+                np.float64(one + grad[y, x] + weather)
+                * occl
+                * np.float64(one + ts * tex[y, x])
+                * np.float64(one + strokes[y, x])
+            )
             pressure = np.float32(0.75) + np.float32(0.25) * n_pressure[y, x]
             a = min(max(ink[y, x] * ls * pressure, np.float32(0.0)), one)
             keep = np.float64(one - a)
