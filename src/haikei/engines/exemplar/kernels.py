@@ -316,47 +316,62 @@ def fix_invalid(tcls, skey, allowed, cand_ptr, cand, seed, max_radius, nnf):  # 
     return nbad
 
 
-@njit(cache=True, parallel=True)
-def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out):  # type: ignore[no-untyped-def]
-    """Match-weighted, label-consistent voting (gather form).
-
-    Output pixel p averages ``src[nnf[q] + (p - q)]`` over the neighbours q whose patch covers p,
-    each weighted by ``weight[q >> wshift]`` (a function of q's match error), and skipping
-    contributions whose source pixel has a class p may not take. Pixels with ``tcls < 0`` are
-    left untouched.
-    """
+@njit(cache=True)
+def _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, slot, acc):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Sum into ``acc`` the weighted source values that the patches of the neighbours q of (y, x)
+    (every ``step``-th within ``r``) lay on (y, x): ``src``'s channels first, then ``low``'s (a
+    second source read at the same places; no channels = none); returns the sum of weights."""
     h, w = tcls.shape
     hs, ws = skey.shape
     nch = src.shape[2]
+    nlow = low.shape[2]
     hw, ww = weight.shape
+    for c in range(nch + nlow):
+        acc[c] = 0.0
+    wsum = 0.0
+    for dy in range(-r, r + 1, step):
+        qy = y - dy
+        if qy < 0 or qy >= h:
+            continue
+        for dx in range(-r, r + 1, step):
+            qx = x - dx
+            if qx < 0 or qx >= w or tcls[qy, qx] < 0:
+                continue
+            sy = nnf[qy, qx, 0] + dy
+            sx = nnf[qy, qx, 1] + dx
+            if sy < 0 or sy >= hs or sx < 0 or sx >= ws:
+                continue
+            k = skey[sy, sx]
+            if k < 0 or allowed[slot, k] == 0:
+                continue
+            wq = weight[min(qy >> wshift, hw - 1), min(qx >> wshift, ww - 1)]
+            for c in range(nch):
+                acc[c] += wq * src[sy, sx, c]
+            for c in range(nlow):
+                acc[nch + c] += wq * low[sy, sx, c]
+            wsum += wq
+    return wsum
+
+
+@njit(cache=True, parallel=True)
+def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out, step=1):  # type: ignore[no-untyped-def]
+    """Match-weighted, label-consistent voting (gather form).
+
+    Output pixel p averages ``src[nnf[q] + (p - q)]`` over the neighbours q whose patch covers p
+    (every ``step``-th neighbour in each direction), each weighted by ``weight[q >> wshift]`` (a
+    function of q's match error), and skipping contributions whose source pixel has a class p may
+    not take. Pixels with ``tcls < 0`` are left untouched.
+    """
+    h, w = tcls.shape
+    nch = src.shape[2]
+    none = np.zeros((1, 1, 0), src.dtype)
     for y in prange(h):
         acc = np.zeros(nch, np.float32)
         for x in range(w):
             slot = tcls[y, x]
             if slot < 0:
                 continue
-            for c in range(nch):
-                acc[c] = 0.0
-            wsum = 0.0
-            for dy in range(-r, r + 1):
-                qy = y - dy
-                if qy < 0 or qy >= h:
-                    continue
-                for dx in range(-r, r + 1):
-                    qx = x - dx
-                    if qx < 0 or qx >= w or tcls[qy, qx] < 0:
-                        continue
-                    sy = nnf[qy, qx, 0] + dy
-                    sx = nnf[qy, qx, 1] + dx
-                    if sy < 0 or sy >= hs or sx < 0 or sx >= ws:
-                        continue
-                    k = skey[sy, sx]
-                    if k < 0 or allowed[slot, k] == 0:
-                        continue
-                    wq = weight[min(qy >> wshift, hw - 1), min(qx >> wshift, ww - 1)]
-                    for c in range(nch):
-                        acc[c] += wq * src[sy, sx, c]
-                    wsum += wq
+            wsum = _gather(src, none, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, slot, acc)
             if wsum > 0.0:
                 for c in range(nch):
                     out[y, x, c] = acc[c] / wsum
@@ -365,3 +380,46 @@ def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out):  # type: ignore
                 sx = nnf[y, x, 1]
                 for c in range(nch):
                     out[y, x, c] = src[sy, sx, c]
+
+
+@njit(cache=True, parallel=True)
+def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, f, out):  # type: ignore[no-untyped-def]
+    """:func:`vote` of the paint, with its low frequencies swapped for wider ones.
+
+    ``src`` is the paint, ``low`` its low-pass (3 channels each), voted together. Each pixel gets
+    ``vote(paint) - vote(low-pass) + wide``, where ``wide`` is the low-pass voted over a wide
+    neighbourhood at 1/``f`` of the size, sampled bilinearly here: inside a coherent copy the two
+    low-passes agree and the paint is unchanged; where neighbouring matches copy differently toned
+    places, the step between them becomes a ramp as wide as the wide vote (the narrow low-pass is
+    voted exactly as the paint, so the step cancels without a trace).
+    """
+    h, w = tcls.shape
+    hl, wl = wide.shape[0], wide.shape[1]
+    inv = np.float32(1.0 / f)
+    one = np.float32(1.0)
+    for y in prange(h):
+        acc = np.zeros(6, np.float32)
+        fy = min(max((y + np.float32(0.5)) * inv - np.float32(0.5), np.float32(0.0)), np.float32(hl - 1))
+        y0 = min(int(fy), hl - 2) if hl > 1 else 0
+        ty = fy - np.float32(y0)
+        y1 = min(y0 + 1, hl - 1)
+        for x in range(w):
+            slot = tcls[y, x]
+            if slot < 0:
+                continue
+            wsum = _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, 1, y, x, slot, acc)
+            if wsum <= 0.0:
+                sy = nnf[y, x, 0]
+                sx = nnf[y, x, 1]
+                for c in range(3):
+                    acc[c] = src[sy, sx, c]
+                    acc[3 + c] = low[sy, sx, c]
+                wsum = 1.0
+            fx = min(max((x + np.float32(0.5)) * inv - np.float32(0.5), np.float32(0.0)), np.float32(wl - 1))
+            x0 = min(int(fx), wl - 2) if wl > 1 else 0
+            tx = fx - np.float32(x0)
+            x1 = min(x0 + 1, wl - 1)
+            for c in range(3):
+                top = wide[y0, x0, c] * (one - tx) + wide[y0, x1, c] * tx
+                bot = wide[y1, x0, c] * (one - tx) + wide[y1, x1, c] * tx
+                out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + top * (one - ty) + bot * ty

@@ -92,6 +92,13 @@ class ExemplarOptions(BaseModel):
     texture_strength: float = Field(
         1.0, ge=0.0, le=3.0, description="Board paper/brush texture laid over man-made flats."
     )
+    seam_blend: int = Field(
+        4,
+        ge=0,
+        le=16,
+        description="Where neighbouring matches copy differently toned places of a board, blend their low "
+        "tones over about this many working pixels instead of a hard step (0 = off).",
+    )
     brush_strength: float = Field(
         1.0,
         ge=0.0,
