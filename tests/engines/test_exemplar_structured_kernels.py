@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from haikei.engines.exemplar.structured import _grow_into_lines, distance_to, gaussian_blur, paper_texture
+from haikei.engines.exemplar.blur import gaussian_blur
+from haikei.engines.exemplar.structured import _grow_into_lines, distance_to, paper_texture
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 100), (40, 30), (97, 131)])

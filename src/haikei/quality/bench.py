@@ -287,18 +287,12 @@ def _bench_one(
         vocabulary=vocabulary,
         seed=seed,
     )
-    try:
-        timed = _timed_renders(engine, request, repeat)
-    except HaikeiError as exc:
-        run.error = f"{type(exc).__name__}: {exc}"
+    result = _time_into(run, engine, request, repeat)
+    if result is None:
         return run
-    run.seconds_all, run.peak_rss_mb, run.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
-    first, first_map = timed.first.image, timed.first.source_map
-    run.warnings = list(timed.first.warnings)
+    first, first_map = result.image, result.source_map
+    run.warnings = list(result.warnings)
     run.image = first
-    run.seconds = statistics.median(run.seconds_all)
-    h, w = case.lines.shape
-    run.mpx_per_s = (w * h / 1e6) / run.seconds if run.seconds > 0 else None
     if variant_boards is not None:
         run.variant = _bench_variant(engine, request, variant_boards, first, first_map, repeat)
     run.metrics = score_painting(
@@ -313,6 +307,22 @@ class _Timed:
     seconds_all: list[float]
     peak_rss_mb: float
     deterministic: bool | None  # None with a single render
+
+
+def _time_into(
+    out: EngineRun | VariantRun, engine: Engine, request: RenderRequest, repeat: int
+) -> RenderResult | None:
+    """Render ``repeat`` times and write the timings into ``out``; the first result, or None with
+    ``out.error`` set when the engine refused."""
+    try:
+        timed = _timed_renders(engine, request, repeat)
+    except HaikeiError as exc:
+        out.error = f"{type(exc).__name__}: {exc}"
+        return None
+    out.seconds_all, out.peak_rss_mb, out.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
+    out.seconds = statistics.median(out.seconds_all)
+    out.mpx_per_s = (request.width * request.height / 1e6) / out.seconds if out.seconds > 0 else None
+    return timed.first
 
 
 def _timed_renders(engine: Engine, request: RenderRequest, repeat: int) -> _Timed:
@@ -349,15 +359,7 @@ def _bench_variant(
         out.error = f"{engine.name} gives no source map, so it has no correspondences to re-vote"
         return out
     vreq = replace(request, boards=boards, variant=STAND_IN_VARIANT, init=parent, init_source_map=source_map)
-    try:
-        timed = _timed_renders(engine, vreq, repeat)
-    except HaikeiError as exc:
-        out.error = f"{type(exc).__name__}: {exc}"
-        return out
-    out.seconds_all, out.peak_rss_mb, out.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
-    out.seconds = statistics.median(out.seconds_all)
-    h, w = parent.shape[:2]
-    out.mpx_per_s = (w * h / 1e6) / out.seconds if out.seconds > 0 else None
+    _time_into(out, engine, vreq, repeat)
     return out
 
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
-from scipy import ndimage
+
+from haikei.engines.exemplar.blur import gaussian_blur
 
 __all__ = ["Orientation", "board_brush_contrast", "brush_field", "stroke_length", "stroke_orientation"]
 
@@ -41,7 +42,7 @@ def stroke_length(h: int, w: int) -> float:
 
 
 def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    return np.asarray(ndimage.gaussian_filter(np.asarray(a, np.float32), sigma), np.float32)
+    return gaussian_blur(np.ascontiguousarray(a, np.float32), sigma)
 
 
 def board_brush_contrast(luma: np.ndarray) -> float:

@@ -60,7 +60,9 @@ class ExemplarEngine:
         self._board_cache: dict[tuple[Any, ...], _BoardPrep] = {}
         # atlases and candidate lists depend only on the cached boards (and the class plan):
         # a second render of the same production reuses them
-        self._atlas_cache: dict[tuple[Any, ...], tuple[Atlas, tuple[_BoardPrep, ...], dict[Any, Any]]] = {}
+        self._atlas_cache: dict[
+            tuple[Any, ...], tuple[Atlas, tuple[_BoardPrep, ...], tuple[dict[Any, Any], dict[Any, Any]]]
+        ] = {}
         self._options(self._defaults)  # refuse a bad [engines.exemplar] table at start-up
 
     # -- helpers ------------------------------------------------------------------------------
@@ -139,15 +141,22 @@ class ExemplarEngine:
         atlas = build_atlas(parts, n_boards, gw)
         if len(self._atlas_cache) >= 16:
             self._atlas_cache.pop(next(iter(self._atlas_cache)))
-        self._atlas_cache[key] = (atlas, tuple(preps[b] for b in used), {})
+        self._atlas_cache[key] = (atlas, tuple(preps[b] for b in used), ({}, {}))
         return atlas
+
+    def _extras(self, atlas: Atlas) -> tuple[dict[Any, Any], dict[Any, Any]] | None:
+        """What is cached with a cached atlas: (candidate lists per plan, low-passes per blur)."""
+        for entry in self._atlas_cache.values():
+            if entry[0] is atlas:
+                return entry[2]
+        return None
 
     def _candidates(self, atlas: Atlas, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per class slot, the atlas positions it may copy from; cached with the atlas, per plan."""
-        owned = [v for v in self._atlas_cache.values() if v[0] is atlas]
-        if not owned:
+        extras = self._extras(atlas)
+        if extras is None:
             return candidates(atlas.skey, allowed)
-        per_plan = owned[0][2]
+        per_plan = extras[0]
         key = (allowed.shape, allowed.tobytes())
         hit = per_plan.get(key)
         if hit is None:
@@ -536,18 +545,18 @@ class ExemplarEngine:
         """The atlas's paint blurred inside the boards (normalised, so the pads between boards do not
         darken their edges), as RGB 0..255, cached with the atlas. ``rgb``: the atlas holds paint (the
         full-size atlas), otherwise a search level's colour features."""
-        owned = [v for v in self._atlas_cache.values() if v[0] is atlas]
-        key = ("lowpass", sigma, rgb)
-        if owned and key in owned[0][2]:
-            return owned[0][2][key]  # type: ignore[no-any-return]
+        extras = self._extras(atlas)
+        key = (sigma, rgb)
+        if extras is not None and key in extras[1]:
+            return extras[1][key]  # type: ignore[no-any-return]
         inside = (atlas.skey >= 0).astype(np.float32)
         norm = np.maximum(ndimage.gaussian_filter(inside, sigma), 1e-4)
         col = atlas.col if rgb else G.features_to_rgb(atlas.col) * np.float32(255.0)
         out = np.empty((*col.shape[:2], 3), np.float32)
         for c in range(3):
             out[..., c] = ndimage.gaussian_filter(col[..., c] * inside, sigma) / norm
-        if owned:
-            owned[0][2][key] = out
+        if extras is not None:
+            extras[1][key] = out
         return out
 
     def _plan(
