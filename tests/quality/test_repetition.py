@@ -1,4 +1,8 @@
-"""Repetition is layout-aware: repeated structure the layout draws is not tiling; a tiled sky is."""
+"""Repetition is layout-aware: repeated structure the layout draws is not tiling; a tiled sky is.
+
+The region map excuses duplicates that a region border explains (a long two-tone border looks
+alike all along), but never texture that tiles, inside a region or across a border.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from haikei.engines.base import BoardInput
 from haikei.errors import InputError
-from haikei.quality.repetition import repetition_counts, repetition_rate
+from haikei.quality.metrics import prepare_reference
+from haikei.quality.repetition import repetition_counts, repetition_hits, repetition_rate
 from tests.quality.synth import VOCAB, draw_lines, layout, lines_for, paint
 
 H, W = 216, 384
@@ -83,3 +89,101 @@ def test_flat_paint_is_not_judged_and_says_so() -> None:
 def test_refuses_a_layout_of_another_size() -> None:
     with pytest.raises(InputError, match="size"):
         repetition_rate(np.zeros((64, 64, 3), np.uint8), np.zeros((60, 64), np.uint8))
+
+
+# -- the region map ----------------------------------------------------------------------------
+SKY, FOREST = VOCAB.id_of("sky"), VOCAB.id_of("forest")
+BORDER_Y = 101  # not on the patch grid
+
+
+def _two_tone(seed: int = 1, painted_offset: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Cream sky over blue forest along one long straight border, each side faintly textured
+    (fresh noise: nothing tiles), no ink; the painted edge sits ``painted_offset`` px below the
+    label border and is softened, as a painted edge is."""
+    rng = np.random.default_rng(seed)
+    regions = np.full((H, W), FOREST, np.uint8)
+    regions[:BORDER_Y] = SKY
+    img = np.empty((H, W, 3), np.float32)
+    img[: BORDER_Y + painted_offset] = (235, 225, 200)
+    img[BORDER_Y + painted_offset :] = (40, 90, 130)
+    img = ndimage.gaussian_filter(img, (0.8, 0.8, 0))
+    img += ndimage.gaussian_filter(rng.normal(0, 25, (H, W)), 0.7)[..., None]
+    return regions, np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _border_hits(corners: np.ndarray, regions: np.ndarray) -> int:
+    """How many hit patches hold a region border."""
+    return sum(
+        int(regions[y : y + 16, x : x + 16].min() != regions[y : y + 16, x : x + 16].max())
+        for y, x in corners
+    )
+
+
+def test_a_long_straight_border_is_not_tiling() -> None:
+    regions, img = _two_tone()
+    blind = repetition_counts(img)
+    aware = repetition_counts(img, None, regions)
+    # the border's patches all look alike, so the blind count takes the band for tiling ...
+    assert _border_hits(repetition_hits(img), regions) >= 40, blind
+    assert blind.hits >= 40
+    # ... and the region map excuses it: no ink is needed
+    assert aware.hits <= 2, aware
+    assert aware.excused_by_regions >= blind.hits - 2 and aware.excused == aware.excused_by_regions
+    # a border drawn elsewhere on the region map explains nothing
+    moved = np.roll(regions, 40, axis=0)
+    assert repetition_counts(img, None, moved).hits >= blind.hits - 2
+
+
+def test_tiling_inside_one_region_still_counts() -> None:
+    regions, img = _two_tone()
+    forest = regions == FOREST
+    tiled = img.copy()
+    block = img[150:182, 40:72]  # forest texture
+    tiled[forest] = np.tile(block, (H // 32 + 1, W // 32 + 1, 1))[:H, :W][forest]
+    before = repetition_rate(img, None, regions)
+    after = repetition_rate(tiled, None, regions)
+    # most of the forest's queries (less its border band) now have a far twin
+    assert after > before + 0.6 * float(forest.mean()) - 0.05, (before, after)
+
+
+def _tiled_texture(seed: int = 2) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    block = 120 + ndimage.gaussian_filter(rng.normal(0, 40, (32, 32)), 1.0, mode="wrap")
+    return np.tile(block, (H // 32 + 1, W // 32 + 1))[:H, :W]
+
+
+def test_tiling_across_a_border_counts_when_the_label_patterns_differ() -> None:
+    # one texture tiled over the whole painting; the region map's border waves across it
+    yy, xx = np.mgrid[0:H, 0:W]
+    regions = np.where(yy < 100 + 14 * np.sin(xx / 23.0), SKY, FOREST).astype(np.uint8)
+    img = np.repeat(np.clip(_tiled_texture(), 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    blind = repetition_counts(img)
+    aware = repetition_counts(img, None, regions)
+    assert _border_hits(repetition_hits(img, None, regions), regions) >= 100  # the border band counts
+    assert aware.hits >= blind.hits - 3 and aware.excused_by_regions <= 3, (blind, aware)
+
+
+def test_tiling_across_a_straight_border_counts_even_when_the_label_patterns_agree() -> None:
+    # the border explains the step, not the texture on both sides: a tiled texture is still tiling
+    regions, _ = _two_tone()
+    tex = _tiled_texture() + np.where(regions == FOREST, -60.0, 60.0)
+    img = np.repeat(np.clip(tex, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    blind = repetition_counts(img)
+    aware = repetition_counts(img, None, regions)
+    assert _border_hits(repetition_hits(img, None, regions), regions) >= 100
+    assert aware.hits >= blind.hits - 3 and aware.excused_by_regions <= 3, (blind, aware)
+
+
+def test_the_boards_excuse_their_own_label_borders() -> None:
+    regions, img = _two_tone()
+    ref = prepare_reference([BoardInput(key="two-tone", image=img, labels=regions)], VOCAB)
+    own = repetition_counts(img, None, regions)
+    assert ref.repetition_rate == pytest.approx(own.rate, abs=1e-12)
+    assert ref.repetition_rate <= 2 / own.total  # the border band is not the board's tiling ...
+    assert repetition_rate(img) >= ref.repetition_rate + 40 / own.total  # ... though it duplicates
+    assert ref.repetition_excused_by_regions >= 38 / own.total
+
+
+def test_refuses_a_region_map_of_another_size() -> None:
+    with pytest.raises(InputError, match="region map"):
+        repetition_rate(np.zeros((64, 64, 3), np.uint8), None, np.zeros((64, 60), np.uint8))

@@ -17,7 +17,8 @@ repetition rate) and then scores any number of paintings of any size:
                     The same classes are judged as for region_miou.
 - ``repetition``    share of 16x16 patches with a near-duplicate farther than one patch away,
                     minus the same share measured on the boards; duplicates the layout's own
-                    repeated line work explains are excused (see ``haikei.quality.repetition``).
+                    repeated line work or a region border explains are excused, on the boards by
+                    their own label maps (see ``haikei.quality.repetition``).
 
 Every sample is taken on a fixed grid, so the same inputs always give the same numbers.
 """
@@ -81,7 +82,8 @@ class Reference:
     # class id -> {board index: M x 3 Lab samples / M gradient magnitudes} for each board showing it
     lab_samples: dict[int, dict[int, np.ndarray]]
     grad_samples: dict[int, dict[int, np.ndarray]]
-    repetition_rate: float
+    repetition_rate: float  # the boards' own, each excusing its own label borders
+    repetition_excused_by_regions: float = 0.0  # share of the boards' queries their label borders excused
 
 
 @dataclass
@@ -174,6 +176,7 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
     grad_by_class: dict[int, dict[int, np.ndarray]] = {}
     rep_hits = 0.0
     rep_total = 0
+    rep_by_regions = 0
     for i, b in enumerate(boards):
         img, labels = b.image, b.labels
         if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or labels.shape != img.shape[:2]:
@@ -204,9 +207,12 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
             if len(take):
                 lab_by_class.setdefault(int(c), {})[i] = lab.reshape(-1, 3)[take]
                 grad_by_class.setdefault(int(c), {})[i] = grad.ravel()[take]
-        counts = repetition_counts(img)  # boards come without a layout: nothing is excused
+        # a board has no layout ink, but its label map is its region map: its own borders are
+        # excused as the painting's are (like with like)
+        counts = repetition_counts(img, None, labels)
         rep_hits += counts.hits
         rep_total += counts.total
+        rep_by_regions += counts.excused_by_regions
     if not feats_by_class:
         raise InputError("the art boards have no labelled pixels; label them first")
     tf, tl = [], []
@@ -225,6 +231,7 @@ def prepare_reference(boards: Sequence[BoardLike], vocabulary: Vocabulary | None
         lab_samples=lab_s,
         grad_samples=grad_s,
         repetition_rate=rep_hits / rep_total if rep_total else 0.0,
+        repetition_excused_by_regions=rep_by_regions / rep_total if rep_total else 0.0,
     )
 
 
@@ -486,7 +493,7 @@ def score_painting(
         warnings.append("the art boards show a single class; region_miou cannot tell it from anything (None)")
     lf1, line_info = line_f1(painting, lines, _lab=lab)
     style, per_style = _style_distance(lab, regions, reference, targets.by)
-    rep = repetition_counts(painting, lines)
+    rep = repetition_counts(painting, lines, regions)
     return QualityScores(
         region_miou=miou,
         line_f1=lf1,
@@ -503,7 +510,12 @@ def score_painting(
             "unscored_classes": targets.unscored,
             "repetition_painting": rep.rate,
             "repetition_boards": reference.repetition_rate,
-            "repetition_excused_by_layout": rep.excused / rep.total if rep.total else 0.0,
+            # excused by the layout's ink / by its region map (shares of all queries)
+            "repetition_excused_by_layout": (rep.excused - rep.excused_by_regions) / rep.total
+            if rep.total
+            else 0.0,
+            "repetition_excused_by_regions": rep.excused_by_regions / rep.total if rep.total else 0.0,
+            "repetition_boards_excused_by_regions": reference.repetition_excused_by_regions,
             "repetition_textured_share": rep.textured / rep.total if rep.total else 0.0,
         },
         warnings=warnings,
