@@ -57,9 +57,9 @@ def downsample_mean(a: np.ndarray) -> np.ndarray:
     if ph or pw:
         pad = [(0, ph), (0, pw)] + [(0, 0)] * (a.ndim - 2)
         a = np.pad(a, pad, mode="edge")
-    h2, w2 = a.shape[0] // 2, a.shape[1] // 2
-    out = a.reshape(h2, 2, w2, 2, *a.shape[2:]).mean(axis=(1, 3), dtype=np.float32)
-    return np.ascontiguousarray(out, dtype=np.float32)
+    a = np.asarray(a, dtype=np.float32)
+    # four strided views summed: a reduction over two axes of a reshape was 4x slower
+    return np.ascontiguousarray(((a[0::2, 0::2] + a[0::2, 1::2]) + (a[1::2, 0::2] + a[1::2, 1::2])) * np.float32(0.25))
 
 
 def smooth_noise(h: int, w: int, rng: np.random.Generator, cell: float) -> np.ndarray:

@@ -423,3 +423,26 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, f,
                 top = wide[y0, x0, c] * (one - tx) + wide[y0, x1, c] * tx
                 bot = wide[y1, x0, c] * (one - tx) + wide[y1, x1, c] * tx
                 out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + top * (one - ty) + bot * ty
+
+
+@njit(cache=True, parallel=True)
+def source_map(tcls, nnf, skey, y0, x0, used, scale, hb, wb, out):  # type: ignore[no-untyped-def]
+    """``out`` (h, w, 3) int32: (board, y, x) in the board's own pixels of each natural pixel's match.
+
+    The atlas position ``n`` of board ``b`` (placed at ``y0[b], x0[b]`` at ``scale[b]``) maps to
+    ``min(size - 1, int((n - y0[b] + 0.5) / scale[b]))``; pixels of no natural class, or matched on a
+    board not in ``used``, are left as they are.
+    """
+    h, w = tcls.shape
+    for y in prange(h):
+        for x in range(w):
+            if tcls[y, x] < 0:
+                continue
+            ny = nnf[y, x, 0]
+            nx = nnf[y, x, 1]
+            b = skey[ny, nx] >> 8
+            if b < 0 or not used[b]:
+                continue
+            out[y, x, 0] = b
+            out[y, x, 1] = min(hb[b] - 1, np.int32((ny - y0[b] + 0.5) / scale[b]))
+            out[y, x, 2] = min(wb[b] - 1, np.int32((nx - x0[b] + 0.5) / scale[b]))

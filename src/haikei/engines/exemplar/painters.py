@@ -303,9 +303,8 @@ def recolour_palette_classes(
     parent's pixels: faces, grain and lines stay exactly where they were, only the light changes.
     Returns the mask of the pixels written (cost follows their area).
     """
-    done = np.zeros(request.regions.shape, bool)
     if not classes:
-        return done
+        return np.zeros(request.regions.shape, bool)
     lam = 0.05
     m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
     maps: dict[int, np.ndarray] = {}
@@ -317,10 +316,12 @@ def recolour_palette_classes(
         x = np.hstack([np.stack([p0.shadow, p0.mid, p0.light, p0.line]), np.ones((4, 1))]).astype(np.float64)
         v = np.stack([p1.shadow, p1.mid, p1.light, p1.line]).astype(np.float64)
         maps[c] = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0).astype(np.float32)
-    # class by class inside its bounding box: one small matrix product per class
-    for c, box in class_boxes(request.regions, classes).items():
-        sel = request.regions[box] == c
-        done[box] |= sel
-        px = parent[box][sel].astype(np.float32) * np.float32(1.0 / 255.0)
-        canvas[box][sel] = np.clip(px @ maps[c][:3] + maps[c][3], 0.0, 1.0)
-    return done
+    # one pass over the frame, each pixel through its class's map (a per-class masked matrix product
+    # cost ~0.1 s of a 1080p variant in boolean indexing)
+    lut = np.zeros((256, 4, 3), np.float32)
+    has = np.zeros(256, np.bool_)
+    for c, m in maps.items():
+        lut[c], has[c] = m, True
+    regions = np.ascontiguousarray(request.regions, dtype=np.uint8)
+    VK.recolour(regions, np.ascontiguousarray(parent), lut, has, canvas)
+    return has[regions]

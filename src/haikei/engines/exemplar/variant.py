@@ -5,7 +5,8 @@ parent, but from the board's variant (the same painting at dusk, in winter ...).
 therefore locked and only the light changes. Areas painted from a palette (man-made,
 derived surfaces, clouds) keep the parent's pixels, mapped from the boards' palettes to the
 variants' (re-painted from scratch when no parent image is given); lines are laid in as in a
-normal render.
+normal render. The parent's seam blend (engine step 8) is carried over: with the parent image the
+variant is the parent plus the blended re-vote of (repaint - board), see :func:`_blend_parts` and :func:`_wide`.
 
 No search also means the cost is bookkeeping over every output pixel: the re-vote reads the boards
 directly and the line pass is fused, both in :mod:`.variant_kernels`; the atlas (and its repair
@@ -108,19 +109,62 @@ def render_variant(
 
     # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
     canvas = np.zeros((h, w, 3), np.float32)
+    parent = request.init
+    with_parent = parent is not None and parent.shape == (h, w, 3) and parent.dtype == np.uint8
+    adds_parent = with_parent and opts.seam_blend > 0  # canvas then holds the change from the parent
     patch_boards = [int(b) for b in np.flatnonzero(per_board)]
     if patch_boards:
-        parts = {}
-        for b in patch_boards:
-            bh, bw = images[b].shape[:2]
-            sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
-            parts[b] = (
-                resize(images[b], sw, sh, nearest=False),
-                resize(request.boards[b].labels, sw, sh, nearest=True),
-            )
-        if not _revote(sm, tcls, allowed, scales, parts, n_boards, canvas):
+        wide = packed = None
+        blend = _blend_level(opts, h, w)
+        # what depends only on the boards, their variant and the scale is kept on the engine: a
+        # production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
+        key = (
+            variant,
+            tuple(
+                (b, request.boards[b].key, _digest(request.boards[b].labels), _digest(images[b]), scales[b])
+                for b in patch_boards
+            ),
+            blend if opts.seam_blend > 0 else None,
+            adds_parent,
+            n_boards,
+        )
+        hit = engine._variant_cache.get(key)
+        if hit is None:
+            parts: Parts = {}
+            for b in patch_boards:
+                bh, bw = images[b].shape[:2]
+                sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
+                parts[b] = (
+                    resize(images[b], sw, sh, nearest=False),
+                    resize(request.boards[b].labels, sw, sh, nearest=True),
+                )
+            lpc = None
+            if opts.seam_blend > 0:
+                # the parent's seams were blended (engine step 8); so are the variant's. With the parent
+                # image, the re-vote being linear in the paint, the variant is the parent plus the blended
+                # re-vote of (repaint - board): the parent's own blend and match weights are kept exactly
+                base = None
+                if adds_parent:
+                    base = {}
+                    for b in patch_boards:
+                        bh, bw = parts[b][0].shape[:2]
+                        base[b] = resize(request.boards[b].image, bw, bh, nearest=False)
+                parts, lpc = _blend_parts(parts, base, n_boards, blend)
+            packed = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
+            hit = (parts, lpc, packed, _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, packed))
+            if len(engine._variant_cache) >= 4:
+                engine._variant_cache.pop(next(iter(engine._variant_cache)))
+            engine._variant_cache[key] = hit
+        parts, lpc, packed, col = hit
+        if lpc is not None:
+            wide = _wide(sm, tcls, allowed, scales, packed, lpc, n_boards, blend)
+            timings["seam_blend"] = time.perf_counter() - t
+            t = time.perf_counter()
+        if not _revote(sm, tcls, allowed, scales, parts, n_boards, canvas, (packed, col)):
             # some parent match breaks the label constraint here: repair them in the atlas first
             _revote_in_atlas(sm, tcls, allowed, scales, parts, n_boards, request.seed, canvas)
+        if wide is not None:
+            VK.add_wide(canvas, tcls, wide, blend[0])
         context.check_cancel()
     timings["revote"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -129,8 +173,8 @@ def render_variant(
     # 4. man-made areas in the variant's palette, then lines as in a normal render
     ink = 1.0 - request.lines.astype(np.float32) / 255.0
     light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
-    parent = request.init
-    if parent is not None and parent.shape == (h, w, 3):
+    if with_parent:
+        assert parent is not None
         # the parent already carries faces, grain and lines: map its palette areas to the variant's light
         recolour_palette_classes(request, plans, man_made, parent, images, canvas)
         soft_mask = np.zeros((h, w), bool)
@@ -151,6 +195,9 @@ def render_variant(
         )
     glaze_rng = np.random.default_rng([request.seed, 0x474C])
     lay_in_lines(canvas, (tcls >= 0) | soft_mask, ink, opts.line_darkening, opts.glaze, (h, w), glaze_rng)
+    if adds_parent:
+        # lines multiply the paint, so the change was shaded like the parent's paint: add the parent
+        VK.add_parent(canvas, tcls, parent)
     timings["palette_and_lines"] = time.perf_counter() - t
     image = np.empty((h, w, 3), np.uint8)
     VK.to_uint8(canvas, image)
@@ -177,6 +224,43 @@ def render_variant(
 Parts = dict[int, tuple[np.ndarray, np.ndarray]]  # board -> (variant colours, labels) at board scale
 
 
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.int64]  # key, off, hb, wb, stride
+
+
+def _pack_keys(labels: dict[int, np.ndarray], n_boards: int) -> Packed:
+    """The boards' labels one under another as :mod:`.variant_kernels` reads them: (key, off, hb, wb, stride)."""
+    stride = max(a.shape[1] for a in labels.values()) + 2
+    rows = sum(a.shape[0] + 1 for a in labels.values()) + 1
+    key = np.full((rows, stride), -1, np.int32)
+    off = np.zeros(n_boards, np.int64)
+    hb = np.ones(n_boards, np.int64)
+    wb = np.ones(n_boards, np.int64)
+    y = 1
+    for b, lab in labels.items():
+        bh, bw = lab.shape[:2]
+        off[b], hb[b], wb[b] = y * stride + 1, bh, bw
+        key[y : y + bh, 1 : 1 + bw] = np.where(lab == 255, -1, b * 256 + lab.astype(np.int32))
+        y += bh + 1
+    return key.ravel(), off, hb, wb, np.int64(stride)
+
+
+def _pack_colours(parts: dict[int, np.ndarray], packed: Packed) -> np.ndarray:
+    """The boards' colours laid out as :func:`_pack_keys` laid out their labels (flat, 3 channels)."""
+    key, off, _, _, stride = packed
+    col = np.zeros((key.shape[0], 3), next(iter(parts.values())).dtype)
+    for b, a in parts.items():
+        bh, bw = a.shape[:2]
+        col.reshape(-1, int(stride), 3)[off[b] // stride : off[b] // stride + bh, 1 : 1 + bw] = a
+    return col
+
+
+def _board_scales(scales: dict[int, float], n_boards: int) -> np.ndarray:
+    out = np.ones(n_boards, np.float64)
+    for b, sc in scales.items():
+        out[b] = sc
+    return out
+
+
 def _revote(
     sm: np.ndarray,
     tcls: np.ndarray,
@@ -185,27 +269,92 @@ def _revote(
     parts: Parts,
     n_boards: int,
     canvas: np.ndarray,
+    packed: tuple[Packed, np.ndarray] | None = None,
 ) -> bool:
-    """The re-vote straight from the boards; False, with nothing voted, if a match needs repair."""
-    stride = max(rgb.shape[1] for rgb, _ in parts.values()) + 2
-    rows = sum(rgb.shape[0] + 1 for rgb, _ in parts.values()) + 1
-    col = np.zeros((rows, stride, 3), np.uint8)
-    key = np.full((rows, stride), -1, np.int32)
-    off = np.zeros(n_boards, np.int64)
-    hb = np.ones(n_boards, np.int64)
-    wb = np.ones(n_boards, np.int64)
-    scale = np.ones(n_boards, np.float64)
-    y = 1
-    for b, (rgb, lab) in parts.items():
-        bh, bw = rgb.shape[:2]
-        off[b], hb[b], wb[b], scale[b] = y * stride + 1, bh, bw, scales[b]
-        col[y : y + bh, 1 : 1 + bw] = rgb
-        key[y : y + bh, 1 : 1 + bw] = np.where(lab == 255, -1, b * 256 + lab.astype(np.int32))
-        y += bh + 1
+    """The re-vote straight from the boards (uint8 paint, or float32 residuals of the seam blend);
+    False, with nothing voted, if a match needs repair. ``packed``: the parts already packed
+    (:func:`_pack_keys`, :func:`_pack_colours`)."""
+    if packed is None:
+        keys = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
+        packed = (keys, _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, keys))
+    (key, off, hb, wb, stride), col = packed
     h, w = tcls.shape
-    idx = np.full((h + 2, w + 2), -1, np.int32 if rows * stride < 2**31 else np.int64)
-    args = (sm, tcls, allowed, scale, off, hb, wb, stride, col.reshape(-1, 3), key.ravel(), idx, canvas)
-    return int(VK.revote(*args)) == 0
+    idx = np.full((h + 2, w + 2), -1, np.int32 if col.shape[0] < 2**31 else np.int64)
+    scale = _board_scales(scales, n_boards)
+    args = (sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, canvas)
+    kernel = VK.revote if col.dtype == np.uint8 else VK.revote_float  # float: the seam blend's residual
+    return int(kernel(*args)) == 0
+
+
+def _blend_parts(
+    parts: Parts, boards: dict[int, np.ndarray] | None, n_boards: int, blend: tuple[int, int]
+) -> tuple[Parts, np.ndarray]:
+    """The board side of the parent's seam blend (engine step 8) for a variant: (residuals, low-pass).
+
+    The re-voted paint ``S`` is the repaint, or with ``boards`` (each board's own paint at board
+    scale) the repaint minus the board, whose blended vote is then added to the parent image. Its
+    low-pass (``S`` box-averaged to 1/f and blurred there with sigma r/2, inside labelled pixels;
+    returned per board) is taken out of the paint to re-vote (the parts returned hold the residual
+    ``S - low``); :func:`_wide` votes it back over a wide neighbourhood, as the parent's
+    ``vote(paint) - vote(low) + wide(low)``; ``(f, r) = blend``.
+    """
+    from scipy import ndimage
+
+    f, r = blend
+    hc_max = max(-(-rgb.shape[0] // f) for rgb, _ in parts.values())
+    wc_max = max(-(-rgb.shape[1] // f) for rgb, _ in parts.values())
+    lpc = np.zeros((n_boards, hc_max, wc_max, 3), np.float32)
+    out: Parts = {}
+    for b, (rgb, lab) in parts.items():
+        base = boards[b] if boards is not None else rgb[:, :, :0]
+        hc, wc = -(-rgb.shape[0] // f), -(-rgb.shape[1] // f)
+        sums = np.empty((hc, wc, 3), np.float32)
+        count = np.empty((hc, wc), np.float32)
+        VK.box_down(rgb, base, lab != 255, f, sums, count)
+        norm = np.maximum(ndimage.gaussian_filter(count, r / 2.0), 1e-4)
+        for c in range(3):
+            lpc[b, :hc, :wc, c] = ndimage.gaussian_filter(sums[..., c], r / 2.0) / norm
+        res = np.empty(rgb.shape, np.float32)
+        VK.residual(rgb, base, np.ascontiguousarray(lpc[b, :hc, :wc]), f, res)
+        out[b] = (res, lab)
+    return out, lpc
+
+
+def _wide(
+    sm: np.ndarray,
+    tcls: np.ndarray,
+    allowed: np.ndarray,
+    scales: dict[int, float],
+    packed: Packed,
+    lpc: np.ndarray,
+    n_boards: int,
+    blend: tuple[int, int],
+) -> np.ndarray:
+    """The boards' low-pass voted at 1/f of the frame over (2r+1)^2 taps from the parent's matches."""
+    f, r = blend
+    h, w = tcls.shape
+    key, off, hb, wb, stride = packed
+    wide = np.zeros((-(-h // f), -(-w // f), 3), np.float32)
+    VK.wide_vote(
+        sm, tcls, allowed, _board_scales(scales, n_boards), off, hb, wb, stride, key, lpc, f, r, wide
+    )
+    return wide
+
+
+def _digest(img: np.ndarray) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(np.ascontiguousarray(img).data, digest_size=16).digest()
+
+
+def _blend_level(opts: ExemplarOptions, h: int, w: int) -> tuple[int, int]:
+    """The parent's wide vote (engine step 8): its size divisor from the frame and its radius there."""
+    from haikei.engines.exemplar.engine import pyramid
+
+    f, levels = pyramid(opts, (h, w), (h, w))
+    if levels > 1:  # the parent voted wide a level below the working one
+        return 2 * f, max(1, opts.seam_blend // 2)
+    return f, opts.seam_blend
 
 
 def _revote_in_atlas(
@@ -220,7 +369,7 @@ def _revote_in_atlas(
 ) -> None:
     """The re-vote in the search's atlas, after moving the matches that break the label constraint."""
     atlas_parts = {
-        b: (rgb.astype(np.float32), np.zeros((*rgb.shape[:2], 0), np.float32), lab)
+        b: (rgb.astype(np.float32, copy=False), np.zeros((*rgb.shape[:2], 0), np.float32), lab)
         for b, (rgb, lab) in parts.items()
     }
     full = build_atlas(atlas_parts, n_boards, np.zeros(0, np.float32))

@@ -24,7 +24,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["board_counts", "revote", "slots_and_patch_boards", "to_uint8"]
+__all__ = [
+    "add_parent",
+    "add_wide",
+    "board_counts",
+    "box_down",
+    "recolour",
+    "residual",
+    "revote",
+    "revote_float",
+    "slots_and_patch_boards",
+    "to_uint8",
+    "wide_vote",
+]
 
 
 @njit(cache=True, nogil=True)
@@ -141,6 +153,58 @@ def revote(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, out):  
 
 
 @njit(cache=True, nogil=True, parallel=True)
+def revote_float(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, out):  # type: ignore[no-untyped-def]
+    """:func:`revote` of float32 colours, summed in float32 in the order :func:`.kernels.vote` sums
+    them (rows of taps from -1 to 1, the pixel's own tap in its place), so it gives what the atlas
+    vote gives to the bit."""
+    h, w = tcls.shape
+    bad = np.zeros(h, np.int64)
+    for y in prange(h):
+        nb = 0
+        for x in range(w):
+            s = tcls[y, x]
+            if s < 0:
+                idx[y + 1, x + 1] = -1
+                continue
+            b = sm[y, x, 0]
+            sy = _board_pos(sm[y, x, 1], scale[b], hb[b])
+            sx = _board_pos(sm[y, x, 2], scale[b], wb[b])
+            i = off[b] + sy * stride + sx
+            idx[y + 1, x + 1] = i
+            k = key[i]
+            if k < 0 or allowed[s, k] == 0:
+                nb += 1
+        bad[y] = nb
+    n_bad = bad.sum()
+    if n_bad > 0:
+        return n_bad
+    inv = np.float32(1.0 / 255.0)
+    for y in prange(h):
+        acc = np.zeros(3, np.float32)
+        for x in range(w):
+            s = tcls[y, x]
+            if s < 0:
+                continue
+            acc[:] = 0.0
+            wsum = 0.0
+            for dy in range(-1, 2):
+                for dx in range(-1, 2):
+                    iq = idx[y + 1 - dy, x + 1 - dx]
+                    if iq < 0:
+                        continue
+                    i = iq + dy * stride + dx
+                    k = key[i]
+                    if k < 0 or allowed[s, k] == 0:
+                        continue
+                    for c in range(3):
+                        acc[c] += col[i, c]
+                    wsum += 1.0
+            for c in range(3):
+                out[y, x, c] = np.float32(acc[c] / wsum) * inv
+    return 0
+
+
+@njit(cache=True, nogil=True, parallel=True)
 def to_uint8(canvas, image):  # type: ignore[no-untyped-def]
     """``clip(canvas * 255 + 0.5, 0, 255)`` truncated to uint8, in float32 like the numpy expression."""
     h, w, c = canvas.shape
@@ -213,3 +277,213 @@ def shade_lines(canvas, natural, ink, wts, noise_p, noise_g, darkening, glaze): 
             f = (one + gl * noise_g[y, x]) * (one - dk * pressure * soft)
             for c in range(canvas.shape[2]):
                 canvas[y, x, c] *= f
+
+
+# -- the seam blend of a variant ---------------------------------------------------------------------
+# The parent's full-size vote is ``vote(paint) - vote(low) + wide(low)`` (kernels.vote_blended). A
+# variant re-votes ``S`` (the repaint, or the repaint minus the board when the parent image is added
+# back) the same way from the parent's source map: ``low`` is ``S`` box-averaged to 1/f (:func:`box_down`)
+# and blurred, per board; :func:`residual` takes it out of ``S`` at board scale, and the residual is
+# re-voted at the fine vote's taps (:func:`revote_float`); ``wide`` is ``low`` voted over a wide
+# neighbourhood at 1/f of the frame from the source map sampled there (:func:`wide_vote`), added back
+# read bilinearly (:func:`add_wide`), as vote_blended does.
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def box_down(paint, base, inside, f, out, wout):  # type: ignore[no-untyped-def]
+    """``out`` (hc, wc, 3) float32: sums of ``(paint - base) * inside`` over f x f blocks (``base``: none
+    where it has no channels); ``wout``: sums of ``inside``."""
+    hc, wc = wout.shape
+    h, w = inside.shape
+    has_base = base.shape[2] > 0
+    for i in prange(hc):
+        for j in range(wc):
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            n = 0.0
+            for y in range(i * f, min(h, i * f + f)):
+                for x in range(j * f, min(w, j * f + f)):
+                    if inside[y, x]:
+                        a0 += np.float64(paint[y, x, 0])
+                        a1 += np.float64(paint[y, x, 1])
+                        a2 += np.float64(paint[y, x, 2])
+                        if has_base:
+                            a0 -= np.float64(base[y, x, 0])
+                            a1 -= np.float64(base[y, x, 1])
+                            a2 -= np.float64(base[y, x, 2])
+                        n += 1.0
+            out[i, j, 0] = a0
+            out[i, j, 1] = a1
+            out[i, j, 2] = a2
+            wout[i, j] = n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _coarse(v, f, n):  # type: ignore[no-untyped-def]
+    """Fine coordinate -> (lower coarse index, fraction) for bilinear reads of an n-long coarse axis."""
+    c = min(max((v + 0.5) / f - 0.5, 0.0), n - 1.0)
+    i0 = min(int(c), n - 2) if n > 1 else 0
+    return i0, c - i0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def residual(paint, base, lpc, f, out):  # type: ignore[no-untyped-def]
+    """``out`` (h, w, 3) float32 = ``paint - base - lpc`` (``lpc`` read bilinearly at 1/f; ``base``
+    uint8, or nothing where it has no channels): the paint less its low-pass, at board scale."""
+    h, w = out.shape[:2]
+    hc, wc = lpc.shape[:2]
+    has_base = base.shape[2] > 0
+    for y in prange(h):
+        i0, ty = _coarse(np.float64(y), f, hc)
+        i1 = min(i0 + 1, hc - 1)
+        for x in range(w):
+            j0, tx = _coarse(np.float64(x), f, wc)
+            j1 = min(j0 + 1, wc - 1)
+            for c in range(3):
+                top = lpc[i0, j0, c] * (1.0 - tx) + lpc[i0, j1, c] * tx
+                bot = lpc[i1, j0, c] * (1.0 - tx) + lpc[i1, j1, c] * tx
+                v = np.float64(paint[y, x, c]) - (top * (1.0 - ty) + bot * ty)
+                if has_base:
+                    v -= np.float64(base[y, x, c])
+                out[y, x, c] = np.float32(v)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wide):  # type: ignore[no-untyped-def]
+    """The low-pass ``lpc`` (boards, hc, wc, 3) voted at 1/``f`` of the frame over (2r+1)^2 taps.
+
+    Coarse pixel (i, j) takes the match of the frame pixel at the centre of its f x f block (its
+    board position at board scale / f, not rounded); each tap q adds ``lpc`` read bilinearly at q's
+    match shifted by p - q, unless the board pixel there has a class p may not take (or none) or
+    lies off the board. Uniform weights; no tap that fits: p's own match. Pixels of no re-voted
+    class are left as they are.
+    """
+    h, w = tcls.shape
+    hl, wl = wide.shape[:2]
+    iy = np.zeros((hl, wl), np.int64)  # integer part of the coarse board position
+    ix = np.zeros((hl, wl), np.int64)
+    fy = np.zeros((hl, wl), np.float32)  # its fraction
+    fx = np.zeros((hl, wl), np.float32)
+    cb = np.full((hl, wl), -1, np.int64)
+    cs = np.full((hl, wl), -1, np.int64)
+    for i in prange(hl):
+        y = min(i * f + f // 2, h - 1)
+        for j in range(wl):
+            x = min(j * f + f // 2, w - 1)
+            s = tcls[y, x]
+            b = sm[y, x, 0]
+            if s < 0 or b < 0:
+                continue
+            cs[i, j] = s
+            cb[i, j] = b
+            # the block's centre sits half a pixel before (y, x); coarse coordinate as in residual
+            vy = ((sm[y, x, 1] + 0.5) * scale[b] - 0.5 - (y - i * f - (f - 1) / 2.0) + 0.5) / f - 0.5
+            vx = ((sm[y, x, 2] + 0.5) * scale[b] - 0.5 - (x - j * f - (f - 1) / 2.0) + 0.5) / f - 0.5
+            iy[i, j] = int(np.floor(vy))
+            ix[i, j] = int(np.floor(vx))
+            fy[i, j] = vy - np.floor(vy)
+            fx[i, j] = vx - np.floor(vx)
+    one = np.float32(1.0)
+    for i in prange(hl):
+        acc = np.zeros(3, np.float32)
+        for j in range(wl):
+            s = cs[i, j]
+            if s < 0:
+                continue
+            n = 0
+            acc[:] = 0.0
+            for dy in range(-r, r + 1):
+                qi = i - dy
+                if qi < 0 or qi >= hl:
+                    continue
+                for dx in range(-r, r + 1):
+                    qj = j - dx
+                    if qj < 0 or qj >= wl or cs[qi, qj] < 0:
+                        continue
+                    b = cb[qi, qj]
+                    hc = (hb[b] + f - 1) // f
+                    wc = (wb[b] + f - 1) // f
+                    y0 = iy[qi, qj] + dy
+                    x0 = ix[qi, qj] + dx
+                    ty = fy[qi, qj]
+                    tx = fx[qi, qj]
+                    # the board pixel nearest the read decides the label
+                    ny = y0 + (1 if ty >= 0.5 else 0)
+                    nx = x0 + (1 if tx >= 0.5 else 0)
+                    if ny < 0 or nx < 0 or ny >= hc or nx >= wc:
+                        continue
+                    by = min(ny * f + f // 2, hb[b] - 1)
+                    bx = min(nx * f + f // 2, wb[b] - 1)
+                    k = key[off[b] + by * stride + bx]
+                    if k < 0 or allowed[s, k] == 0:
+                        continue
+                    ya = min(max(y0, 0), hc - 1)
+                    yb = min(max(y0 + 1, 0), hc - 1)
+                    xa = min(max(x0, 0), wc - 1)
+                    xb = min(max(x0 + 1, 0), wc - 1)
+                    for c in range(3):
+                        top = lpc[b, ya, xa, c] * (one - tx) + lpc[b, ya, xb, c] * tx
+                        bot = lpc[b, yb, xa, c] * (one - tx) + lpc[b, yb, xb, c] * tx
+                        acc[c] += top * (one - ty) + bot * ty
+                    n += 1
+            if n == 0:  # no tap fits: the pixel's own match
+                b = cb[i, j]
+                ya = min(max(iy[i, j], 0), (hb[b] + f - 1) // f - 1)
+                xa = min(max(ix[i, j], 0), (wb[b] + f - 1) // f - 1)
+                for c in range(3):
+                    acc[c] = lpc[b, ya, xa, c]
+                n = 1
+            for c in range(3):
+                wide[i, j, c] = acc[c] / np.float32(n)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def add_wide(canvas, tcls, wide, f):  # type: ignore[no-untyped-def]
+    """Re-voted pixels: ``canvas += wide / 255``, ``wide`` (at 1/f) read bilinearly as vote_blended does."""
+    h, w = tcls.shape
+    hl, wl = wide.shape[:2]
+    inv = np.float32(1.0 / 255.0)
+    for y in prange(h):
+        i0, ty = _coarse(np.float64(y), f, hl)
+        i1 = min(i0 + 1, hl - 1)
+        for x in range(w):
+            if tcls[y, x] < 0:
+                continue
+            j0, tx = _coarse(np.float64(x), f, wl)
+            j1 = min(j0 + 1, wl - 1)
+            for c in range(3):
+                top = wide[i0, j0, c] * (1.0 - tx) + wide[i0, j1, c] * tx
+                bot = wide[i1, j0, c] * (1.0 - tx) + wide[i1, j1, c] * tx
+                canvas[y, x, c] += np.float32(top * (1.0 - ty) + bot * ty) * inv
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def add_parent(canvas, tcls, parent):  # type: ignore[no-untyped-def]
+    """Re-voted pixels: ``canvas += parent / 255`` (the parent image, uint8, carries the blend)."""
+    h, w = tcls.shape
+    inv = np.float32(1.0 / 255.0)
+    for y in prange(h):
+        for x in range(w):
+            if tcls[y, x] < 0:
+                continue
+            for c in range(3):
+                canvas[y, x, c] += np.float32(parent[y, x, c]) * inv
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def recolour(regions, parent, maps, has, canvas):  # type: ignore[no-untyped-def]
+    """Pixels of a class with ``has[class]``: ``canvas = clip(parent / 255 @ maps[class][:3] + maps[class][3], 0, 1)``."""
+    h, w = regions.shape
+    inv = np.float32(1.0 / 255.0)
+    for y in prange(h):
+        for x in range(w):
+            c = regions[y, x]
+            if not has[c]:
+                continue
+            r = np.float32(parent[y, x, 0]) * inv
+            g = np.float32(parent[y, x, 1]) * inv
+            b = np.float32(parent[y, x, 2]) * inv
+            for k in range(3):
+                v = r * maps[c, 0, k] + g * maps[c, 1, k] + b * maps[c, 2, k] + maps[c, 3, k]
+                canvas[y, x, k] = min(max(v, np.float32(0.0)), np.float32(1.0))
