@@ -42,6 +42,11 @@ def _low(src: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(src[..., 3:])
 
 
+def _coarse_classes(rest: list[np.ndarray]) -> np.ndarray:
+    """The class map at the wide vote's half size (``rest``: skey, allowed, tcls, nnf, weight)."""
+    return np.ascontiguousarray(rest[2][::2, ::2])
+
+
 def _plain(src: np.ndarray, *args: np.ndarray) -> np.ndarray:
     out = np.zeros((H, W, 6), np.float32)
     K.vote(src, *args, 0, 2, out)
@@ -54,7 +59,7 @@ def test_a_coherent_copy_is_painted_as_the_plain_vote_paints_it() -> None:
     plain = _plain(src, *rest)
     wide = np.full((H // 2, W // 2, 3), 100.0, np.float32)  # the (flat) tone, at half size
     out = np.zeros((H, W, 3), np.float32)
-    K.vote_blended(_paint(src), _low(src), *rest, 0, 2, wide, 2, out)
+    K.vote_blended(_paint(src), _low(src), *rest, 0, 2, wide, _coarse_classes(rest), 2, out)
     assert np.allclose(out, plain[..., :3], atol=1e-3)
 
 
@@ -67,7 +72,7 @@ def test_a_tone_step_between_two_copies_becomes_a_ramp_and_keeps_the_texture() -
         np.repeat((100.0 + 60.0 * ramp)[None, :, None], 3, axis=2).repeat(H // 2, axis=0).astype(np.float32)
     )
     out = np.zeros((H, W, 3), np.float32)
-    K.vote_blended(_paint(src), _low(src), *rest, 0, 2, wide, 2, out)
+    K.vote_blended(_paint(src), _low(src), *rest, 0, 2, wide, _coarse_classes(rest), 2, out)
 
     def tone_step(img: np.ndarray) -> float:  # the largest step of the column means near the seam
         cols = img[..., 0].mean(axis=0)
@@ -80,6 +85,25 @@ def test_a_tone_step_between_two_copies_becomes_a_ramp_and_keeps_the_texture() -
     # is the plain vote's to within a fraction of a level (texture deviation: 3 levels)
     for cols in (slice(22, 29), slice(36, 43)):
         assert np.abs(fine(out) - fine(plain[..., :3]))[2:-2, cols].max() < 0.5
+
+
+def test_no_tone_bleeds_across_a_region_border() -> None:
+    """Two regions (classes) meet at x = 32, each copied coherently from its own class of the
+    source. The wide low-pass is sampled only from the pixel's own class: next to the border each
+    region keeps its own tone (reading the other class's samples pulled the tone 25 levels over)."""
+    src, skey, allowed, tcls, nnf, weight = _setup(step=100.0)
+    right = np.arange(W)[None, :] >= 32
+    tcls = np.ascontiguousarray(np.broadcast_to(right, (H, W)).astype(np.int32))
+    skey = tcls.copy()  # the source's class = its side
+    allowed = np.zeros((2, 256), np.uint8)
+    allowed[0, 0] = allowed[1, 1] = 1
+    rest = [skey, allowed, tcls, nnf, weight]
+    plain = _plain(src, *rest)
+    wide = np.ascontiguousarray(_low(src)[::2, ::2])  # each region's own tone, at half size
+    out = np.zeros((H, W, 3), np.float32)
+    K.vote_blended(_paint(src), _low(src), *rest, 0, 2, wide, _coarse_classes(rest), 2, out)
+    assert np.abs(out - plain[..., :3])[:, 28:36].max() < 0.5
+    # the ramp still forms inside a region: a step within one class is still blended (first test)
 
 
 def test_the_engine_blends_seams_by_default_and_can_turn_it_off() -> None:

@@ -478,6 +478,7 @@ class ExemplarEngine:
                     k,
                     r_full,
                     wide,
+                    c_tcls,
                     c_f,
                     canvas,
                 )

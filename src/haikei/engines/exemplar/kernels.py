@@ -383,7 +383,7 @@ def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out, step=1):  # type
 
 
 @njit(cache=True, parallel=True)
-def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, f, out):  # type: ignore[no-untyped-def]
+def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, wcls, f, out):  # type: ignore[no-untyped-def]
     """:func:`vote` of the paint, with its low frequencies swapped for wider ones.
 
     ``src`` is the paint, ``low`` its low-pass (3 channels each), voted together. Each pixel gets
@@ -392,6 +392,11 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, f,
     low-passes agree and the paint is unchanged; where neighbouring matches copy differently toned
     places, the step between them becomes a ramp as wide as the wide vote (the narrow low-pass is
     voted exactly as the paint, so the step cancels without a trace).
+
+    ``wcls`` is ``wide``'s class map: only the bilinear samples of the pixel's own class are read
+    (their weights renormalised), so one region's tone never bleeds over a region border (reading
+    them all gave a light, stair-stepped halo along every border, the coarse grid's steps); a pixel
+    none of whose four samples is of its class keeps its plain vote.
     """
     h, w = tcls.shape
     hl, wl = wide.shape[0], wide.shape[1]
@@ -419,10 +424,24 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, f,
             x0 = min(int(fx), wl - 2) if wl > 1 else 0
             tx = fx - np.float32(x0)
             x1 = min(x0 + 1, wl - 1)
+            w00 = (one - tx) * (one - ty) if wcls[y0, x0] == slot else np.float32(0.0)
+            w01 = tx * (one - ty) if wcls[y0, x1] == slot else np.float32(0.0)
+            w10 = (one - tx) * ty if wcls[y1, x0] == slot else np.float32(0.0)
+            w11 = tx * ty if wcls[y1, x1] == slot else np.float32(0.0)
+            ws = w00 + w01 + w10 + w11
+            if ws < np.float32(1e-4):
+                for c in range(3):
+                    out[y, x, c] = acc[c] / wsum
+                continue
+            inv_ws = one / ws
             for c in range(3):
-                top = wide[y0, x0, c] * (one - tx) + wide[y0, x1, c] * tx
-                bot = wide[y1, x0, c] * (one - tx) + wide[y1, x1, c] * tx
-                out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + top * (one - ty) + bot * ty
+                wv = (
+                    w00 * wide[y0, x0, c]
+                    + w01 * wide[y0, x1, c]
+                    + w10 * wide[y1, x0, c]
+                    + w11 * wide[y1, x1, c]
+                )
+                out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + wv * inv_ws
 
 
 @njit(cache=True, parallel=True)

@@ -114,7 +114,7 @@ def render_variant(
     adds_parent = with_parent and opts.seam_blend > 0  # canvas then holds the change from the parent
     patch_boards = [int(b) for b in np.flatnonzero(per_board)]
     if patch_boards:
-        wide = packed = None
+        wide: tuple[np.ndarray, np.ndarray] | None = None
         blend = _blend_level(opts, h, w)
         # what depends only on the boards, their variant and the scale is kept on the engine: a
         # production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
@@ -164,7 +164,10 @@ def render_variant(
             # some parent match breaks the label constraint here: repair them in the atlas first
             _revote_in_atlas(sm, tcls, allowed, scales, parts, n_boards, request.seed, canvas)
         if wide is not None:
-            VK.add_wide(canvas, tcls, wide, blend[0])
+            _, _, hb, wb, _ = packed
+            VK.add_wide(
+                canvas, tcls, wide[0], wide[1], blend[0], sm, _board_scales(scales, n_boards), hb, wb, lpc
+            )
         context.check_cancel()
     timings["revote"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -329,16 +332,18 @@ def _wide(
     lpc: np.ndarray,
     n_boards: int,
     blend: tuple[int, int],
-) -> np.ndarray:
-    """The boards' low-pass voted at 1/f of the frame over (2r+1)^2 taps from the parent's matches."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The boards' low-pass voted at 1/f of the frame over (2r+1)^2 taps from the parent's matches,
+    and the class of each of its pixels."""
     f, r = blend
     h, w = tcls.shape
     key, off, hb, wb, stride = packed
     wide = np.zeros((-(-h // f), -(-w // f), 3), np.float32)
+    cs = np.empty(wide.shape[:2], np.int64)  # the coarse pixels' classes
     VK.wide_vote(
-        sm, tcls, allowed, _board_scales(scales, n_boards), off, hb, wb, stride, key, lpc, f, r, wide
+        sm, tcls, allowed, _board_scales(scales, n_boards), off, hb, wb, stride, key, lpc, f, r, wide, cs
     )
-    return wide
+    return wide, cs
 
 
 def _digest(img: np.ndarray) -> bytes:

@@ -350,14 +350,15 @@ def residual(paint, base, lpc, f, out):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wide):  # type: ignore[no-untyped-def]
+def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wide, cs):  # type: ignore[no-untyped-def]
     """The low-pass ``lpc`` (boards, hc, wc, 3) voted at 1/``f`` of the frame over (2r+1)^2 taps.
 
     Coarse pixel (i, j) takes the match of the frame pixel at the centre of its f x f block (its
     board position at board scale / f, not rounded); each tap q adds ``lpc`` read bilinearly at q's
     match shifted by p - q, unless the board pixel there has a class p may not take (or none) or
     lies off the board. Uniform weights; no tap that fits: p's own match. Pixels of no re-voted
-    class are left as they are.
+    class are left as they are. ``cs`` (hl, wl) int64 gets each coarse pixel's class (-1: none),
+    filled here, for :func:`add_wide`.
     """
     h, w = tcls.shape
     hl, wl = wide.shape[:2]
@@ -366,7 +367,7 @@ def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wid
     fy = np.zeros((hl, wl), np.float32)  # its fraction
     fx = np.zeros((hl, wl), np.float32)
     cb = np.full((hl, wl), -1, np.int64)
-    cs = np.full((hl, wl), -1, np.int64)
+    cs[:, :] = -1
     for i in prange(hl):
         y = min(i * f + f // 2, h - 1)
         for j in range(wl):
@@ -439,8 +440,11 @@ def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wid
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def add_wide(canvas, tcls, wide, f):  # type: ignore[no-untyped-def]
-    """Re-voted pixels: ``canvas += wide / 255``, ``wide`` (at 1/f) read bilinearly as vote_blended does."""
+def add_wide(canvas, tcls, wide, cs, f, sm, scale, hb, wb, lpc):  # type: ignore[no-untyped-def]
+    """Re-voted pixels: ``canvas += wide / 255``, ``wide`` (at 1/f) read bilinearly as vote_blended
+    reads it: only the samples of the pixel's own class (``cs``), renormalised. A pixel none of whose
+    four samples is of its class takes the low-pass at its own match instead (``lpc``, per board, at
+    1/f of the board), so that it keeps the plain re-vote as the parent kept its plain vote."""
     h, w = tcls.shape
     hl, wl = wide.shape[:2]
     inv = np.float32(1.0 / 255.0)
@@ -448,14 +452,39 @@ def add_wide(canvas, tcls, wide, f):  # type: ignore[no-untyped-def]
         i0, ty = _coarse(np.float64(y), f, hl)
         i1 = min(i0 + 1, hl - 1)
         for x in range(w):
-            if tcls[y, x] < 0:
+            s = tcls[y, x]
+            if s < 0:
                 continue
             j0, tx = _coarse(np.float64(x), f, wl)
             j1 = min(j0 + 1, wl - 1)
+            w00 = (1.0 - tx) * (1.0 - ty) if cs[i0, j0] == s else 0.0
+            w01 = tx * (1.0 - ty) if cs[i0, j1] == s else 0.0
+            w10 = (1.0 - tx) * ty if cs[i1, j0] == s else 0.0
+            w11 = tx * ty if cs[i1, j1] == s else 0.0
+            ws = w00 + w01 + w10 + w11
+            if ws >= 1e-4:
+                for c in range(3):
+                    v = (
+                        w00 * wide[i0, j0, c]
+                        + w01 * wide[i0, j1, c]
+                        + w10 * wide[i1, j0, c]
+                        + w11 * wide[i1, j1, c]
+                    )
+                    canvas[y, x, c] += np.float32(v / ws) * inv
+                continue
+            b = sm[y, x, 0]
+            sy = _board_pos(sm[y, x, 1], scale[b], hb[b])
+            sx = _board_pos(sm[y, x, 2], scale[b], wb[b])
+            hc = (hb[b] + f - 1) // f
+            wc = (wb[b] + f - 1) // f
+            a0, uy = _coarse(np.float64(sy), f, hc)
+            a1 = min(a0 + 1, hc - 1)
+            b0, ux = _coarse(np.float64(sx), f, wc)
+            b1 = min(b0 + 1, wc - 1)
             for c in range(3):
-                top = wide[i0, j0, c] * (1.0 - tx) + wide[i0, j1, c] * tx
-                bot = wide[i1, j0, c] * (1.0 - tx) + wide[i1, j1, c] * tx
-                canvas[y, x, c] += np.float32(top * (1.0 - ty) + bot * ty) * inv
+                top = lpc[b, a0, b0, c] * (1.0 - ux) + lpc[b, a0, b1, c] * ux
+                bot = lpc[b, a1, b0, c] * (1.0 - ux) + lpc[b, a1, b1, c] * ux
+                canvas[y, x, c] += np.float32(top * (1.0 - uy) + bot * uy) * inv
 
 
 @njit(cache=True, nogil=True, parallel=True)
