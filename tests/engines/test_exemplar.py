@@ -170,6 +170,30 @@ def test_derived_palettes_follow_the_board_and_the_role() -> None:
     assert pw["window"].mid[2] - pw["window"].mid[0] > pw["wall"].mid[2] - pw["wall"].mid[0]
 
 
+def test_sand_takes_the_boards_ochres_not_its_reds() -> None:
+    """A board whose warmest pixels are red (a rocket, autumn leaves) still has ochres: sand is
+    painted from those (yellow at least as strong as red), not salmon; a road keeps its cool hue."""
+    from haikei.engines.exemplar.palettes import ROLES, board_samples, derived_palette
+
+    b = tiny_board()
+    img = b.image.copy()
+    h, w = img.shape[:2]
+    img[: h // 2, : w // 3] = (225, 45, 60)  # a big red object
+    img[h // 2 :, : w // 3] = (200, 160, 70)  # ochre ground
+    f, sky = board_samples([img], [b.labels], VOCAB.id_of("sky"))
+    sand, road = derived_palette(ROLES["sand"], f, sky), derived_palette(ROLES["road"], f, sky)
+    r, g, bl = sand.mid
+    assert g >= 0.75 * r and r > bl  # beige to ochre: green close to red, blue lowest
+    assert r - g < 0.2  # not salmon (the red side alone gives 0.25 here)
+    # without ochres the warm side is all there is: the sand follows the board's reds
+    reds = b.image.copy()
+    reds[:, : w // 3] = (225, 45, 60)
+    f2, sky2 = board_samples([reds], [b.labels], VOCAB.id_of("sky"))
+    sand2 = derived_palette(ROLES["sand"], f2, sky2)
+    assert sand2.mid[0] - sand2.mid[1] > r - g
+    assert road.mid[2] - road.mid[0] > sand.mid[2] - sand.mid[0]
+
+
 def test_small_board_objects_do_not_paint_large_surfaces() -> None:
     b = tiny_board()
     labels, img = b.labels.copy(), b.image.copy()

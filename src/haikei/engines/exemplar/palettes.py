@@ -42,15 +42,16 @@ class Role:
     warmth: float  # -1: hue from the board's cool side (sky), +1: from its warm side, 0: overall family
     spread: float = 0.1  # luma between mid and light / shadow
     reflects_sky: bool = False  # windows: the sky's colours, a little darker
+    earth: bool = False  # the warm side is the board's earth (ochre, brown), not its reds
 
 
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
         Role("road", 0.36, 0.4, -0.5, 0.07),
-        Role("path", 0.58, 0.65, 0.6, 0.08),
-        Role("ground", 0.5, 0.7, 0.6, 0.09),
-        Role("sand", 0.8, 0.7, 0.8, 0.06),
+        Role("path", 0.58, 0.65, 0.6, 0.08, earth=True),
+        Role("ground", 0.5, 0.7, 0.6, 0.09, earth=True),
+        Role("sand", 0.8, 0.7, 0.8, 0.06, earth=True),
         Role("wall", 0.82, 0.5, 0.4, 0.1),
         Role("building", 0.66, 0.5, 0.2, 0.1),
         Role("roof", 0.3, 0.7, -0.3, 0.08),
@@ -106,6 +107,7 @@ class BoardTones:
     hi: float
     family: np.ndarray  # mean chroma (red-green, yellow-blue)
     warm: np.ndarray  # chroma of the warmest quarter
+    earth: np.ndarray  # chroma of the warm pixels that lean yellow more than red (ochres, browns)
     cool: np.ndarray  # the sky's chroma, else the coolest quarter's
     light_tint: np.ndarray  # what the brightest and darkest tenths lean towards
     shadow_tint: np.ndarray
@@ -122,11 +124,18 @@ def board_tones(f: np.ndarray, sky: np.ndarray) -> BoardTones:
     cool = sky[:, 1:].mean(axis=0) if len(sky) >= 16 else chroma[warm_axis <= q1].mean(axis=0)
     order = np.argsort(y, kind="stable")
     n = len(order)
+    warm = chroma[warm_axis >= q3].mean(axis=0)
+    # sand, soil and paths are ochre to brown: among the board's warmer half, the pixels that lean red
+    # rather than green and whose yellow is at least their red. A board whose warm side is red (a rocket, autumn leaves) gave salmon
+    # sand; a board with no such pixels keeps its warm side
+    earthy = (warm_axis >= np.quantile(warm_axis, 0.5)) & (chroma[:, 0] >= 0) & (chroma[:, 1] >= chroma[:, 0])
+    earth = chroma[earthy].mean(axis=0) if earthy.sum() >= max(16, n // 100) else warm
     return BoardTones(
         lo,
         hi,
         family=chroma.mean(axis=0),
-        warm=chroma[warm_axis >= q3].mean(axis=0),
+        warm=warm,
+        earth=earth,
         cool=cool,
         light_tint=chroma[order[int(0.9 * n) :]].mean(axis=0),
         shadow_tint=chroma[order[: max(1, int(0.1 * n))]].mean(axis=0),
@@ -147,7 +156,7 @@ def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray, tones: BoardTone
         return Palette(pal.shadow * k * 0.8, pal.mid * k, np.clip(pal.light * 0.95, 0, 1), pal.shadow * 0.45)
     bt = tones if tones is not None else board_tones(f, sky)
     lo, hi = bt.lo, bt.hi
-    side = bt.warm if role.warmth >= 0 else bt.cool
+    side = (bt.earth if role.earth else bt.warm) if role.warmth >= 0 else bt.cool
     a = abs(role.warmth)
     hue = (1 - a) * bt.family + a * side
     mid_y = lo + role.lightness * (hi - lo)
