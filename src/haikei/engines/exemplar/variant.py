@@ -116,8 +116,8 @@ def render_variant(
     if patch_boards:
         wide: tuple[np.ndarray, np.ndarray] | None = None
         blend = _blend_level(opts, h, w)
-        # what depends only on the boards, their variant and the scale is kept on the engine: a
-        # production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
+        # what depends only on the boards, their variant and the scale is kept on the engine (the last
+        # one): a production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
         key = (
             variant,
             tuple(
@@ -151,9 +151,14 @@ def render_variant(
                         base[b] = resize(request.boards[b].image, bw, bh, nearest=False)
                 parts, lpc = _blend_parts(parts, base, n_boards, blend)
             packed = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
-            hit = (parts, lpc, packed, _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, packed))
-            if len(engine._variant_cache) >= 4:
-                engine._variant_cache.pop(next(iter(engine._variant_cache)))
+            col = _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, packed)
+            # the parts become views into the packed colours: one copy of the paint is kept, not two
+            grid = col.reshape(-1, int(packed[4]), 3)
+            for b, (rgb, lab) in list(parts.items()):
+                y = int(packed[1][b] // packed[4])
+                parts[b] = (grid[y : y + rgb.shape[0], 1 : 1 + rgb.shape[1]], lab)
+            hit = (parts, lpc, packed, col)
+            engine._variant_cache.clear()  # one repaint at a time (~25 MB at 1080p): a sequence's cuts share it
             engine._variant_cache[key] = hit
         parts, lpc, packed, col = hit
         if lpc is not None:
