@@ -17,7 +17,6 @@ board:
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 __all__ = [
@@ -59,7 +58,24 @@ def downsample_mean(a: np.ndarray) -> np.ndarray:
         a = np.pad(a, pad, mode="edge")
     a = np.asarray(a, dtype=np.float32)
     # four strided views summed: a reduction over two axes of a reshape was 4x slower
-    return np.ascontiguousarray(((a[0::2, 0::2] + a[0::2, 1::2]) + (a[1::2, 0::2] + a[1::2, 1::2])) * np.float32(0.25))
+    return np.ascontiguousarray(
+        ((a[0::2, 0::2] + a[0::2, 1::2]) + (a[1::2, 0::2] + a[1::2, 1::2])) * np.float32(0.25)
+    )
+
+
+def _cubic_weights(n_out: int, n_in: int, start: float, stop: float) -> np.ndarray:
+    """(n_out, n_in) weights of a cubic-convolution enlargement (Keys, a = -0.5) of an axis of ``n_in``
+    samples whose span ``start``..``stop`` (sample coordinates, pixel edges) is stretched over ``n_out``."""
+    s = start + (np.arange(n_out) + 0.5) * ((stop - start) / n_out) - 0.5
+    i0 = np.floor(s).astype(np.int64)
+    t = s - i0
+    weights = np.zeros((n_out, n_in), np.float64)
+    rows = np.arange(n_out)
+    for k in range(-1, 3):
+        d = np.abs(t - k)
+        wk = np.where(d <= 1.0, (1.5 * d - 2.5) * d * d + 1.0, ((-0.5 * d + 2.5) * d - 4.0) * d + 2.0)
+        np.add.at(weights, (rows, np.clip(i0 + k, 0, n_in - 1)), wk)
+    return weights
 
 
 def smooth_noise(h: int, w: int, rng: np.random.Generator, cell: float) -> np.ndarray:
@@ -67,11 +83,11 @@ def smooth_noise(h: int, w: int, rng: np.random.Generator, cell: float) -> np.nd
     gh = max(2, int(np.ceil(h / cell)) + 2)
     gw = max(2, int(np.ceil(w / cell)) + 2)
     grid = rng.uniform(-1.0, 1.0, (gh, gw)).astype(np.float32)
-    # bicubic enlargement of the random grid, cropped so that the grid's border cells are not used
-    big = Image.fromarray(grid, mode="F").resize(
-        (w, h), Image.Resampling.BICUBIC, box=(0.5, 0.5, gw - 1.5, gh - 1.5)
-    )
-    return np.clip(np.asarray(big, dtype=np.float32), -1.0, 1.0)
+    # bicubic enlargement of the random grid, cropped so that the grid's border cells are not used;
+    # separable, as two small matrix products (an image resize of the grid cost ~30 ms at 1080p)
+    wy = _cubic_weights(h, gh, 0.5, gh - 1.5).astype(np.float32)
+    wx = _cubic_weights(w, gw, 0.5, gw - 1.5).astype(np.float32)
+    return np.clip((wy @ grid) @ wx.T, -1.0, 1.0).astype(np.float32, copy=False)
 
 
 def position_guides(

@@ -382,7 +382,22 @@ def paint_structured(
 
 @njit(cache=True)
 def _composite(
-    out, pw, face_of, tones, near, n_occl, n_weather, n_pressure, grad, tex, strokes, ink, reg, line_lut, ts, ls
+    out,
+    pw,
+    face_of,
+    tones,
+    near,
+    n_occl,
+    n_weather,
+    n_pressure,
+    grad,
+    tex,
+    strokes,
+    ink,
+    reg,
+    line_lut,
+    ts,
+    ls,
 ):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Per painted pixel: face tone x (gradient + weathering) x occlusion x grain x brush strokes, then the
     line over it.

@@ -386,6 +386,19 @@ def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wid
             fy[i, j] = vy - np.floor(vy)
             fx[i, j] = vx - np.floor(vx)
     one = np.float32(1.0)
+    # each board's labels at the coarse positions the taps test (the block centres), read once
+    nb = lpc.shape[0]
+    hcs = np.zeros(nb, np.int64)
+    wcs = np.zeros(nb, np.int64)
+    for b in range(nb):
+        hcs[b] = (hb[b] + f - 1) // f
+        wcs[b] = (wb[b] + f - 1) // f
+    kc = np.full(lpc.shape[:3], -1, np.int32)
+    for b in range(nb):
+        for ny in prange(hcs[b]):
+            by = min(ny * f + f // 2, hb[b] - 1)
+            for nx in range(wcs[b]):
+                kc[b, ny, nx] = key[off[b] + by * stride + min(nx * f + f // 2, wb[b] - 1)]
     for i in prange(hl):
         acc = np.zeros(3, np.float32)
         for j in range(wl):
@@ -403,8 +416,8 @@ def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wid
                     if qj < 0 or qj >= wl or cs[qi, qj] < 0:
                         continue
                     b = cb[qi, qj]
-                    hc = (hb[b] + f - 1) // f
-                    wc = (wb[b] + f - 1) // f
+                    hc = hcs[b]
+                    wc = wcs[b]
                     y0 = iy[qi, qj] + dy
                     x0 = ix[qi, qj] + dx
                     ty = fy[qi, qj]
@@ -414,9 +427,7 @@ def wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wid
                     nx = x0 + (1 if tx >= 0.5 else 0)
                     if ny < 0 or nx < 0 or ny >= hc or nx >= wc:
                         continue
-                    by = min(ny * f + f // 2, hb[b] - 1)
-                    bx = min(nx * f + f // 2, wb[b] - 1)
-                    k = key[off[b] + by * stride + bx]
+                    k = kc[b, ny, nx]
                     if k < 0 or allowed[s, k] == 0:
                         continue
                     ya = min(max(y0, 0), hc - 1)
