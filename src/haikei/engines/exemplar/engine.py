@@ -84,6 +84,7 @@ class ExemplarEngine:
         ] = {}
         # variants: what the re-vote reads from the boards and their repaint (see variant.py)
         self._variant_cache: dict[tuple[Any, ...], Any] = {}
+        self._variant_palettes: dict[tuple[Any, ...], dict[int, np.ndarray]] = {}
         self._options(self._defaults)  # refuse a bad [engines.exemplar] table at start-up
 
     # -- helpers ------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from haikei.engines.base import RenderRequest
     from haikei.engines.exemplar.options import ExemplarOptions
 
-__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_palette_classes"]
+__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_maps", "recolour_palette_classes"]
 
 # man-made faces are painted smoother than ground: their strokes are this share of the board's contrast
 FACE_BRUSH = 0.9
@@ -288,23 +288,12 @@ def _gaussian_weights(sigma: float, truncate: float = 4.0) -> np.ndarray:
     return np.ascontiguousarray((phi / phi.sum())[::-1])
 
 
-def recolour_palette_classes(
-    request: RenderRequest,
-    plans: dict[int, ClassPlan],
-    classes: list[int],
-    parent: np.ndarray,
-    images: dict[int, np.ndarray],
-    canvas: np.ndarray,
-) -> np.ndarray:
-    """Variants: the parent's palette-painted pixels mapped from the boards' palettes to the variants'.
-
-    Per class, the affine colour map that takes the parent palette (shadow, mid, light, line) to the
-    same palette read from the variant boards (ridge-regularised towards identity) is applied to the
-    parent's pixels: faces, grain and lines stay exactly where they were, only the light changes.
-    Returns the mask of the pixels written (cost follows their area).
-    """
-    if not classes:
-        return np.zeros(request.regions.shape, bool)
+def recolour_maps(
+    request: RenderRequest, plans: dict[int, ClassPlan], classes: list[int], images: dict[int, np.ndarray]
+) -> dict[int, np.ndarray]:
+    """Variants: per palette class, the affine colour map (4 x 3: RGB rows, then the offset) that
+    takes the parent palette (shadow, mid, light, line) to the same palette read from the variant
+    boards, ridge-regularised towards identity."""
     lam = 0.05
     m0 = np.vstack([np.eye(3), np.zeros((1, 3))])
     maps: dict[int, np.ndarray] = {}
@@ -316,6 +305,17 @@ def recolour_palette_classes(
         x = np.hstack([np.stack([p0.shadow, p0.mid, p0.light, p0.line]), np.ones((4, 1))]).astype(np.float64)
         v = np.stack([p1.shadow, p1.mid, p1.light, p1.line]).astype(np.float64)
         maps[c] = np.linalg.solve(x.T @ x + lam * np.eye(4), x.T @ v + lam * m0).astype(np.float32)
+    return maps
+
+
+def recolour_palette_classes(
+    request: RenderRequest, maps: dict[int, np.ndarray], parent: np.ndarray, canvas: np.ndarray
+) -> np.ndarray:
+    """Variants: the parent's palette-painted pixels through their class's map (:func:`recolour_maps`):
+    faces, grain and lines stay exactly where they were, only the light changes. Returns the mask of
+    the pixels written (cost follows their area)."""
+    if not maps:
+        return np.zeros(request.regions.shape, bool)
     # one pass over the frame, each pixel through its class's map (a per-class masked matrix product
     # cost ~0.1 s of a 1080p variant in boolean indexing)
     lut = np.zeros((256, 4, 3), np.float32)

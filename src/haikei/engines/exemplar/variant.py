@@ -26,7 +26,12 @@ from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes, recolour_palette_classes
+from haikei.engines.exemplar.painters import (
+    lay_in_lines,
+    paint_palette_classes,
+    recolour_maps,
+    recolour_palette_classes,
+)
 from haikei.errors import RenderRefused
 
 if TYPE_CHECKING:
@@ -107,6 +112,9 @@ def render_variant(
     timings["plan"] = time.perf_counter() - t
     t = time.perf_counter()
 
+    # what the engine keeps between variants is keyed by the boards' labels and repaints themselves
+    digests = {b: (_digest(request.boards[b].labels), _digest(images[b])) for b in sorted(needed)}
+
     # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
     canvas = np.zeros((h, w, 3), np.float32)
     parent = request.init
@@ -120,10 +128,7 @@ def render_variant(
         # one): a production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
         key = (
             variant,
-            tuple(
-                (b, request.boards[b].key, _digest(request.boards[b].labels), _digest(images[b]), scales[b])
-                for b in patch_boards
-            ),
+            tuple((b, request.boards[b].key, *digests[b], scales[b]) for b in patch_boards),
             blend if opts.seam_blend > 0 else None,
             adds_parent,
             n_boards,
@@ -184,7 +189,19 @@ def render_variant(
     if with_parent:
         assert parent is not None
         # the parent already carries faces, grain and lines: map its palette areas to the variant's light
-        recolour_palette_classes(request, plans, man_made, parent, images, canvas)
+        # the maps depend on the boards and their repaint only: kept with the engine like the re-vote's
+        pal_key = (
+            variant,
+            tuple((c, plans[c]) for c in man_made),
+            tuple((b, request.boards[b].key, *digests[b]) for b in sorted(needed)),
+        )
+        maps = engine._variant_palettes.get(pal_key)
+        if maps is None:
+            maps = recolour_maps(request, plans, man_made, images)
+            if len(engine._variant_palettes) >= 8:
+                engine._variant_palettes.pop(next(iter(engine._variant_palettes)))
+            engine._variant_palettes[pal_key] = maps
+        recolour_palette_classes(request, maps, parent, canvas)
         soft_mask = np.zeros((h, w), bool)
     else:
         struct_rng = np.random.default_rng([request.seed, 0x5354])
