@@ -161,7 +161,7 @@ class ExemplarEngine:
         else:
             parts = {b: (preps[b].col[level], preps[b].gd[level], preps[b].lab[level]) for b in used}
         atlas = build_atlas(parts, n_boards, gw)
-        if len(self._atlas_cache) >= 16:
+        if len(self._atlas_cache) >= 10:  # a render at one size uses up to 7 (levels + full size)
             self._atlas_cache.pop(next(iter(self._atlas_cache)))
         self._atlas_cache[key] = (atlas, tuple(preps[b] for b in used), ({}, {}))
         return atlas
