@@ -382,6 +382,24 @@ def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out, step=1):  # type
                     out[y, x, c] = src[sy, sx, c]
 
 
+@njit(cache=True, inline="always")
+def class_weights(cls, y0, x0, y1, x1, ty, tx, slot):  # type: ignore[no-untyped-def]
+    """Bilinear weights of the four samples (y0|y1, x0|x1) of a coarse grid, zero for a sample whose
+    class ``cls`` is not ``slot``; then their sum: (w00, w01, w10, w11, sum)."""
+    w00 = (1.0 - tx) * (1.0 - ty) if cls[y0, x0] == slot else 0.0
+    w01 = tx * (1.0 - ty) if cls[y0, x1] == slot else 0.0
+    w10 = (1.0 - tx) * ty if cls[y1, x0] == slot else 0.0
+    w11 = tx * ty if cls[y1, x1] == slot else 0.0
+    return w00, w01, w10, w11, w00 + w01 + w10 + w11
+
+
+@njit(cache=True, inline="always")
+def class_lerp(img, y0, x0, y1, x1, wts, c):  # type: ignore[no-untyped-def]
+    """Channel ``c`` of ``img`` read at the four samples with :func:`class_weights`, renormalised."""
+    v = wts[0] * img[y0, x0, c] + wts[1] * img[y0, x1, c] + wts[2] * img[y1, x0, c] + wts[3] * img[y1, x1, c]
+    return v / wts[4]
+
+
 @njit(cache=True, parallel=True)
 def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, wcls, f, out):  # type: ignore[no-untyped-def]
     """:func:`vote` of the paint, with its low frequencies swapped for wider ones.
@@ -401,7 +419,6 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, wc
     h, w = tcls.shape
     hl, wl = wide.shape[0], wide.shape[1]
     inv = np.float32(1.0 / f)
-    one = np.float32(1.0)
     for y in prange(h):
         acc = np.zeros(6, np.float32)
         fy = min(max((y + np.float32(0.5)) * inv - np.float32(0.5), np.float32(0.0)), np.float32(hl - 1))
@@ -424,24 +441,13 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, wc
             x0 = min(int(fx), wl - 2) if wl > 1 else 0
             tx = fx - np.float32(x0)
             x1 = min(x0 + 1, wl - 1)
-            w00 = (one - tx) * (one - ty) if wcls[y0, x0] == slot else np.float32(0.0)
-            w01 = tx * (one - ty) if wcls[y0, x1] == slot else np.float32(0.0)
-            w10 = (one - tx) * ty if wcls[y1, x0] == slot else np.float32(0.0)
-            w11 = tx * ty if wcls[y1, x1] == slot else np.float32(0.0)
-            ws = w00 + w01 + w10 + w11
-            if ws < np.float32(1e-4):
+            wts = class_weights(wcls, y0, x0, y1, x1, ty, tx, slot)
+            if wts[4] < 1e-4:
                 for c in range(3):
                     out[y, x, c] = acc[c] / wsum
                 continue
-            inv_ws = one / ws
             for c in range(3):
-                wv = (
-                    w00 * wide[y0, x0, c]
-                    + w01 * wide[y0, x1, c]
-                    + w10 * wide[y1, x0, c]
-                    + w11 * wide[y1, x1, c]
-                )
-                out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + wv * inv_ws
+                out[y, x, c] = (acc[c] - acc[3 + c]) / wsum + class_lerp(wide, y0, x0, y1, x1, wts, c)
 
 
 @njit(cache=True, parallel=True)

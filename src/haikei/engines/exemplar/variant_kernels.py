@@ -24,6 +24,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from haikei.engines.exemplar.kernels import class_lerp, class_weights
+
 __all__ = [
     "add_parent",
     "add_wide",
@@ -82,16 +84,10 @@ def _board_pos(v, scale, size):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def revote(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, out):  # type: ignore[no-untyped-def]
-    """Re-vote the parent's matches over the variant colours into ``out`` (float32, 0..1).
-
-    First each re-voted pixel's match at board scale, as a flat index into ``col`` / ``key``
-    (into ``idx``, (H + 2, W + 2) int32 or int64, with a border of -1, like ``tcls < 0`` pixels); if any
-    match breaks the label constraint nothing is voted and their count is returned (the caller
-    then repairs them in the atlas). Otherwise each re-voted pixel p gets the mean over the
-    neighbours q (3x3) of the colour at q's match shifted by p - q, skipping those whose class p
-    may not take; ``out`` is left alone where ``tcls < 0``. Returns 0 then.
-    """
+def _match_index(sm, tcls, allowed, scale, off, hb, wb, stride, key, idx):  # type: ignore[no-untyped-def]
+    """Each re-voted pixel's match at board scale as a flat index into the packed boards (into
+    ``idx``, with its border of -1 like ``tcls < 0`` pixels); returns how many break the label
+    constraint."""
     h, w = tcls.shape
     bad = np.zeros(h, np.int64)
     for y in prange(h):
@@ -110,7 +106,22 @@ def revote(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, out):  
             if k < 0 or allowed[s, k] == 0:
                 nb += 1
         bad[y] = nb
-    n_bad = bad.sum()
+    return bad.sum()
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def revote(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, out):  # type: ignore[no-untyped-def]
+    """Re-vote the parent's matches over the variant colours into ``out`` (float32, 0..1).
+
+    First each re-voted pixel's match at board scale, as a flat index into ``col`` / ``key``
+    (into ``idx``, (H + 2, W + 2) int32 or int64, with a border of -1, like ``tcls < 0`` pixels); if any
+    match breaks the label constraint nothing is voted and their count is returned (the caller
+    then repairs them in the atlas). Otherwise each re-voted pixel p gets the mean over the
+    neighbours q (3x3) of the colour at q's match shifted by p - q, skipping those whose class p
+    may not take; ``out`` is left alone where ``tcls < 0``. Returns 0 then.
+    """
+    h, w = tcls.shape
+    n_bad = _match_index(sm, tcls, allowed, scale, off, hb, wb, stride, key, idx)
     if n_bad > 0:
         return n_bad
     inv = np.float32(1.0 / 255.0)
@@ -158,24 +169,7 @@ def revote_float(sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, o
     them (rows of taps from -1 to 1, the pixel's own tap in its place), so it gives what the atlas
     vote gives to the bit."""
     h, w = tcls.shape
-    bad = np.zeros(h, np.int64)
-    for y in prange(h):
-        nb = 0
-        for x in range(w):
-            s = tcls[y, x]
-            if s < 0:
-                idx[y + 1, x + 1] = -1
-                continue
-            b = sm[y, x, 0]
-            sy = _board_pos(sm[y, x, 1], scale[b], hb[b])
-            sx = _board_pos(sm[y, x, 2], scale[b], wb[b])
-            i = off[b] + sy * stride + sx
-            idx[y + 1, x + 1] = i
-            k = key[i]
-            if k < 0 or allowed[s, k] == 0:
-                nb += 1
-        bad[y] = nb
-    n_bad = bad.sum()
+    n_bad = _match_index(sm, tcls, allowed, scale, off, hb, wb, stride, key, idx)
     if n_bad > 0:
         return n_bad
     inv = np.float32(1.0 / 255.0)
@@ -468,20 +462,10 @@ def add_wide(canvas, tcls, wide, cs, f, sm, scale, hb, wb, lpc):  # type: ignore
                 continue
             j0, tx = _coarse(np.float64(x), f, wl)
             j1 = min(j0 + 1, wl - 1)
-            w00 = (1.0 - tx) * (1.0 - ty) if cs[i0, j0] == s else 0.0
-            w01 = tx * (1.0 - ty) if cs[i0, j1] == s else 0.0
-            w10 = (1.0 - tx) * ty if cs[i1, j0] == s else 0.0
-            w11 = tx * ty if cs[i1, j1] == s else 0.0
-            ws = w00 + w01 + w10 + w11
-            if ws >= 1e-4:
+            wts = class_weights(cs, i0, j0, i1, j1, ty, tx, s)
+            if wts[4] >= 1e-4:
                 for c in range(3):
-                    v = (
-                        w00 * wide[i0, j0, c]
-                        + w01 * wide[i0, j1, c]
-                        + w10 * wide[i1, j0, c]
-                        + w11 * wide[i1, j1, c]
-                    )
-                    canvas[y, x, c] += np.float32(v / ws) * inv
+                    canvas[y, x, c] += np.float32(class_lerp(wide, i0, j0, i1, j1, wts, c)) * inv
                 continue
             b = sm[y, x, 0]
             sy = _board_pos(sm[y, x, 1], scale[b], hb[b])
