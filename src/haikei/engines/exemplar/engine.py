@@ -466,7 +466,7 @@ class ExemplarEngine:
                     c_atlas, c_nnf, c_weight, c_tcls, c_f, c_radius = atlas, nnf, weight, tclss[0], f, radius
                 wide = np.zeros((*c_tcls.shape, 3), np.float32)
                 lp = self._lowpass(c_atlas, c_radius / 2.0, rgb=False)
-                K.vote(lp, c_atlas.skey, allowed, c_tcls, c_nnf, c_weight, 0, c_radius, wide, 1)
+                K.vote(lp, c_atlas.skey, allowed, c_tcls, c_nnf, c_weight, 0, c_radius, wide)
                 paint_lp = self._lowpass(full, c_f * c_radius / 2.0, rgb=True)
                 K.vote_blended(
                     full.col,

@@ -317,9 +317,9 @@ def fix_invalid(tcls, skey, allowed, cand_ptr, cand, seed, max_radius, nnf):  # 
 
 
 @njit(cache=True)
-def _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, slot, acc):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, y, x, slot, acc):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Sum into ``acc`` the weighted source values that the patches of the neighbours q of (y, x)
-    (every ``step``-th within ``r``) lay on (y, x): ``src``'s channels first, then ``low``'s (a
+    (within ``r``) lay on (y, x): ``src``'s channels first, then ``low``'s (a
     second source read at the same places; no channels = none); returns the sum of weights."""
     h, w = tcls.shape
     hs, ws = skey.shape
@@ -329,11 +329,11 @@ def _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, s
     for c in range(nch + nlow):
         acc[c] = 0.0
     wsum = 0.0
-    for dy in range(-r, r + 1, step):
+    for dy in range(-r, r + 1):
         qy = y - dy
         if qy < 0 or qy >= h:
             continue
-        for dx in range(-r, r + 1, step):
+        for dx in range(-r, r + 1):
             qx = x - dx
             if qx < 0 or qx >= w or tcls[qy, qx] < 0:
                 continue
@@ -354,13 +354,12 @@ def _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, s
 
 
 @njit(cache=True, parallel=True)
-def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out, step=1):  # type: ignore[no-untyped-def]
+def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out):  # type: ignore[no-untyped-def]
     """Match-weighted, label-consistent voting (gather form).
 
-    Output pixel p averages ``src[nnf[q] + (p - q)]`` over the neighbours q whose patch covers p
-    (every ``step``-th neighbour in each direction), each weighted by ``weight[q >> wshift]`` (a
-    function of q's match error), and skipping contributions whose source pixel has a class p may
-    not take. Pixels with ``tcls < 0`` are left untouched.
+    Output pixel p averages ``src[nnf[q] + (p - q)]`` over the neighbours q whose patch covers p,
+    each weighted by ``weight[q >> wshift]`` (a function of q's match error), and skipping
+    contributions whose source pixel has a class p may not take. Pixels with ``tcls < 0`` are left untouched.
     """
     h, w = tcls.shape
     nch = src.shape[2]
@@ -371,7 +370,7 @@ def vote(src, skey, allowed, tcls, nnf, weight, wshift, r, out, step=1):  # type
             slot = tcls[y, x]
             if slot < 0:
                 continue
-            wsum = _gather(src, none, skey, allowed, tcls, nnf, weight, wshift, r, step, y, x, slot, acc)
+            wsum = _gather(src, none, skey, allowed, tcls, nnf, weight, wshift, r, y, x, slot, acc)
             if wsum > 0.0:
                 for c in range(nch):
                     out[y, x, c] = acc[c] / wsum
@@ -429,7 +428,7 @@ def vote_blended(src, low, skey, allowed, tcls, nnf, weight, wshift, r, wide, wc
             slot = tcls[y, x]
             if slot < 0:
                 continue
-            wsum = _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, 1, y, x, slot, acc)
+            wsum = _gather(src, low, skey, allowed, tcls, nnf, weight, wshift, r, y, x, slot, acc)
             if wsum <= 0.0:
                 sy = nnf[y, x, 0]
                 sx = nnf[y, x, 1]
