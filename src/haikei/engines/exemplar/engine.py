@@ -66,6 +66,15 @@ def pyramid(opts: ExemplarOptions, frame: tuple[int, int], window: tuple[int, in
     return f, levels
 
 
+def wide_level(opts: ExemplarOptions, f: int, levels: int) -> tuple[int, int]:
+    """The seam blend's wide vote (step 8): its size divisor from the frame and its radius there. A
+    level below the working size when the pyramid has one (a quarter of the work), else the working
+    level. Variants read it to blend as their parent did."""
+    if levels > 1:
+        return 2 * f, max(1, opts.seam_blend // 2)
+    return f, opts.seam_blend
+
+
 class ExemplarEngine:
     """Paints layouts from labelled art boards; learns nothing, copies only the studio's boards."""
 
@@ -458,12 +467,12 @@ class ExemplarEngine:
             # hard: line F1 precision lake .53 -> .56, forest .44 -> .48; the blend: forest .49 -> .65)
             r_full = max(1, r // 2) if opts.seam_blend > 0 else r
             if opts.seam_blend > 0:
-                radius = opts.seam_blend
-                if coarse is not None:  # a level below the working size: a quarter of the work
+                c_f, c_radius = wide_level(opts, f, levels)
+                if coarse is not None:  # levels > 1: the level below the working size
                     c_atlas, c_nnf, c_weight = coarse
-                    c_tcls, c_f, c_radius = tclss[1], 2 * f, max(1, radius // 2)
+                    c_tcls = tclss[1]
                 else:
-                    c_atlas, c_nnf, c_weight, c_tcls, c_f, c_radius = atlas, nnf, weight, tclss[0], f, radius
+                    c_atlas, c_nnf, c_weight, c_tcls = atlas, nnf, weight, tclss[0]
                 wide = np.zeros((*c_tcls.shape, 3), np.float32)
                 lp = self._lowpass(c_atlas, c_radius / 2.0, rgb=False)
                 K.vote(lp, c_atlas.skey, allowed, c_tcls, c_nnf, c_weight, 0, c_radius, wide)

@@ -377,12 +377,9 @@ def _digest(img: np.ndarray) -> bytes:
 
 def _blend_level(opts: ExemplarOptions, h: int, w: int) -> tuple[int, int]:
     """The parent's wide vote (engine step 8): its size divisor from the frame and its radius there."""
-    from haikei.engines.exemplar.engine import pyramid
+    from haikei.engines.exemplar.engine import pyramid, wide_level
 
-    f, levels = pyramid(opts, (h, w), (h, w))
-    if levels > 1:  # the parent voted wide a level below the working one
-        return 2 * f, max(1, opts.seam_blend // 2)
-    return f, opts.seam_blend
+    return wide_level(opts, *pyramid(opts, (h, w), (h, w)))
 
 
 def _revote_in_atlas(
