@@ -44,10 +44,12 @@ def test_revote_from_boards_equals_the_atlas_vote(
     seen: list[bool] = []
     fast = V._revote
 
-    def both(sm, tcls, allowed, scales, parts, n_boards, canvas, packed=None):  # type: ignore[no-untyped-def]
+    def both(sm, tcls, allowed, scale, canvas, packed):  # type: ignore[no-untyped-def]
         ref = canvas.copy()
-        V._revote_in_atlas(sm, tcls, allowed, scales, parts, n_boards, 0, ref)
-        ok = fast(sm, tcls, allowed, scales, parts, n_boards, canvas, packed)
+        parts = next(iter(eng._variant_cache.values()))[0]  # the boards this variant re-votes
+        scales = {b: float(sc) for b, sc in enumerate(scale)}
+        V._revote_in_atlas(sm, tcls, allowed, scales, parts, len(scale), 0, ref)
+        ok = fast(sm, tcls, allowed, scale, canvas, packed)
         assert ok
         assert (tcls >= 0).sum() > 100 and np.array_equal(canvas, ref)
         seen.append(ok)
@@ -78,7 +80,7 @@ def test_a_match_breaking_the_label_constraint_is_repaired_in_the_atlas(
         ok = fast(*a)
         calls.append(f"fast:{ok}")
         if not ok:
-            assert not a[6].any()  # nothing voted on the canvas before the repair
+            assert not a[4].any()  # nothing voted on the canvas before the repair
         return ok
 
     def spy_slow(*a):  # type: ignore[no-untyped-def]
@@ -99,7 +101,9 @@ def test_a_match_breaking_the_label_constraint_is_repaired_in_the_atlas(
 @pytest.mark.parametrize(
     ("h", "w", "darkening", "glaze"), [(90, 160, 0.5, 0.1), (37, 61, 0.9, 0.3), (5, 7, 0.2, 0.0)]
 )
-def test_lay_in_lines_is_the_numpy_formula_in_one_pass(h: int, w: int, darkening: float, glaze: float) -> None:
+def test_lay_in_lines_is_the_numpy_formula_in_one_pass(
+    h: int, w: int, darkening: float, glaze: float
+) -> None:
     """painters.lay_in_lines (one numba pass) gives exactly the pixels of its formula written out in
     numpy: scipy's Gaussian blur of the ink, two smooth noise fields, the glaze and shade factor."""
     from scipy import ndimage

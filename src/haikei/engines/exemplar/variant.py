@@ -166,18 +166,17 @@ def render_variant(
             engine._variant_cache.clear()  # one repaint at a time (~25 MB at 1080p): a sequence's cuts share it
             engine._variant_cache[key] = hit
         parts, lpc, packed, col = hit
+        scale = _board_scales(scales, n_boards)
         if lpc is not None:
-            wide = _wide(sm, tcls, allowed, scales, packed, lpc, n_boards, blend)
+            wide = _wide(sm, tcls, allowed, scale, packed, lpc, blend)
             timings["seam_blend"] = time.perf_counter() - t
             t = time.perf_counter()
-        if not _revote(sm, tcls, allowed, scales, parts, n_boards, canvas, (packed, col)):
+        if not _revote(sm, tcls, allowed, scale, canvas, (packed, col)):
             # some parent match breaks the label constraint here: repair them in the atlas first
             _revote_in_atlas(sm, tcls, allowed, scales, parts, n_boards, request.seed, canvas)
         if wide is not None:
             _, _, hb, wb, _ = packed
-            VK.add_wide(
-                canvas, tcls, wide[0], wide[1], blend[0], sm, _board_scales(scales, n_boards), hb, wb, lpc
-            )
+            VK.add_wide(canvas, tcls, wide[0], wide[1], blend[0], sm, scale, hb, wb, lpc)
         context.check_cancel()
     timings["revote"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -290,22 +289,16 @@ def _revote(
     sm: np.ndarray,
     tcls: np.ndarray,
     allowed: np.ndarray,
-    scales: dict[int, float],
-    parts: Parts,
-    n_boards: int,
+    scale: np.ndarray,
     canvas: np.ndarray,
-    packed: tuple[Packed, np.ndarray] | None = None,
+    packed: tuple[Packed, np.ndarray],
 ) -> bool:
     """The re-vote straight from the boards (uint8 paint, or float32 residuals of the seam blend);
-    False, with nothing voted, if a match needs repair. ``packed``: the parts already packed
-    (:func:`_pack_keys`, :func:`_pack_colours`)."""
-    if packed is None:
-        keys = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
-        packed = (keys, _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, keys))
+    False, with nothing voted, if a match needs repair. ``scale``: per board (:func:`_board_scales`);
+    ``packed``: the boards packed (:func:`_pack_keys`, :func:`_pack_colours`)."""
     (key, off, hb, wb, stride), col = packed
     h, w = tcls.shape
     idx = np.full((h + 2, w + 2), -1, np.int32 if col.shape[0] < 2**31 else np.int64)
-    scale = _board_scales(scales, n_boards)
     args = (sm, tcls, allowed, scale, off, hb, wb, stride, col, key, idx, canvas)
     kernel = VK.revote if col.dtype == np.uint8 else VK.revote_float  # float: the seam blend's residual
     return int(kernel(*args)) == 0
@@ -349,10 +342,9 @@ def _wide(
     sm: np.ndarray,
     tcls: np.ndarray,
     allowed: np.ndarray,
-    scales: dict[int, float],
+    scale: np.ndarray,
     packed: Packed,
     lpc: np.ndarray,
-    n_boards: int,
     blend: tuple[int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The boards' low-pass voted at 1/f of the frame over (2r+1)^2 taps from the parent's matches,
@@ -362,9 +354,7 @@ def _wide(
     key, off, hb, wb, stride = packed
     wide = np.zeros((-(-h // f), -(-w // f), 3), np.float32)
     cs = np.empty(wide.shape[:2], np.int64)  # the coarse pixels' classes
-    VK.wide_vote(
-        sm, tcls, allowed, _board_scales(scales, n_boards), off, hb, wb, stride, key, lpc, f, r, wide, cs
-    )
+    VK.wide_vote(sm, tcls, allowed, scale, off, hb, wb, stride, key, lpc, f, r, wide, cs)
     return wide, cs
 
 
