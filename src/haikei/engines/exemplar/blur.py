@@ -1,12 +1,13 @@
 """A Gaussian blur for float32 images, bit for bit scipy's ``ndimage.gaussian_filter``, faster
-(rows over contiguous memory, compiled); used by the grain and the brushwork."""
+(rows over contiguous memory, compiled); used by the grain, the brushwork and the seam blend's
+low-passes (:func:`normalised_blur`)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-__all__ = ["gaussian_blur"]
+__all__ = ["gaussian_blur", "normalised_blur"]
 
 
 def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:
@@ -20,6 +21,17 @@ def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:
     # order, but over contiguous memory)
     cols = _blur_rows(np.ascontiguousarray(_blur_rows(a, phi[r:]).T), phi[r:])
     return np.ascontiguousarray(cols.T)
+
+
+def normalised_blur(values: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
+    """``blur(values) / blur(weight)`` per channel: ``values`` (H x W x C, float32) are already
+    weighted by ``weight`` (H x W, float32: 1 inside, 0 outside, or counts), so what lies outside
+    (the pads between boards, unlabelled pixels) neither darkens nor leaks into the result."""
+    norm = np.maximum(gaussian_blur(np.ascontiguousarray(weight, np.float32), sigma), np.float32(1e-4))
+    out = np.empty(values.shape, np.float32)
+    for c in range(values.shape[2]):
+        out[..., c] = gaussian_blur(np.ascontiguousarray(values[..., c], np.float32), sigma) / norm
+    return out
 
 
 @njit(cache=True)

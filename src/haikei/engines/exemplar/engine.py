@@ -28,6 +28,7 @@ from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.atlas import Atlas, build_atlas, candidates, resize, up2
+from haikei.engines.exemplar.blur import normalised_blur
 from haikei.engines.exemplar.boards import ClassPlan, plan_classes
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
@@ -582,11 +583,8 @@ class ExemplarEngine:
         if extras is not None and key in extras[1]:
             return extras[1][key]  # type: ignore[no-any-return]
         inside = (atlas.skey >= 0).astype(np.float32)
-        norm = np.maximum(ndimage.gaussian_filter(inside, sigma), 1e-4)
         col = atlas.col if rgb else G.features_to_rgb(atlas.col) * np.float32(255.0)
-        out = np.empty((*col.shape[:2], 3), np.float32)
-        for c in range(3):
-            out[..., c] = ndimage.gaussian_filter(col[..., c] * inside, sigma) / norm
+        out = normalised_blur(col[..., :3] * inside[..., None], inside, sigma)
         if extras is not None:
             extras[1][key] = out
         return out

@@ -25,6 +25,7 @@ from haikei.engines.base import EngineContext, RenderRequest, RenderResult
 from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
+from haikei.engines.exemplar.blur import normalised_blur
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import (
     lay_in_lines,
@@ -316,8 +317,6 @@ def _blend_parts(
     ``S - low``); :func:`_wide` votes it back over a wide neighbourhood, as the parent's
     ``vote(paint) - vote(low) + wide(low)``; ``(f, r) = blend``.
     """
-    from scipy import ndimage
-
     f, r = blend
     hc_max = max(-(-rgb.shape[0] // f) for rgb, _ in parts.values())
     wc_max = max(-(-rgb.shape[1] // f) for rgb, _ in parts.values())
@@ -329,9 +328,7 @@ def _blend_parts(
         sums = np.empty((hc, wc, 3), np.float32)
         count = np.empty((hc, wc), np.float32)
         VK.box_down(rgb, base, lab != 255, f, sums, count)
-        norm = np.maximum(ndimage.gaussian_filter(count, r / 2.0), 1e-4)
-        for c in range(3):
-            lpc[b, :hc, :wc, c] = ndimage.gaussian_filter(sums[..., c], r / 2.0) / norm
+        lpc[b, :hc, :wc] = normalised_blur(sums, count, r / 2.0)
         res = np.empty(rgb.shape, np.float32)
         VK.residual(rgb, base, np.ascontiguousarray(lpc[b, :hc, :wc]), f, res)
         out[b] = (res, lab)
