@@ -274,6 +274,23 @@ def test_retake_changes_only_the_mask_and_works_on_its_window() -> None:
     assert res.source_map is not None and np.array_equal(res.source_map[~mask], parent.source_map[~mask])
 
 
+def test_a_retake_reuses_the_board_preparation_of_its_parent_render() -> None:
+    """A retake's window is smaller than the frame, so its pyramid has fewer levels; the boards
+    prepared for the parent (more levels) serve it: nothing is prepared again, same pixels."""
+    lines, regions = tiny_layout(120, 200)
+    eng = create({})
+    parent = _render(_request(lines=lines, regions=regions), eng)
+    preps = dict(eng._board_cache)
+    mask = np.zeros(regions.shape, bool)
+    mask[70:100, 20:60] = True
+    retake = _request(lines=lines, regions=regions, mask=mask, init=parent.image, seed=9)
+    res = _render(retake, eng)
+    assert eng._board_cache.keys() == preps.keys()
+    assert all(eng._board_cache[k] is preps[k] for k in preps)  # the same objects, not rebuilt
+    fresh = _render(retake)  # a new engine prepares the boards for the window's own levels
+    assert np.array_equal(res.image, fresh.image)
+
+
 def test_refine_pass_follows_the_init_image() -> None:
     lines, regions = tiny_layout(64, 96)
     a = _render(_request(lines=lines, regions=regions, seed=1)).image

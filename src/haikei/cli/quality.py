@@ -149,6 +149,14 @@ def register(app: typer.Typer) -> None:
                 "colour-graded stand-ins of the boards: timing only, not painted variants",
             ),
         ] = True,
+        retakes: Annotated[
+            bool,
+            typer.Option(
+                "--retakes/--no-retakes",
+                help="also time regional retakes of each case (centred masks of 1/64, 1/16 and 1/4 of the "
+                "frame) and check the pixels outside them are kept",
+            ),
+        ] = True,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 
@@ -176,6 +184,7 @@ def register(app: typer.Typer) -> None:
             progress=lambda m: console.print(m),
             score_fallbacks=score_fallbacks,
             variants=variants,
+            retakes=retakes,
         )
         if json_file is not None:
             atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
@@ -183,6 +192,8 @@ def register(app: typer.Typer) -> None:
             save_png(sheet, contact_sheet(report))
         table = Table(title=f"bench: median of {repeat}")
         cols = ["case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep"]
+        if retakes:
+            cols.insert(4, "retake s")
         if variants:
             cols.insert(4, "variant s")
         for col in cols:
@@ -195,12 +206,14 @@ def register(app: typer.Typer) -> None:
                 if not variants
                 else ["-" if v is None else ("refused" if v.error else _fmt(v.seconds, ".2f"))]
             )
+            ret = [] if not retakes else ["/".join(_fmt(t.seconds, ".2f") for t in r.retakes) or "-"]
             table.add_row(
                 r.case,
                 r.size,
                 r.engine,
                 _fmt(r.seconds, ".2f"),
                 *var,
+                *ret,
                 _fmt(r.mpx_per_s, ".2f"),
                 _fmt(r.peak_rss_mb, ".0f"),
                 _fmt(m.get("region_miou"), ".3f") if not r.error else "refused",
@@ -211,11 +224,20 @@ def register(app: typer.Typer) -> None:
         Console().print(table)
         if variants:
             console.print("variant s: re-vote over colour-graded stand-ins of the boards (timing only)")
+        if retakes:
+            console.print("retake s: masks of 1/64, 1/16, 1/4 of the frame; pixels outside kept")
         for r in report.runs:
             if r.error:
                 console.print(f"[red]{r.engine} on {r.case} {r.size}:[/] {r.error}")
             if r.variant is not None and r.variant.error:
                 console.print(f"[red]{r.engine} variant of {r.case} {r.size}:[/] {r.variant.error}")
+            for t in r.retakes:
+                if t.error:
+                    console.print(f"[red]{r.engine} retake of {r.case} {r.size}:[/] {t.error}")
+                elif t.outside_identical is False:
+                    console.print(
+                        f"[red]{r.engine} retake of {r.case} {r.size} changed pixels outside its mask"
+                    )
 
 
 def _bench_sd(

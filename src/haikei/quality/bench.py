@@ -9,6 +9,12 @@ With ``variants=True`` the engine under test also renders a *variant* of each ca
 own render's correspondences, ``RenderResult.source_map``, over an aligned variant of each art
 board), timed the same way. The bundled boards have no painted variants, so the bench gives each
 board a colour-graded stand-in (:func:`graded_stand_in`): good for timing, never a painted variant.
+
+With ``retakes=True`` the engine under test also re-paints centred rectangles of each case's first
+render (the frame's shape, :data:`RETAKE_SHARES` of its area: 1:4:16), timed the same way, and
+checks that every pixel outside the mask is the parent's. A least-squares line through (masked
+megapixels, median seconds) says what a retake costs: a fixed part plus seconds per masked
+megapixel (:func:`retake_fit`), the issue's "proportional to the mask's area".
 """
 
 from __future__ import annotations
@@ -35,20 +41,24 @@ from haikei.quality.metrics import Reference, prepare_reference, score_painting
 
 __all__ = [
     "BASELINE",
+    "RETAKE_SHARES",
     "STAND_IN_VARIANT",
     "BenchCase",
     "BenchReport",
     "EngineRun",
+    "RetakeRun",
     "VariantRun",
     "demo_cases",
     "graded_stand_in",
     "parse_sizes",
+    "retake_fit",
     "run_bench",
 ]
 
 BASELINE = "baseline"
 STAND_IN_VARIANT = "evening-grade"  # the variant name the bench's graded stand-ins are registered under
 VARIANT_INPUT = "colour-graded stand-in, timing only"
+RETAKE_SHARES = (1 / 64, 1 / 16, 1 / 4)  # retake masks: centred rectangles of these shares of the frame
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,55 @@ class VariantRun:
 
 
 @dataclass
+class RetakeRun:
+    """A regional retake of one case's first render: a centred rectangle of ``share`` of the frame."""
+
+    share: float
+    box: tuple[int, int, int, int]  # x, y, width, height of the mask
+    seconds: float | None = None  # median render time
+    seconds_all: list[float] = field(default_factory=list)
+    peak_rss_mb: float | None = None
+    deterministic: bool | None = None
+    outside_identical: bool | None = None  # every pixel outside the mask is the parent's
+    error: str | None = None
+
+    @property
+    def mpx(self) -> float:
+        return self.box[2] * self.box[3] / 1e6
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "share": self.share,
+            "box": list(self.box),
+            "masked_mpx": self.mpx,
+            "seconds_median": self.seconds,
+            "seconds_all": [round(s, 4) for s in self.seconds_all],
+            "peak_rss_mb": self.peak_rss_mb,
+            "deterministic": self.deterministic,
+            "outside_identical": self.outside_identical,
+            "error": self.error,
+        }
+
+
+def retake_fit(retakes: Sequence[RetakeRun]) -> dict[str, float] | None:
+    """Least-squares ``seconds = fixed + per_mpx * masked_mpx`` over the timed retakes (None with fewer
+    than two), with the largest / smallest ratios of time and of area, to read proportionality off."""
+    pts = [(r.mpx, r.seconds) for r in retakes if r.seconds is not None and r.mpx > 0]
+    if len(pts) < 2:
+        return None
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    per_mpx, fixed = np.polyfit(x, y, 1)
+    lo, hi = int(np.argmin(x)), int(np.argmax(x))
+    return {
+        "fixed_s": float(fixed),
+        "s_per_masked_mpx": float(per_mpx),
+        "area_ratio": float(x[hi] / x[lo]),
+        "time_ratio": float(y[hi] / y[lo]) if y[lo] > 0 else float("inf"),
+    }
+
+
+@dataclass
 class EngineRun:
     case: str
     size: str
@@ -106,6 +165,7 @@ class EngineRun:
     error: str | None = None
     image: np.ndarray | None = field(default=None, repr=False)
     variant: VariantRun | None = None  # when asked for and the engine gives a source map
+    retakes: list[RetakeRun] = field(default_factory=list)  # when asked for
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +182,8 @@ class EngineRun:
             "warnings": self.warnings,
             "error": self.error,
             "variant": self.variant.as_dict() if self.variant is not None else None,
+            "retakes": [r.as_dict() for r in self.retakes],
+            "retake_fit": retake_fit(self.retakes),
         }
 
 
@@ -134,6 +196,7 @@ class BenchReport:
     seed: int
     score_fallbacks: bool = False
     variants: bool = False
+    retakes: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +212,7 @@ class BenchReport:
             "statistic": "median",
             "class_scoring": "fallbacks" if self.score_fallbacks else "exact",
             "variant_input": VARIANT_INPUT if self.variants else None,
+            "retake_shares": list(RETAKE_SHARES) if self.retakes else None,
             "runs": [r.as_dict() for r in self.runs],
         }
 
@@ -275,9 +339,11 @@ def _bench_one(
     seed: int,
     score_fallbacks: bool = False,
     variant_boards: tuple[BoardInput, ...] | None = None,
+    retakes: bool = False,
 ) -> EngineRun:
     """Render ``case`` ``repeat`` times and score the first image; with ``variant_boards`` (the
-    case's boards carrying the stand-in variant) also time a variant re-vote of that first render."""
+    case's boards carrying the stand-in variant) also time a variant re-vote of that first render,
+    with ``retakes`` regional retakes of it (:data:`RETAKE_SHARES`)."""
     run = EngineRun(case=case.name, size=case.size, engine=engine.name, engine_version=engine.version)
     request = RenderRequest(
         lines=case.lines,
@@ -295,6 +361,8 @@ def _bench_one(
     run.image = first
     if variant_boards is not None:
         run.variant = _bench_variant(engine, request, variant_boards, first, first_map, repeat)
+    if retakes:
+        run.retakes = [_bench_retake(engine, request, first, share, repeat) for share in RETAKE_SHARES]
     run.metrics = score_painting(
         first, case.lines, case.regions, reference, score_fallbacks=score_fallbacks
     ).as_dict()
@@ -310,7 +378,7 @@ class _Timed:
 
 
 def _time_into(
-    out: EngineRun | VariantRun, engine: Engine, request: RenderRequest, repeat: int
+    out: EngineRun | VariantRun | RetakeRun, engine: Engine, request: RenderRequest, repeat: int
 ) -> RenderResult | None:
     """Render ``repeat`` times and write the timings into ``out``; the first result, or None with
     ``out.error`` set when the engine refused."""
@@ -319,9 +387,14 @@ def _time_into(
     except HaikeiError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
         return None
-    out.seconds_all, out.peak_rss_mb, out.deterministic = timed.seconds_all, timed.peak_rss_mb, timed.deterministic
+    out.seconds_all, out.peak_rss_mb, out.deterministic = (
+        timed.seconds_all,
+        timed.peak_rss_mb,
+        timed.deterministic,
+    )
     out.seconds = statistics.median(out.seconds_all)
-    out.mpx_per_s = (request.width * request.height / 1e6) / out.seconds if out.seconds > 0 else None
+    if not isinstance(out, RetakeRun):
+        out.mpx_per_s = (request.width * request.height / 1e6) / out.seconds if out.seconds > 0 else None
     return timed.first
 
 
@@ -363,6 +436,28 @@ def _bench_variant(
     return out
 
 
+def retake_box(width: int, height: int, share: float) -> tuple[int, int, int, int]:
+    """A centred rectangle of the frame's shape covering ``share`` of it: (x, y, width, height)."""
+    f = share**0.5
+    w, h = max(1, round(width * f)), max(1, round(height * f))
+    return (width - w) // 2, (height - h) // 2, w, h
+
+
+def _bench_retake(
+    engine: Engine, request: RenderRequest, parent: np.ndarray, share: float, repeat: int
+) -> RetakeRun:
+    """Time a regional retake of the parent render (another seed inside a centred rectangle)."""
+    x, y, w, h = retake_box(request.width, request.height, share)
+    out = RetakeRun(share, (x, y, w, h))
+    mask = np.zeros((request.height, request.width), np.bool_)
+    mask[y : y + h, x : x + w] = True
+    rreq = replace(request, mask=mask, init=parent, seed=request.seed + 1)
+    result = _time_into(out, engine, rreq, repeat)
+    if result is not None:
+        out.outside_identical = bool(np.array_equal(result.image[~mask], parent[~mask]))
+    return out
+
+
 def _with_stand_in(boards: tuple[BoardInput, ...], graded: dict[str, np.ndarray]) -> tuple[BoardInput, ...]:
     """The boards, each also carrying its graded stand-in under :data:`STAND_IN_VARIANT`."""
     out = []
@@ -384,12 +479,15 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     score_fallbacks: bool = False,
     variants: bool = False,
+    retakes: bool = False,
 ) -> BenchReport:
     """Render and score every case with ``engine`` and with the baseline, in the same run.
 
     Every engine is scored the same way; ``score_fallbacks`` is passed to :func:`score_painting`.
     ``variants``: also time a variant re-vote of each case with ``engine`` (not the baseline),
     over colour-graded stand-ins of the boards (timing only; see :func:`graded_stand_in`).
+    ``retakes``: also time regional retakes of each case's render with ``engine`` (not the baseline),
+    one per share of :data:`RETAKE_SHARES`.
     """
     if repeat < 1:
         raise InputError("repeat must be at least 1")
@@ -412,7 +510,17 @@ def run_bench(
                 progress(f"{case.name} {case.size}: {eng.name}")
             stand_in = _with_stand_in(case.boards, graded) if variants and eng is chosen else None
             runs.append(
-                _bench_one(eng, case, references[key], vocab, repeat, seed, score_fallbacks, stand_in)
+                _bench_one(
+                    eng,
+                    case,
+                    references[key],
+                    vocab,
+                    repeat,
+                    seed,
+                    score_fallbacks,
+                    stand_in,
+                    retakes=retakes and eng is chosen,
+                )
             )
     return BenchReport(
         runs=runs,
@@ -422,4 +530,5 @@ def run_bench(
         seed=seed,
         score_fallbacks=score_fallbacks,
         variants=variants,
+        retakes=retakes,
     )

@@ -118,9 +118,11 @@ class ExemplarEngine:
     def _prep_board(
         self, board: BoardInput, scale: float, k: int, levels: int, opts: ExemplarOptions
     ) -> _BoardPrep:
-        key = (board.key, board.image.shape, scale, k, levels, opts.line_falloff, opts.board_edge_quantile)
+        # a prep with more levels serves a request for fewer (its lists are indexed by level): a retake's
+        # window is smaller than the frame its parent painted, so it reuses the parent's prep
+        key = (board.key, board.image.shape, scale, k, opts.line_falloff, opts.board_edge_quantile)
         hit = self._board_cache.get(key)
-        if hit is not None:
+        if hit is not None and len(hit.col) >= levels:
             return hit
         bh, bw = board.image.shape[:2]
         sw, sh = max(1, round(bw * scale)), max(1, round(bh * scale))
@@ -146,6 +148,7 @@ class ExemplarEngine:
             gds.append(G.downsample_mean(gds[-1]))
             labs.append(np.ascontiguousarray(labs[-1][::2, ::2]))
         prep = _BoardPrep(rgb, lab_full, cols, gds, labs)
+        self._board_cache.pop(key, None)  # a shallower prep of the same board is replaced
         if len(self._board_cache) >= 8:
             self._board_cache.pop(next(iter(self._board_cache)))
         self._board_cache[key] = prep
