@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 from haikei.engines.base import EngineContext, RenderRequest, RenderResult
 from haikei.quality.bench import RETAKE_SHARES, BenchCase, RetakeRun, retake_box, retake_fit, run_bench
-from tests.foundation.cli import sub_app
 from tests.quality.synth import board, layout, lines_for
 from tests.quality.test_bench import MedianFillEngine
 
@@ -94,13 +93,6 @@ def test_retake_fit_recovers_a_fixed_cost_and_a_cost_per_megapixel() -> None:
     # fewer than two timed retakes (a refusal has no time): no line
     runs[1].seconds = runs[2].seconds = None
     assert retake_fit(runs) is None
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    from haikei.cli.quality import register
-
-    return sub_app(register)
 
 
 def test_cli_bench_prints_and_writes_the_retake_times(app: typer.Typer, tmp_path: Path) -> None:

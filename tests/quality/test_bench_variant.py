@@ -17,7 +17,6 @@ from haikei.engines.base import EngineContext, RenderRequest
 from haikei.engines.registry import load_engine
 from haikei.quality import bench as B
 from haikei.quality.bench import STAND_IN_VARIANT, BenchCase, graded_stand_in, run_bench
-from tests.foundation.cli import sub_app
 from tests.quality.synth import board, layout, lines_for
 from tests.quality.test_bench import MedianFillEngine
 
@@ -128,13 +127,6 @@ def test_peak_rss_sees_a_short_allocation_either_way(monkeypatch: pytest.MonkeyP
         # the high-water mark and the sampler agree to within the process's own drift between the
         # two measurements (a thread stack, allocator arenas: up to ~10 MB seen), far below the 200 MB
         assert abs(peaks[True] - peaks[False]) < 24 * 2**20
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    from haikei.cli.quality import register
-
-    return sub_app(register)
 
 
 def test_cli_bench_prints_and_writes_the_variant_time(app: typer.Typer, tmp_path: Path) -> None:

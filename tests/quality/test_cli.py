@@ -6,20 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 import typer
 from typer.testing import CliRunner
 
-from haikei.cli.quality import register
 from haikei.errors import InputError
 from haikei.imaging.io import encode_region_map, save_png
-from tests.foundation.cli import sub_app
 from tests.quality.synth import VOCAB, board, draw_lines, layout, lines_for, paint
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    return sub_app(register)
 
 
 def _files(tmp: Path) -> dict[str, Path]:
