@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -84,6 +85,23 @@ def test_contact_sheet_has_a_row_per_case_and_a_column_per_engine() -> None:
     for c in range(4):
         x = 6 + c * (col_w + 6) + col_w // 2
         assert tuple(sheet[y, x]) != (32, 32, 36)
+
+
+def test_contact_sheet_shows_every_art_board_of_a_case() -> None:
+    """A case painted from two boards shows both in its board cell, side by side (not only the first)."""
+    a = board()
+    b = replace(a, key="synth1-negative", name="negative", image=(255 - a.image).astype(np.uint8))
+    regions = layout(108, 192, seed=5)
+    report = run_bench([BenchCase("two", lines_for(regions), regions, (a, b))], MedianFillEngine(), repeat=1)
+    sheet = contact_sheet(report, Vocabulary()).astype(int)
+    col_w = round(THUMB_H * 192 / 108)
+    tw = (col_w - 6) // 2
+    x0, y = 6 + (col_w + 6), 22 + THUMB_H // 2
+    left = sheet[y, x0 + tw // 2]
+    right = sheet[y, x0 + tw + 6 + tw // 2]
+    # the right thumbnail is the negative of the left one (resampling is linear): they sum to white
+    assert np.abs(left + right - 255).max() <= 6, (left, right)
+    assert np.abs(left - right).max() > 20  # and it is not the background twice
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -32,6 +32,24 @@ def _thumb(img: np.ndarray, width: int) -> Image.Image:
     return pil.resize((width, THUMB_H), Image.Resampling.LANCZOS)
 
 
+def _boards_tile(case: BenchCase, width: int) -> np.ndarray | None:
+    """Every art board of the case in one cell: one fills it; n share it side by side, each scaled to
+    1/n of the width in its own shape (so the sheet shows where a render's paint can come from)."""
+    if not case.boards:
+        return None
+    if len(case.boards) == 1:
+        return case.boards[0].image
+    n = len(case.boards)
+    cell = Image.new("RGB", (width, THUMB_H), BG)
+    tw = (width - (n - 1) * PAD) // n
+    for i, b in enumerate(case.boards):
+        bh, bw = b.image.shape[:2]
+        th = min(THUMB_H, max(1, round(tw * bh / bw)))
+        pil = Image.fromarray(b.image).resize((tw, th), Image.Resampling.LANCZOS)
+        cell.paste(pil, (i * (tw + PAD), (THUMB_H - th) // 2))
+    return np.asarray(cell, dtype=np.uint8)
+
+
 def _run_label(run: EngineRun) -> tuple[str, str, tuple[int, int, int]]:
     if run.error is not None:
         return f"{run.engine}: refused", run.error[:60], BAD
@@ -50,7 +68,7 @@ def _run_label(run: EngineRun) -> tuple[str, str, tuple[int, int, int]]:
 
 
 def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> np.ndarray:
-    """Rows of layout | first art board | result per engine, labelled with timings and metrics."""
+    """Rows of layout | art boards | result per engine, labelled with timings and metrics."""
     vocab = vocabulary or Vocabulary()
     font = ImageFont.load_default()
     by_case: dict[tuple[str, str], dict[str, EngineRun]] = {}
@@ -65,7 +83,7 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
     height = header_h + len(report.cases) * row_h + PAD
     sheet = Image.new("RGB", (width, height), BG)
     draw = ImageDraw.Draw(sheet)
-    titles = ["layout (regions + lines)", "art board", *report.engines]
+    titles = ["layout (regions + lines)", "art boards", *report.engines]
     for i, t in enumerate(titles):
         draw.text((PAD + i * (col_w + PAD), 5), t, fill=FG, font=font)
     for r, case in enumerate(report.cases):
@@ -73,12 +91,7 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
         runs = by_case.get((case.name, case.size), {})
         cells: list[tuple[np.ndarray | None, str, str, tuple[int, int, int]]] = [
             (layout_preview(case, vocab), f"{case.name} {case.size}", "", FG),
-            (
-                case.boards[0].image if case.boards else None,
-                case.boards[0].name if case.boards else "",
-                "",
-                FG,
-            ),
+            (_boards_tile(case, col_w), " + ".join(b.name for b in case.boards), "", FG),
         ]
         for name in report.engines:
             run = runs.get(name)
