@@ -23,7 +23,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 VOCAB = Vocabulary()
 
 
-def write_board(folder: Path, name: str = "board", seed: int = 1, h: int = 48, w: int = 80) -> tuple[Path, Path]:
+def write_board(
+    folder: Path, name: str = "board", seed: int = 1, h: int = 48, w: int = 80
+) -> tuple[Path, Path]:
     b = tiny_board(seed, h=h, w=w)
     img, lab = folder / f"{name}.png", folder / f"{name}_labels.png"
     save_png(img, b.image)
@@ -57,7 +59,9 @@ def production(tmp_path: Path):
     src = tmp_path / "src"
     src.mkdir()
     img, lab = write_board(src)
-    add_artboard(ctx, img, lab, name="tiny", tags=["summer"], artist="Aki Tanaka", licence="studio", consent=True)
+    add_artboard(
+        ctx, img, lab, name="tiny", tags=["summer"], artist="Aki Tanaka", licence="studio", consent=True
+    )
     yield ctx
     ctx.close()
 
@@ -72,7 +76,9 @@ def layouts_dir(tmp_path: Path) -> Path:
     lines, reg = tiny_layout(40, 64)
     save_png(d / "c003-c004_lo.png", lines)
     save_png(d / "c003-c004_regions.png", encode_region_map(reg, VOCAB))
-    (d / "cutsheet.csv").write_text("cut,width,height,notes\nc001,64,40,opening\nc002,64,40,\n", encoding="utf-8")
+    (d / "cutsheet.csv").write_text(
+        "cut,width,height,notes\nc001,64,40,opening\nc002,64,40,\n", encoding="utf-8"
+    )
     return d
 
 

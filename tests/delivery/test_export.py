@@ -139,11 +139,21 @@ def test_paint_over_is_a_layer_an_edit_and_a_credit(rendered, tmp_path: Path) ->
     add_user(rendered, "kenji", "artist", password="kenji-pass-1", display_name="Kenji Mori")
     add_user(rendered, "haruka", "director", password="haruka-pass-1", display_name="Haruka Aoki")
     d = bg_detail(rendered, "c002")
-    parent = load_rgb(rendered.blobs.get(next(v for v in d.versions if v.id == d.bg.current_version_id).image_blob))
+    parent = load_rgb(
+        rendered.blobs.get(next(v for v in d.versions if v.id == d.bg.current_version_id).image_blob)
+    )
     painted = parent.copy()
     painted[2:12, 40:60] = (250, 200, 120)  # a warmer patch of sky, 200 of 2560 pixels
-    v = upload_paintover(rendered, get_user(rendered, "kenji"), "c002", d.bg.current_version_id, d.bg.lock_version,
-                         png_bytes(painted), "c002_paintover.png", "warmer sky")
+    v = upload_paintover(
+        rendered,
+        get_user(rendered, "kenji"),
+        "c002",
+        d.bg.current_version_id,
+        d.bg.lock_version,
+        png_bytes(painted),
+        "c002_paintover.png",
+        "warmer sky",
+    )
     assert v.changed_share == pytest.approx(200 / 2560)
     d = bg_detail(rendered, "c002")
     approve(rendered, get_user(rendered, "haruka"), "c002", v.id, d.bg.lock_version)
@@ -152,7 +162,9 @@ def test_paint_over_is_a_layer_an_edit_and_a_credit(rendered, tmp_path: Path) ->
     psd = PSDImage.open(out / "ep01_c002_bg_v002.psd")
     names = [layer.name for layer in psd]
     assert "paint-over Kenji Mori" in names and names.index("paint-over Kenji Mori") > 1
-    rep = verify(out / "ep01_c002_bg_v002.png", trust_anchors=(rendered.root / "keys" / "root-ca.pem").read_bytes())
+    rep = verify(
+        out / "ep01_c002_bg_v002.png", trust_anchors=(rendered.root / "keys" / "root-ca.pem").read_bytes()
+    )
     text = rep.format_text()
     assert rep.valid and "Kenji Mori" in text and "Haruka Aoki" in text
     assert rep.to_dict()["source_type"].endswith("compositeSynthetic")  # an untrained engine and a person

@@ -18,8 +18,10 @@ from tests.foundation.cli import run_cli
 @pytest.mark.slow
 def test_demo_builds_paints_delivers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "demo"
-    code, out, err = run_cli(["demo", str(root), "--size", "480x270", "--engine", "baseline", "--candidates", "1",
-                              "--json"], capsys)
+    code, out, err = run_cli(
+        ["demo", str(root), "--size", "480x270", "--engine", "baseline", "--candidates", "1", "--json"],
+        capsys,
+    )
     assert code == 0, err
     rep = json.loads(out)
     assert rep["engine"] == "baseline" and rep["versions"] == 6  # 7 cuts, one BG shared by c005 and c006

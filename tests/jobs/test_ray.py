@@ -124,7 +124,10 @@ def test_ray_renders_the_demo_production(tmp_path: Path) -> None:
     env = dict(os.environ, PY=sys.executable, PROD=str(prod), RAYTMP=raytmp)
     try:
         res = subprocess.run(
-            [str(ROOT / "scripts/in-netns.sh"), "sh", "-c", DEMO_SCENARIO], env=env, capture_output=True, timeout=400
+            [str(ROOT / "scripts/in-netns.sh"), "sh", "-c", DEMO_SCENARIO],
+            env=env,
+            capture_output=True,
+            timeout=400,
         )
     finally:
         shutil.rmtree(raytmp, ignore_errors=True)

@@ -51,6 +51,7 @@ __all__ = [
     "demo_cases",
     "graded_stand_in",
     "parse_sizes",
+    "retake_box",
     "retake_fit",
     "run_bench",
 ]
