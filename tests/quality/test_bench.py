@@ -114,3 +114,25 @@ def test_bad_arguments_are_refused() -> None:
         run_bench([_case()], "baseline", repeat=0)
     with pytest.raises(InputError, match="unknown engine"):
         run_bench([_case()], "no-such-engine")
+
+
+def test_calibration_scores_each_board_as_a_painting_of_its_own_labels() -> None:
+    """The bench's calibration: the board itself gets style 0 and repetition 0 by construction and no
+    line F1 (a blank layout); each engine's painting of the same map is scored beside it."""
+    a = board()
+    regions = layout(108, 192, seed=5)
+    case = BenchCase("c", lines_for(regions), regions, (a, a))  # one board twice: calibrated once
+    report = run_bench([case], MedianFillEngine(), repeat=1, calibrate_boards=True)
+    assert report.calibration is not None and len(report.calibration) == 1
+    cal = report.calibration[0]
+    assert cal.board == a.name and cal.size == f"{a.image.shape[1]}x{a.image.shape[0]}"
+    assert set(cal.scores) == {"board", "medianfill", "baseline"}
+    own = cal.scores["board"]
+    assert own["style_distance"] == 0.0 and own["repetition"] == 0.0
+    assert own["line_f1"] is None  # a blank layout has no lines to find
+    for name in ("medianfill", "baseline"):
+        assert cal.scores[name]["style_distance"] > 0.0
+        assert 0.0 < cal.scores[name]["region_miou"] <= 1.0
+    doc = json.loads(json.dumps(report.as_dict()))
+    assert doc["calibration"][0]["scores"]["board"]["repetition"] == 0.0
+    assert run_bench([case], MedianFillEngine(), repeat=1).as_dict()["calibration"] is None

@@ -98,6 +98,7 @@ def test_retake_fit_recovers_a_fixed_cost_and_a_cost_per_megapixel() -> None:
 def test_cli_bench_prints_and_writes_the_retake_times(app: typer.Typer, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     args = ["bench", "--engine", "exemplar", "--cases", "lake", "--sizes", "160x90", "--repeat", "1"]
+    args += ["--no-calibrate"]
     res = CliRunner().invoke(app, [*args, "--no-variants", "--json", str(out)])
     assert res.exit_code == 0, res.output
     assert "retake s" in res.output and "pixels outside kept" in res.output
@@ -105,3 +106,19 @@ def test_cli_bench_prints_and_writes_the_retake_times(app: typer.Typer, tmp_path
     assert [t["outside_identical"] for t in ex["retakes"]] == [True, True, True]
     res = CliRunner().invoke(app, [*args, "--no-variants", "--no-retakes"])
     assert res.exit_code == 0 and "retake s" not in res.output
+
+
+def test_cli_bench_prints_and_writes_the_calibration(app: typer.Typer, tmp_path: Path) -> None:
+    """By default the bench also scores the bundled boards as paintings of their own label maps."""
+    out = tmp_path / "bench.json"
+    args = ["bench", "--engine", "exemplar", "--cases", "lake", "--sizes", "160x90", "--repeat", "1"]
+    res = CliRunner().invoke(app, [*args, "--no-variants", "--no-retakes", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "calibration" in res.output and "the board itself" in res.output
+    cal = json.loads(out.read_text())["calibration"]
+    assert {c["board"] for c in cal} == {"safelanding", "altai"}
+    for c in cal:
+        assert c["size"] == "1280x720" and set(c["scores"]) == {"board", "exemplar", "baseline"}
+        assert c["scores"]["board"]["repetition"] == 0.0
+        # the point of the table: the baseline's noise repeats less than the artist's own painting
+        assert c["scores"]["baseline"]["repetition"] < 0.0

@@ -132,6 +132,7 @@ def test_peak_rss_sees_a_short_allocation_either_way(monkeypatch: pytest.MonkeyP
 def test_cli_bench_prints_and_writes_the_variant_time(app: typer.Typer, tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     args = ["bench", "--engine", "exemplar", "--cases", "lake", "--sizes", "160x90", "--repeat", "1"]
+    args += ["--no-calibrate"]
     res = CliRunner().invoke(app, [*args, "--json", str(out)])
     assert res.exit_code == 0, res.output
     assert "variant s" in res.output and "timing only" in res.output

@@ -157,6 +157,14 @@ def register(app: typer.Typer) -> None:
                 "frame) and check the pixels outside them are kept",
             ),
         ] = True,
+        calibrate: Annotated[
+            bool,
+            typer.Option(
+                "--calibrate/--no-calibrate",
+                help="also score each art board as a painting of its own label map, beside the engine's and "
+                "the baseline's paintings of that map: what the metrics give the artist's own painting",
+            ),
+        ] = True,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 
@@ -185,6 +193,7 @@ def register(app: typer.Typer) -> None:
             score_fallbacks=score_fallbacks,
             variants=variants,
             retakes=retakes,
+            calibrate_boards=calibrate,
         )
         if json_file is not None:
             atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
@@ -222,6 +231,24 @@ def register(app: typer.Typer) -> None:
                 _fmt(m.get("repetition"), "+.3f"),
             )
         Console().print(table)
+        if report.calibration:
+            cal = Table(title="calibration: each board as a painting of its own label map (blank layout)")
+            for col in ("board", "size", "painting", "mIoU", "style", "rep (rate)"):
+                cal.add_column(col)
+            for c in report.calibration:
+                for who, sc in c.scores.items():
+                    if "error" in sc:
+                        cal.add_row(c.board, c.size, who, "refused", "", "")
+                        continue
+                    cal.add_row(
+                        c.board,
+                        c.size,
+                        "the board itself" if who == "board" else who,
+                        _fmt(sc.get("region_miou"), ".3f"),
+                        _fmt(sc.get("style_distance"), ".2f"),
+                        f"{_fmt(sc.get('repetition'), '+.3f')} ({_fmt(sc.get('repetition_painting'), '.3f')})",
+                    )
+            Console().print(cal)
         if variants:
             console.print("variant s: re-vote over colour-graded stand-ins of the boards (timing only)")
         if retakes:

@@ -15,6 +15,12 @@ render (the frame's shape, :data:`RETAKE_SHARES` of its area: 1:4:16), timed the
 checks that every pixel outside the mask is the parent's. A least-squares line through (masked
 megapixels, median seconds) says what a retake costs: a fixed part plus seconds per masked
 megapixel (:func:`retake_fit`), the issue's "proportional to the mask's area".
+
+With ``calibrate=True`` each art board is also scored as a painting of its own label map (a blank
+layout; :func:`calibrate`), beside the engine's and the baseline's paintings of that map, all against
+that board alone: what the metrics give the artist's own painting, so a figure can be read against it
+(the board's own style distance and repetition are 0 by construction; its region_miou is the
+classifier's ceiling on that board).
 """
 
 from __future__ import annotations
@@ -45,9 +51,11 @@ __all__ = [
     "STAND_IN_VARIANT",
     "BenchCase",
     "BenchReport",
+    "Calibration",
     "EngineRun",
     "RetakeRun",
     "VariantRun",
+    "calibrate",
     "demo_cases",
     "graded_stand_in",
     "parse_sizes",
@@ -188,6 +196,56 @@ class EngineRun:
         }
 
 
+CALIBRATION_METRICS = ("region_miou", "line_f1", "style_distance", "repetition")
+
+
+@dataclass
+class Calibration:
+    """One art board as a painting of its own label map, and each engine's painting of that map."""
+
+    board: str
+    size: str
+    # "board" (the art board itself) and each engine's name -> its metrics (``repetition_painting``:
+    # the raw rate), or {"error": message} where the engine refused
+    scores: dict[str, dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"board": self.board, "size": self.size, "scores": self.scores}
+
+
+def _calibration_scores(
+    img: np.ndarray, lines: np.ndarray, regions: np.ndarray, ref: Reference
+) -> dict[str, Any]:
+    q = score_painting(img, lines, regions, ref)
+    out: dict[str, Any] = {k: getattr(q, k) for k in CALIBRATION_METRICS}
+    out["repetition_painting"] = q.details.get("repetition_painting")
+    return out
+
+
+def calibrate(
+    boards: Sequence[BoardInput], engines: Sequence[Engine], vocabulary: Vocabulary, seed: int = 0
+) -> list[Calibration]:
+    """Score each board as a painting of its own label map (blank layout), and each engine's painting
+    of the same map, against that board alone."""
+    out = []
+    for b in boards:
+        ref = prepare_reference([b], vocabulary)
+        regions = np.ascontiguousarray(b.labels)
+        lines = np.full(regions.shape, 255, np.uint8)
+        scores = {"board": _calibration_scores(b.image, lines, regions, ref)}
+        request = RenderRequest(lines=lines, regions=regions, boards=(b,), vocabulary=vocabulary, seed=seed)
+        for eng in engines:
+            try:
+                img = eng.render(request, EngineContext()).image
+            except HaikeiError as exc:
+                scores[eng.name] = {"error": f"{type(exc).__name__}: {exc}"}
+                continue
+            scores[eng.name] = _calibration_scores(img, lines, regions, ref)
+        h, w = regions.shape
+        out.append(Calibration(b.name or b.key[:12], f"{w}x{h}", scores))
+    return out
+
+
 @dataclass
 class BenchReport:
     runs: list[EngineRun]
@@ -198,6 +256,7 @@ class BenchReport:
     score_fallbacks: bool = False
     variants: bool = False
     retakes: bool = False
+    calibration: list[Calibration] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -215,6 +274,7 @@ class BenchReport:
             "variant_input": VARIANT_INPUT if self.variants else None,
             "retake_shares": list(RETAKE_SHARES) if self.retakes else None,
             "runs": [r.as_dict() for r in self.runs],
+            "calibration": None if self.calibration is None else [c.as_dict() for c in self.calibration],
         }
 
 
@@ -481,6 +541,7 @@ def run_bench(
     score_fallbacks: bool = False,
     variants: bool = False,
     retakes: bool = False,
+    calibrate_boards: bool = False,
 ) -> BenchReport:
     """Render and score every case with ``engine`` and with the baseline, in the same run.
 
@@ -488,7 +549,8 @@ def run_bench(
     ``variants``: also time a variant re-vote of each case with ``engine`` (not the baseline),
     over colour-graded stand-ins of the boards (timing only; see :func:`graded_stand_in`).
     ``retakes``: also time regional retakes of each case's render with ``engine`` (not the baseline),
-    one per share of :data:`RETAKE_SHARES`.
+    one per share of :data:`RETAKE_SHARES`. ``calibrate_boards``: also score every board of the cases as
+    a painting of its own label map beside both engines' paintings of it (:func:`calibrate`).
     """
     if repeat < 1:
         raise InputError("repeat must be at least 1")
@@ -523,6 +585,15 @@ def run_bench(
                     retakes=retakes and eng is chosen,
                 )
             )
+    calibration = None
+    if calibrate_boards:
+        seen: dict[str, BoardInput] = {}
+        for case in cases:
+            for b in case.boards:
+                seen.setdefault(b.key, b)
+        if progress is not None:
+            progress("calibration: the boards as paintings of their own label maps")
+        calibration = calibrate(list(seen.values()), engines, vocab, seed)
     return BenchReport(
         runs=runs,
         cases=list(cases),
@@ -532,4 +603,5 @@ def run_bench(
         score_fallbacks=score_fallbacks,
         variants=variants,
         retakes=retakes,
+        calibration=calibration,
     )
