@@ -92,6 +92,30 @@ class SigningSection(BaseModel):
     private_key: str = Field(default="keys/signer.key", description="PEM private key of the signing cert")
 
 
+class WebSection(BaseModel):
+    """[web]: the review server (fields added by the web hardening and review work)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LimitsSection(BaseModel):
+    """[limits]: the one place where haikei's size limits are stated (a studio may raise them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReviewSection(BaseModel):
+    """[review]: how the work maps to review states."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class KitsuSection(BaseModel):
+    """[kitsu]: the studio's Kitsu tracker (credentials come only from the environment)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     production: ProductionSection
@@ -100,6 +124,10 @@ class Settings(BaseModel):
     render: RenderSection = Field(default_factory=RenderSection)
     delivery: DeliverySection = Field(default_factory=DeliverySection)
     signing: SigningSection = Field(default_factory=SigningSection)
+    web: WebSection = Field(default_factory=WebSection)
+    limits: LimitsSection = Field(default_factory=LimitsSection)
+    review: ReviewSection = Field(default_factory=ReviewSection)
+    kitsu: KitsuSection = Field(default_factory=KitsuSection)
     classes: dict[str, dict[str, Any]] = Field(default_factory=dict)
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

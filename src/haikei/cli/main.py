@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "haikei.cli.review",
     "haikei.cli.jobs",
     "haikei.cli.demo",
+    "haikei.cli.kitsu",
+    "haikei.cli.locations",
 )
 
 

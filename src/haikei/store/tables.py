@@ -222,3 +222,15 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+# --- 0003 web sessions (hardening) ---
+
+
+# --- 0004 review comments / BG states (review loop) ---
+
+
+# --- 0005 kitsu sync ---
+
+
+# --- 0006 locations ---

@@ -1,0 +1,22 @@
+"""review: comments with drawings, BG state tracking
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06 04:30:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
