@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
         score_fallbacks: ScoreFallbacksOpt = False,
     ) -> None:
-        """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition)."""
+        """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition, ink)."""
         from haikei.imaging.io import load_gray, load_region_map, load_rgb
         from haikei.quality.metrics import prepare_reference, score_painting
 
@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
         table.add_row("line_f1", _fmt(scores.line_f1, ".3f"), "higher")
         table.add_row("style_distance", _fmt(scores.style_distance, ".2f"), "lower")
         table.add_row("repetition", _fmt(scores.repetition, "+.3f"), "lower")
+        table.add_row("ink (L*, 0 = lines painted as edges)", _fmt(scores.ink, ".2f"), "lower")
         table.add_row("seconds (whole command)", f"{out['seconds']:.2f}", "")
         table.add_row("peak_rss_mb", f"{out['peak_rss_mb']:.0f}", "")
         console = Console()

@@ -1,5 +1,6 @@
 """Black-box quality metrics of any painting against its layout and art boards, and the bench runner."""
 
+from haikei.quality.ink import InkScore, ink_darkness
 from haikei.quality.metrics import (
     QualityScores,
     Reference,
@@ -12,8 +13,10 @@ from haikei.quality.metrics import (
 )
 
 __all__ = [
+    "InkScore",
     "QualityScores",
     "Reference",
+    "ink_darkness",
     "line_f1",
     "prepare_reference",
     "region_miou",

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from haikei.domain.vocabulary import UNLABELLED
+from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.errors import InputError
-
-if TYPE_CHECKING:
-    from haikei.quality.metrics import Reference
 
 __all__ = ["ClassTargets", "class_targets"]
 
@@ -26,8 +23,10 @@ class ClassTargets:
     score_fallbacks: bool
 
 
-def class_targets(regions: np.ndarray, ref: Reference, score_fallbacks: bool = False) -> ClassTargets:
-    """Layout class id -> the board class that judges it.
+def class_targets(
+    regions: np.ndarray, vocabulary: Vocabulary, board_classes: Set[int], score_fallbacks: bool = False
+) -> ClassTargets:
+    """Layout class id -> the board class that judges it, given the class ids the boards show.
 
     By default only layout classes that some art board shows itself are judged: a class the boards
     lack has no reference for "does this area look like the board's class", so it is listed in
@@ -35,8 +34,8 @@ def class_targets(regions: np.ndarray, ref: Reference, score_fallbacks: bool = F
     by the first class along its vocabulary fallback chain that a board shows (the older, harsher
     behaviour: a grey road judged against red rocks labelled 'ground').
     """
-    vocab = ref.vocabulary
-    avail = [vocab.name_of(c) for c in ref.classes]
+    vocab = vocabulary
+    avail = [vocab.name_of(c) for c in sorted(board_classes)]
     targets: dict[int, int] = {}
     not_on_boards: list[str] = []
     unscored: list[str] = []
@@ -46,7 +45,7 @@ def class_targets(regions: np.ndarray, ref: Reference, score_fallbacks: bool = F
         if c >= len(vocab):
             raise InputError(f"region map has class id {c}, outside the vocabulary")
         name = vocab.name_of(c)
-        if c in ref.classes:
+        if c in board_classes:
             targets[c] = c
             continue
         not_on_boards.append(name)

@@ -19,6 +19,9 @@ repetition rate) and then scores any number of paintings of any size:
                     minus the same share measured on the boards; duplicates the layout's own
                     repeated line work or a region border explains are excused, on the boards by
                     their own label maps (see ``haikei.quality.repetition``).
+- ``ink``           along the layout's strokes, how much darker (L*) the painting is than both sides
+                    of each stroke, averaged: 0 when lines become colour / value edges or form,
+                    large when they are drawn as dark ink (see ``haikei.quality.ink``).
 
 Every sample is taken on a fixed grid, so the same inputs always give the same numbers.
 """
@@ -38,6 +41,7 @@ from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.errors import InputError
 from haikei.quality.classes import class_targets
 from haikei.quality.colour import rgb_to_lab, sobel_magnitude
+from haikei.quality.ink import ink_darkness
 from haikei.quality.repetition import repetition_counts, repetition_rate
 
 __all__ = [
@@ -92,6 +96,7 @@ class QualityScores:
     line_f1: float | None
     style_distance: float | None
     repetition: float | None
+    ink: float | None = None  # L* units; 0 = strokes painted as edges, larger = drawn as dark ink
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -102,6 +107,7 @@ class QualityScores:
             "line_f1": self.line_f1,
             "style_distance": self.style_distance,
             "repetition": self.repetition,
+            "ink": self.ink,
             "metric_seconds": round(self.seconds, 4),
             "details": self.details,
             "warnings": list(self.warnings),
@@ -443,7 +449,7 @@ def region_miou(
 ) -> float | None:
     """The region classifier's mIoU alone (see module doc); None when no class can be judged."""
     _check_painting(painting, None, regions)
-    targets = class_targets(regions, reference, score_fallbacks)
+    targets = class_targets(regions, reference.vocabulary, reference.classes, score_fallbacks)
     return _region_miou(rgb_to_lab(painting), regions, reference, targets.by)[0]
 
 
@@ -452,7 +458,7 @@ def style_distance(
 ) -> float | None:
     """The area-weighted style distance alone (Lab units, lower is better); None when no class is judged."""
     _check_painting(painting, None, regions)
-    targets = class_targets(regions, reference, score_fallbacks)
+    targets = class_targets(regions, reference.vocabulary, reference.classes, score_fallbacks)
     return _style_distance(rgb_to_lab(painting), regions, reference, targets.by)[0]
 
 
@@ -465,14 +471,15 @@ def score_painting(
     *,
     score_fallbacks: bool = False,
 ) -> QualityScores:
-    """All metrics of one painting. Higher region_miou / line_f1, lower style_distance / repetition is better.
+    """All metrics of one painting. Higher region_miou / line_f1, lower style_distance / repetition is better;
+    ``ink`` near 0 means the layout's lines became paint (edges, form), not dark ink.
 
     ``score_fallbacks``: judge layout classes the boards lack by their vocabulary fallback's board
-    class instead of leaving them out (see :func:`_class_targets`).
+    class instead of leaving them out (see :func:`haikei.quality.classes.class_targets`).
     """
     t0 = time.perf_counter()
     _check_painting(painting, lines, regions)
-    targets = class_targets(regions, reference, score_fallbacks)
+    targets = class_targets(regions, reference.vocabulary, reference.classes, score_fallbacks)
     vocab = reference.vocabulary
     warnings = [
         f"class {name!r} is not on the art boards and has no fallback there; not scored"
@@ -494,15 +501,18 @@ def score_painting(
     lf1, line_info = line_f1(painting, lines, _lab=lab)
     style, per_style = _style_distance(lab, regions, reference, targets.by)
     rep = repetition_counts(painting, lines, regions)
+    ink = ink_darkness(painting, lines, regions, _lab=lab)
     return QualityScores(
         region_miou=miou,
         line_f1=lf1,
         style_distance=style,
         repetition=rep.rate - reference.repetition_rate,
+        ink=ink.ink,
         seconds=time.perf_counter() - t0,
         details={
             "iou_per_class": per_iou,
             "line": line_info,
+            "ink": ink.details,
             "style_per_class": per_style,
             "class_scoring": "fallbacks" if score_fallbacks else "exact",
             "not_on_boards": targets.not_on_boards,
