@@ -1,4 +1,4 @@
-"""Drawing motifs for the demo layouts: mountains, clouds, trees, bushes, houses, poles, wires.
+"""Drawing motifs for the demo layouts: sky, mountains, clouds, trees, bushes, houses, roads, poles, wires.
 
 Every motif draws onto a :class:`~haikei.demo.canvas.Canvas` in world units (see canvas.py) and
 takes its randomness from the ``numpy`` generator it is given, so a scene is deterministic by seed.
@@ -18,12 +18,16 @@ __all__ = [
     "broadleaf",
     "bumpy_top",
     "cloud",
+    "clouds",
     "conifer",
     "house",
     "jagged",
     "mountain_range",
+    "perspective_road",
     "pole",
     "rect",
+    "sky",
+    "treeline",
     "wires",
 ]
 
@@ -266,3 +270,54 @@ def wires(c: Canvas, tops: Sequence[Sequence[Point]], sag: float = 0.06) -> None
                 for t in np.linspace(0, 1, 24)
             ]
             c.line(pts, weight=0.45)
+
+
+def sky(c: Canvas) -> None:
+    a = c.aspect
+    c.fill(rect(-0.05, -0.05, a + 0.05, 1.05), "sky", outline=False)
+
+
+def clouds(c: Canvas, rng: np.random.Generator, y0: float, y1: float, density: float = 1.0) -> None:
+    n = max(1, round(c.aspect * 1.3 * density))
+    xs = (np.arange(n) + rng.uniform(0.15, 0.85, n)) * c.aspect / n
+    for x in xs:
+        w = rng.uniform(0.18, 0.34)
+        cloud(c, rng, float(x), float(rng.uniform(y0, y1)), w, w * rng.uniform(0.35, 0.5))
+
+
+def treeline(rng: np.random.Generator, x0: float, x1: float, y: float, h: float) -> list[Point]:
+    """The saw-tooth top of a cedar forest seen from afar: tips and valleys of uneven height."""
+    pts: list[Point] = []
+    x = x0
+    while x < x1:
+        step = h * rng.uniform(0.45, 0.8)
+        pts.append((x, y - rng.uniform(0.2, 0.4) * h))
+        pts.append((x + step / 2, y - h * rng.uniform(0.7, 1.3)))
+        x += step
+    pts.append((x1, y - 0.3 * h))
+    return pts
+
+
+def perspective_road(
+    c: Canvas,
+    rng: np.random.Generator,
+    horizon: float,
+    vp_x: float,
+    near_x: float,
+    half_w: float,
+    t_end: float,
+) -> tuple[list[Point], list[Point], list[Point]]:
+    """A road in perspective from below the frame towards ``vp_x`` on the horizon, winding."""
+    left: list[Point] = []
+    right: list[Point] = []
+    centre: list[Point] = []
+    amp, freq, phase = rng.uniform(0.35, 0.5), rng.uniform(1.3, 1.8), rng.uniform(0, math.pi)
+    for t in np.linspace(0.0, t_end, 60):
+        s = (1.0 - t) ** 2  # perspective scale: 1 at the bottom, 0 at the horizon
+        y = horizon + (1.08 - horizon) * s
+        lateral = (near_x - vp_x) + amp * math.sin(2 * math.pi * freq * t + phase) * (1 - s) * 0.9
+        x = vp_x + lateral * s
+        left.append((x - half_w * s, y))
+        right.append((x + half_w * s, y))
+        centre.append((x, y))
+    return left, right, centre

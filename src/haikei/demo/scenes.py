@@ -22,13 +22,16 @@ from haikei.demo.canvas import Canvas, Point, smooth
 from haikei.demo.motifs import (
     broadleaf,
     bumpy_top,
-    cloud,
+    clouds,
     conifer,
     house,
     jagged,
     mountain_range,
+    perspective_road,
     pole,
     rect,
+    sky,
+    treeline,
     wires,
 )
 from haikei.domain.vocabulary import Vocabulary
@@ -48,70 +51,19 @@ class Scene:
     book: np.ndarray  # bool HxW, True on the BOOK (foreground over characters); may be all False
 
 
-def _sky(c: Canvas) -> None:
-    a = c.aspect
-    c.fill(rect(-0.05, -0.05, a + 0.05, 1.05), "sky", outline=False)
-
-
-def _clouds(c: Canvas, rng: np.random.Generator, y0: float, y1: float, density: float = 1.0) -> None:
-    n = max(1, round(c.aspect * 1.3 * density))
-    xs = (np.arange(n) + rng.uniform(0.15, 0.85, n)) * c.aspect / n
-    for x in xs:
-        w = rng.uniform(0.18, 0.34)
-        cloud(c, rng, float(x), float(rng.uniform(y0, y1)), w, w * rng.uniform(0.35, 0.5))
-
-
-def _treeline(rng: np.random.Generator, x0: float, x1: float, y: float, h: float) -> list[Point]:
-    """The saw-tooth top of a cedar forest seen from afar: tips and valleys of uneven height."""
-    pts: list[Point] = []
-    x = x0
-    while x < x1:
-        step = h * rng.uniform(0.45, 0.8)
-        pts.append((x, y - rng.uniform(0.2, 0.4) * h))
-        pts.append((x + step / 2, y - h * rng.uniform(0.7, 1.3)))
-        x += step
-    pts.append((x1, y - 0.3 * h))
-    return pts
-
-
-def _road(
-    c: Canvas,
-    rng: np.random.Generator,
-    horizon: float,
-    vp_x: float,
-    near_x: float,
-    half_w: float,
-    t_end: float,
-) -> tuple[list[Point], list[Point], list[Point]]:
-    """A road in perspective from below the frame towards ``vp_x`` on the horizon, winding."""
-    left: list[Point] = []
-    right: list[Point] = []
-    centre: list[Point] = []
-    amp, freq, phase = rng.uniform(0.35, 0.5), rng.uniform(1.3, 1.8), rng.uniform(0, math.pi)
-    for t in np.linspace(0.0, t_end, 60):
-        s = (1.0 - t) ** 2  # perspective scale: 1 at the bottom, 0 at the horizon
-        y = horizon + (1.08 - horizon) * s
-        lateral = (near_x - vp_x) + amp * math.sin(2 * math.pi * freq * t + phase) * (1 - s) * 0.9
-        x = vp_x + lateral * s
-        left.append((x - half_w * s, y))
-        right.append((x + half_w * s, y))
-        centre.append((x, y))
-    return left, right, centre
-
-
 # ----------------------------------------------------------------------------------------------
 def _mountain_road(c: Canvas, rng: np.random.Generator) -> None:
     a, _horizon = c.aspect, 0.5
-    _sky(c)
-    _clouds(c, rng, 0.1, 0.22, 0.7)
+    sky(c)
+    clouds(c, rng, 0.1, 0.22, 0.7)
     mountain_range(c, rng, "mountain_far", -0.05, a + 0.05, 0.45, 0.2, max(3, round(a * 2.4)), jag=0.05)
     mountain_range(c, rng, "mountain", -0.05, a + 0.05, 0.56, 0.12, max(2, round(a * 1.4)), jag=0.07)
-    c.fill([*_treeline(rng, -0.05, a + 0.05, 0.5, 0.035), (a + 0.05, 1.05), (-0.05, 1.05)], "forest")
+    c.fill([*treeline(rng, -0.05, a + 0.05, 0.5, 0.035), (a + 0.05, 1.05), (-0.05, 1.05)], "forest")
     for x in np.sort(rng.uniform(0, a, round(a * 3))):
         conifer(c, rng, float(x), 0.56, rng.uniform(0.07, 0.11))
     c.fill(rect(-0.05, 0.545, a + 0.05, 1.05), "grass")
     vp = a * 0.62
-    left, right, centre = _road(c, rng, 0.545, vp, a * 0.42, 0.62, 0.93)
+    left, right, centre = perspective_road(c, rng, 0.545, vp, a * 0.42, 0.62, 0.93)
     c.fill([*left, *right[::-1]], "road")
     # dashed centre line
     for i in range(0, len(centre) - 2, 4):
@@ -150,8 +102,8 @@ def _mountain_road(c: Canvas, rng: np.random.Generator) -> None:
 
 def _rice_fields(c: Canvas, rng: np.random.Generator) -> None:
     a, horizon = c.aspect, 0.42
-    _sky(c)
-    _clouds(c, rng, 0.08, 0.2)
+    sky(c)
+    clouds(c, rng, 0.08, 0.2)
     mountain_range(
         c, rng, "mountain_far", -0.05, a + 0.05, 0.42, 0.22, max(2, round(a * 1.5)), jag=0.03, ridges=1
     )
@@ -200,8 +152,8 @@ def _rice_fields(c: Canvas, rng: np.random.Generator) -> None:
 
 def _lake(c: Canvas, rng: np.random.Generator) -> None:
     a, shore = c.aspect, 0.52
-    _sky(c)
-    _clouds(c, rng, 0.06, 0.16, 0.8)
+    sky(c)
+    clouds(c, rng, 0.06, 0.16, 0.8)
     mountain_range(c, rng, "mountain_far", -0.05, a + 0.05, shore, 0.16, max(3, round(a * 2)), jag=0.04)
     sky_line = mountain_range(
         c, rng, "mountain", -0.05, a + 0.05, shore, 0.24, max(2, round(a * 1.4)), jag=0.06
@@ -236,8 +188,8 @@ def _lake(c: Canvas, rng: np.random.Generator) -> None:
 
 def _coast(c: Canvas, rng: np.random.Generator) -> None:
     a, horizon = c.aspect, 0.46
-    _sky(c)
-    _clouds(c, rng, 0.12, 0.3, 1.2)
+    sky(c)
+    clouds(c, rng, 0.12, 0.3, 1.2)
     c.fill(rect(-0.05, horizon, a + 0.05, 1.05), "sea")
     # a far headland on the horizon
     far_x = a * rng.uniform(0.6, 0.8)
@@ -290,8 +242,8 @@ def _coast(c: Canvas, rng: np.random.Generator) -> None:
 
 def _village_street(c: Canvas, rng: np.random.Generator) -> None:
     a, ground = c.aspect, 0.68
-    _sky(c)
-    _clouds(c, rng, 0.06, 0.14, 0.6)
+    sky(c)
+    clouds(c, rng, 0.06, 0.14, 0.6)
     mountain_range(
         c, rng, "mountain_far", -0.05, a + 0.05, 0.5, 0.25, max(2, round(a * 1.6)), jag=0.03, ridges=1
     )
@@ -323,7 +275,7 @@ def _village_street(c: Canvas, rng: np.random.Generator) -> None:
 
 def _forest_path(c: Canvas, rng: np.random.Generator) -> None:
     a = c.aspect
-    _sky(c)
+    sky(c)
     c.fill(
         [*bumpy_top(rng, -0.05, a + 0.05, 0.62, 0.4, max(8, round(a * 10))), (a + 0.05, 1.05), (-0.05, 1.05)],
         "forest",
@@ -333,7 +285,7 @@ def _forest_path(c: Canvas, rng: np.random.Generator) -> None:
     )
     c.fill([*floor, (a + 0.05, 1.05), (-0.05, 1.05)], "grass")
     vp = a * rng.uniform(0.45, 0.55)
-    left, right, _ = _road(c, rng, 0.6, vp, a * 0.5, 0.35, 0.96)
+    left, right, _ = perspective_road(c, rng, 0.6, vp, a * 0.5, 0.35, 0.96)
     c.fill([*left, *right[::-1]], "path")
     # trunks at increasing depth with crowns above the frame top, far to near
     xs = np.sort(rng.uniform(0, a, round(a * 6)))
