@@ -17,11 +17,16 @@ from haikei.errors import InputError
 __all__ = ["available_engines", "load_engine"]
 
 GROUP = "haikei.engines"
+# engines shipped inside haikei, found even where the installed metadata predates them
+BUILTIN = {"comfyui": "haikei.engines.comfyui:create"}
 
 
 def _factories() -> dict[str, EntryPoint]:
     """Entry points by name, not yet loaded (loading imports the engine and its extras)."""
-    return {ep.name: ep for ep in entry_points(group=GROUP)}
+    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
+    for name, value in BUILTIN.items():
+        eps.setdefault(name, EntryPoint(name, value, GROUP))
+    return eps
 
 
 def available_engines() -> list[str]:
