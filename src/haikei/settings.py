@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from haikei.domain.vocabulary import Vocabulary
 from haikei.errors import ConfigError
@@ -97,6 +97,29 @@ class WebSection(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For / "
+            "X-Forwarded-Proto are believed, e.g. ['127.0.0.1', '10.0.0.0/8']; default none: "
+            "the peer address is the client"
+        ),
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in v:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network; write e.g. '10.0.0.5' or '10.0.0.0/8'"
+                ) from None
+        return [item.strip() for item in v]
 
 class LimitsSection(BaseModel):
     """[limits]: the one place where haikei's size limits are stated (a studio may raise them)."""

@@ -1,4 +1,4 @@
-"""haikei serve / user add / user token / user list."""
+"""haikei serve / user add / user token / user passwd / user role / user list."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def serve(
         f"haikei review for {ctx.settings.production.name}: http://{host}:{port}/  (Ctrl-C stops)"
     )
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        # proxy_headers off: X-Forwarded-For is believed only from [web] trusted_proxies (web.app)
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
     finally:
         ctx.close()
 
@@ -97,8 +98,22 @@ def user_passwd(
     if password is None:
         password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     with production(production_path, db) as ctx:
-        set_password(ctx, name, password)
-    console().print(f"password of {name} changed")
+        ended = set_password(ctx, name, password)
+    console().print(f"password of {name} changed; {ended} web session(s) ended (they log in again)")
+
+
+def user_role(
+    name: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[str, typer.Argument(help="director | artist | viewer")],
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Give a person another role; their web sessions end (they log in again under it)."""
+    from haikei.services.users import set_role
+
+    with production(production_path, db) as ctx:
+        ended = set_role(ctx, name, role)
+    console().print(f"{name} is now a {role}; {ended} web session(s) ended")
 
 
 def user_list(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json: JsonOpt = False) -> None:
@@ -119,5 +134,6 @@ def register(app: typer.Typer) -> None:
     user_app.command("add")(user_add)
     user_app.command("token")(user_token)
     user_app.command("passwd")(user_passwd)
+    user_app.command("role")(user_role)
     user_app.command("list")(user_list)
     app.add_typer(user_app, name="user")

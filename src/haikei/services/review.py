@@ -36,6 +36,7 @@ from haikei.services.review_read import (
 )
 from haikei.services.review_variants import VariantOption, variant_options, variant_specs
 from haikei.services.users import require
+from haikei.store.blobs import sha256_bytes
 from haikei.store.convert import to_note, to_version
 from haikei.store.tables import BackgroundRow, NoteRow, ReviewStatusRow, UserRow, VersionRow
 
@@ -236,7 +237,8 @@ def request_retake(
             f"{name} was changed by someone else since you opened it; reload the page and draw the retake again"
         )
     mask = _decode_mask(mask_png, w, h)
-    mask_key = ctx.blobs.put(png_bytes(np.where(mask, 255, 0).astype(np.uint8)))
+    mask_file = png_bytes(np.where(mask, 255, 0).astype(np.uint8))
+    mask_key = sha256_bytes(mask_file)  # written only once the request is accepted (below)
     spec = RenderSpec(
         bg=name,
         engine=_engine_for(ctx, parent_engine, engine),
@@ -246,9 +248,11 @@ def request_retake(
         mask_blob=mask_key,
         actor=user.name,
     )
-    plan(ctx, spec)  # refuses now what a worker would refuse later
-    # 2. the note and the status change (lock checked again, inside the transaction)
-    with _change(ctx, user, ref, expected_lock, "retake") as (s, bg):
+    plan(ctx, spec)  # refuses now what a worker would refuse later (unknown engine, no weights)
+    # 2. the mask, the note and the status change: one transaction, lock checked again first (a
+    #    loser writes nothing); one that fails after writing removes its blob (BlobStore.scope)
+    with ctx.blobs.scope() as blobs, _change(ctx, user, ref, expected_lock, "retake") as (s, bg):
+        blobs.put(mask_file)
         bg.status_id = _status(s, "retake").id
         note = _note(s, bg, user, text, version_id=int(version_id), status="retake", mask_blob=mask_key)
         s.flush()
@@ -337,11 +341,17 @@ def upload_paintover(
         "changed_share": share,
         "change_threshold": CHANGE_THRESHOLD,
     }
-    recipe["changed_mask"] = ctx.blobs.put(png_bytes(np.where(changed, 255, 0).astype(np.uint8)))
-    recipe["diff_overlay"] = ctx.blobs.put(png_bytes(_diff_overlay(image, changed)))
-    image_key = ctx.blobs.put(png_bytes(image, {"haikei:recipe": json.dumps(recipe, sort_keys=True)}))
-    # 3. the version, the BG's current version, the note: one transaction
-    with _change(ctx, user, ref, expected_lock, "upload") as (s, bg):
+    changed_png = png_bytes(np.where(changed, 255, 0).astype(np.uint8))
+    diff_png = png_bytes(_diff_overlay(image, changed))
+    recipe["changed_mask"], recipe["diff_overlay"] = sha256_bytes(changed_png), sha256_bytes(diff_png)
+    image_png = png_bytes(image, {"haikei:recipe": json.dumps(recipe, sort_keys=True)})
+    # 3. inside one transaction (lock checked first: a loser writes nothing): the blobs, the
+    #    version, the BG's current version, the note; a change that fails after writing removes
+    #    the blobs it wrote (BlobStore.scope)
+    with ctx.blobs.scope() as blobs, _change(ctx, user, ref, expected_lock, "upload") as (s, bg):
+        blobs.put(changed_png)
+        blobs.put(diff_png)
+        image_key = blobs.put(image_png)
         rev = (
             s.scalar(select(func.max(VersionRow.revision)).where(VersionRow.background_id == bg.id)) or 0
         ) + 1

@@ -4,6 +4,11 @@ Writes are atomic (temp file in the same folder, fsync, rename), so a crash leav
 blob or a whole one; a second write of the same bytes is a no-op. The folder may live on a
 path every render worker shares (NFS, SMB, a cluster file system): all it needs is atomic
 rename within a folder, which those give.
+
+A change that writes blobs and then rows that point at them (a paint-over, a retake mask)
+writes them through :meth:`BlobStore.scope`: if the change is refused or loses a race (its
+transaction raises), the scope removes the blobs it created, so nothing is left behind. A blob
+that another open scope also wrote, or that a committed scope keeps, is never removed.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from haikei.errors import NotFoundError
 
-__all__ = ["BlobStore", "sha256_bytes"]
+__all__ = ["BlobStore", "BlobWrites", "sha256_bytes"]
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -27,9 +34,70 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class BlobWrites:
+    """The blobs one change writes (see :meth:`BlobStore.scope`)."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+        self.keys: list[str] = []
+
+    def put(self, data: bytes) -> str:
+        key = sha256_bytes(data)
+        self.store._claim(key, self)  # before the write: a concurrent scope sees the claim
+        self.keys.append(key)
+        self.store.put(data)
+        return key
+
+
 class BlobStore:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        # open scopes' claims: key -> [scopes that wrote it, created by one of them?]
+        self._pending: dict[str, tuple[set[int], bool]] = {}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def scope(self) -> Iterator[BlobWrites]:
+        """Blobs written for one change. Put the change's transaction inside the ``with``: when
+        anything inside raises (refused, stale lock, a lost race), the blobs this scope created
+        are removed again, unless another scope wrote the same bytes meanwhile (it decides) or a
+        scope that wrote them finished without error (its rows point at them). Blobs that
+        existed before are never removed. Claims are per process (one server process per
+        production); a different process writing the same bytes in the same instant is the
+        one case ``haikei gc`` (which keeps blobs younger than an hour) still has to tidy."""
+        writes = BlobWrites(self)
+        try:
+            yield writes
+        except BaseException:
+            self._release(writes, keep=False)
+            raise
+        self._release(writes, keep=True)
+
+    def _claim(self, key: str, writes: BlobWrites) -> None:
+        with self._lock:
+            entry = self._pending.get(key)
+            if entry is None:
+                created = not self.path(key).exists()
+                self._pending[key] = ({id(writes)}, created)
+            else:
+                entry[0].add(id(writes))
+
+    def _release(self, writes: BlobWrites, *, keep: bool) -> None:
+        with self._lock:
+            for key in dict.fromkeys(writes.keys):
+                entry = self._pending.get(key)
+                if entry is None:
+                    continue
+                owners, created = entry
+                owners.discard(id(writes))
+                if keep:
+                    created = False  # a committed row points at it: nobody removes it now
+                if owners:
+                    self._pending[key] = (owners, created)
+                    continue
+                del self._pending[key]
+                if created:
+                    self.path(key).unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
         if not _HASH.match(key):

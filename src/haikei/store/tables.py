@@ -234,3 +234,17 @@ class JobRow(Base):
 
 
 # --- 0006 locations ---
+class WebSessionRow(Base):
+    """One login to the review pages. The browser's signed cookie holds only a random session
+    key; ``id`` is its SHA-256, so a copy of the database cannot be replayed as a cookie. Every
+    request checks the row: a revoked or expired session is refused."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_why: Mapped[str] = mapped_column(String(100), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

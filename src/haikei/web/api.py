@@ -19,6 +19,7 @@ from haikei.errors import InputError
 from haikei.jobs.queue import get_job
 from haikei.services import review
 from haikei.web.auth import api_actor, app_ctx, reader
+from haikei.web.ids import FormId, PathId, RowId
 
 __all__ = ["router"]
 
@@ -28,7 +29,7 @@ Lock = Annotated[int, Field(ge=0, description="the BG's lock_version you saw; a 
 
 
 class PickBody(BaseModel):
-    version_id: int = Field(ge=1, description="the version to make the BG's current one")
+    version_id: RowId = Field(description="the version to make the BG's current one")
     lock_version: Lock
     text: str = Field(default="", max_length=4000, description="optional note")
 
@@ -36,11 +37,11 @@ class PickBody(BaseModel):
 class RejectBody(BaseModel):
     lock_version: Lock
     text: str = Field(min_length=1, max_length=4000, description="what is wrong")
-    version_id: int | None = Field(default=None, ge=1, description="the version rejected (default: current)")
+    version_id: RowId | None = Field(default=None, description="the version rejected (default: current)")
 
 
 class RetakeBody(BaseModel):
-    version_id: int = Field(ge=1, description="the version the mask was drawn on")
+    version_id: RowId = Field(description="the version the mask was drawn on")
     lock_version: Lock
     text: str = Field(min_length=1, max_length=4000, description="what to change in the masked area")
     mask: str = Field(
@@ -157,7 +158,7 @@ def bg_jobs(request: Request, ref: str, user: Annotated[User, Depends(reader)]) 
 
 
 @router.get("/jobs/{job_id}")
-def job(request: Request, job_id: int, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
+def job(request: Request, job_id: PathId, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
     return _job(get_job(app_ctx(request), job_id))
 
 
@@ -216,7 +217,7 @@ def paintover(
     ref: str,
     user: Annotated[User, Depends(api_actor)],
     file: Annotated[UploadFile, File(description="the painted-over image: PNG or PSD, the BG's size")],
-    version_id: Annotated[int, Form(ge=1, description="the version painted over")],
+    version_id: FormId,
     lock_version: Annotated[int, Form(ge=0)],
     text: Annotated[str, Form(max_length=4000)] = "",
 ) -> dict[str, Any]:
@@ -246,7 +247,7 @@ def variants(
 
 @router.post("/bgs/{ref}/variants/{version_id}/approve")
 def approve_variant(
-    request: Request, ref: str, version_id: int, body: LockBody, user: Annotated[User, Depends(api_actor)]
+    request: Request, ref: str, version_id: PathId, body: LockBody, user: Annotated[User, Depends(api_actor)]
 ) -> dict[str, Any]:
     return _note(review.approve_variant(app_ctx(request), user, ref, version_id, body.lock_version))
 

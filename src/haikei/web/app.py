@@ -1,13 +1,19 @@
 """The review web app: ``create_app(ctx_or_path)`` -> a FastAPI app.
 
-Pages are server-rendered Jinja2 templates with a little vanilla JS (static/app.js); the JSON
-API lives under /api (OpenAPI at /api/openapi.json, docs at /api/docs). HTTP mapping of
-haikei's errors lives only here. Sessions are signed cookies (HttpOnly, SameSite=Lax) and every
-state change carries a CSRF token; scripts use ``Authorization: Bearer`` API tokens instead.
+Pages are server-rendered Jinja2 templates with a little vanilla JS (static/*.js); the JSON
+API lives under /api (OpenAPI at /api/openapi.json, docs at /api/docs: a page haikei renders
+itself from the OpenAPI document, no CDN). HTTP mapping of haikei's errors lives only here.
+Sessions are server-side rows whose random key rides in a signed cookie (HttpOnly,
+SameSite=Lax) and every state change carries a CSRF token; scripts use ``Authorization:
+Bearer`` API tokens instead. Every response carries the security headers (``SecurityHeaders``);
+the client address is the peer's unless the peer is a trusted proxy (``TrustedProxies``).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -25,31 +31,33 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from haikei.errors import (
+    ConfigError,
     ConflictError,
     ConsentError,
     HaikeiError,
     InputError,
+    MissingExtraError,
     NotFoundError,
     PermissionDenied,
     RenderRefused,
 )
 from haikei.services.context import ServiceContext
 from haikei.services.review import MAX_UPLOAD_BYTES
+from haikei.services.users import SESSION_LIFETIME_S
 from haikei.web.auth import NotAuthenticated
-from haikei.web.throttle import LoginThrottle
+from haikei.web.throttle import LoginThrottle, TooManyAttempts
 
 __all__ = ["SECRET_NAME", "create_app", "http_status"]
 
 HERE = Path(__file__).parent
 SECRET_NAME = "web-secret.key"
 SESSION_COOKIE = "haikei_session"
-SESSION_MAX_AGE = 12 * 3600
+SESSION_MAX_AGE = SESSION_LIFETIME_S  # the cookie lives as long as the server-side session
 _CUT_POST = re.compile(r"^/cut/([^/?#]+)/")
+_HANDLER = re.compile(r'\son[a-z]+="([^"{}]*)"')
 
 
 def http_status(exc: HaikeiError) -> int:
-    from haikei.web.throttle import TooManyAttempts
-
     if isinstance(exc, TooManyAttempts):
         return 429
     if isinstance(exc, NotFoundError):
@@ -60,6 +68,8 @@ def http_status(exc: HaikeiError) -> int:
         return 403
     if isinstance(exc, RenderRefused):
         return 422
+    if isinstance(exc, ConfigError | MissingExtraError):
+        return 422  # the request needs something this production is not set up for (e.g. sd weights)
     if isinstance(exc, InputError):
         return 400
     return 500
@@ -102,13 +112,124 @@ class BodyLimit:
                     scope["session"]["flash"] = {"kind": "error", "text": msg}  # POST/redirect/GET
                     resp = RedirectResponse(f"/cut/{back.group(1)}", status_code=303)
                 elif b"text/html" in headers.get(b"accept", b""):
-                    body = f"<!doctype html><title>haikei</title><p class=error>{msg}</p><p><a href='javascript:history.back()'>back</a>"
+                    body = f"<!doctype html><title>haikei</title><p class=error>{msg}</p><p><a href='/'>all cuts</a>"
                     resp = HTMLResponse(body, status_code=code)
                 else:
                     resp = JSONResponse({"error": msg, "kind": "InputError"}, status_code=code)
                 await resp(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class TrustedProxies:
+    """The client address (``scope["client"]``) is the TCP peer's, unless the peer is one of the
+    proxies listed in haikei.toml ``[web] trusted_proxies``: then X-Forwarded-For is read from
+    the right, skipping trusted proxies, and the first address that is not one is the client
+    (X-Forwarded-Proto sets the scheme). With no trusted proxies (the default) forwarded headers
+    are ignored, so a client cannot choose its own address (login throttling counts per address).
+    ``haikei serve`` runs uvicorn with its own proxy handling off, so this is the only one."""
+
+    def __init__(self, app: Any, proxies: list[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
+
+    def trusted(self, host: str | None) -> bool:
+        if not host or not self.networks:
+            return False
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(addr in net for net in self.networks)
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and self.networks:
+            client = scope.get("client")
+            if client and self.trusted(client[0]):
+                headers = dict(scope["headers"])
+                hops = [h.strip() for h in headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")]
+                hops = [h for h in hops if h]
+                for hop in reversed(hops):
+                    if not self.trusted(hop):
+                        try:
+                            ipaddress.ip_address(hop)
+                        except ValueError:
+                            break  # a forged or broken entry: keep the proxy's own address
+                        scope = dict(scope, client=(hop, 0))
+                        break
+                proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").strip().lower()
+                if proto in ("http", "https"):
+                    scope = dict(
+                        scope, scheme=proto if scope["type"] == "http" else proto.replace("http", "ws")
+                    )
+        await self.app(scope, receive, send)
+
+
+class SecurityHeaders:
+    """Security headers on every response, whoever answers it (pages, API, static files, the
+    body limit, errors): a Content-Security-Policy that allows the pages' own scripts (files
+    under /static, inline blocks carrying the request's nonce ``csp_nonce``, and the templates'
+    own inline event handlers by hash), no framing by other sites, no MIME sniffing, and
+    referrers only within the site (refused forms go back by Referer)."""
+
+    def __init__(self, app: Any, handler_hashes: list[str]) -> None:
+        self.app = app
+        self.handlers = " ".join(f"'sha256-{h}'" for h in handler_hashes)
+
+    def policy(self, nonce: str) -> str:
+        script = f"script-src 'self' 'nonce-{nonce}'"
+        if self.handlers:
+            script += f" 'unsafe-hashes' {self.handlers}"
+        return "; ".join(
+            [
+                "default-src 'self'",
+                script,
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data: blob:",
+                "font-src 'self'",
+                "connect-src 'self'",
+                "worker-src 'self' blob:",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            ]
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        extra = [
+            (b"content-security-policy", self.policy(nonce).encode("ascii")),
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        ]
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in extra if k not in have
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def template_handler_hashes(folder: Path = HERE / "templates") -> list[str]:
+    """SHA-256 (base64) of every static inline event handler in the templates
+    (``onchange="this.form.submit()"``), for the CSP's 'unsafe-hashes' list: the templates' own
+    handlers run, a handler injected into a page does not."""
+    found: set[str] = set()
+    for path in sorted(folder.rglob("*.html")):
+        found.update(_HANDLER.findall(path.read_text(encoding="utf-8")))
+    return sorted(base64.b64encode(hashlib.sha256(h.encode("utf-8")).digest()).decode("ascii") for h in found)
 
 
 def create_app(
@@ -122,7 +243,7 @@ def create_app(
 ) -> FastAPI:
     """The review app for one production. ``workers`` > 0 starts that many in-process render
     workers (haikei.jobs.local.LocalExecutor) for retakes and variants while the app runs."""
-    from haikei.web import api, images, pages
+    from haikei.web import api, api_docs, images, pages
     from haikei.web.auth import router as auth_router
 
     owns_ctx = not isinstance(ctx_or_path, ServiceContext)
@@ -154,8 +275,8 @@ def create_app(
         title="haikei review",
         description="Review, retake, paint-over and approval of painted backgrounds.",
         version="1",
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",  # public, as /api/docs: see specs/review.md
+        docs_url=None,  # haikei's own page (api_docs.router): Swagger UI would load from a CDN
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -172,6 +293,8 @@ def create_app(
         same_site="lax",
         https_only=secure_cookies,
     )
+    app.add_middleware(TrustedProxies, proxies=list(ctx.settings.web.trusted_proxies))
+    app.add_middleware(SecurityHeaders, handler_hashes=template_handler_hashes())  # outermost
 
     @app.exception_handler(NotAuthenticated)
     def _unauth(request: Request, exc: NotAuthenticated) -> Response:
@@ -197,6 +320,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = exc.errors()
+        if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+            # a path that cannot name anything (an id out of range, not a number): not found
+            what = ", ".join(f"{e['loc'][1]} {e.get('input', '')!s:.40}" for e in errors)
+            return _haikei(request, NotFoundError(f"nothing here: {what} names no row"))
         problems = "; ".join(
             f"{'.'.join(str(x) for x in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}"
             for e in exc.errors()
@@ -212,6 +340,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(auth_router)
+    app.include_router(api_docs.router)
     app.include_router(images.router)
     app.include_router(api.router)
     app.include_router(pages.router)

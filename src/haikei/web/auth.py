@@ -1,12 +1,14 @@
-"""Who is asking: session cookie (pages; CSRF token on every change) or API token (scripts).
+"""Who is asking: a web session (pages; CSRF token on every change) or an API token (scripts).
 
-Nothing but the login page (and static assets) answers without one of them.
+A web session is a row in the production database (``web_sessions``); the signed cookie
+carries only its random key and the CSRF token (:mod:`haikei.web.session`). Every request
+checks the row, so a cookie copied before logout, a password change or a role change is
+refused. Nothing but the login page, static assets and the API docs answers without one.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
@@ -15,9 +17,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from haikei.domain.models import User
-from haikei.errors import HaikeiError, NotFoundError, PermissionDenied
+from haikei.errors import HaikeiError, PermissionDenied
 from haikei.services.context import ServiceContext
-from haikei.services.users import authenticate, get_user, user_for_token
+from haikei.services.users import (
+    authenticate,
+    end_session,
+    end_sessions,
+    start_session,
+    user_for_session,
+    user_for_token,
+)
+from haikei.web import session as cookie
+from haikei.web.session import csrf_token
 from haikei.web.templating import flash, render
 
 __all__ = [
@@ -49,15 +60,6 @@ def app_ctx(request: Request) -> ServiceContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
-def csrf_token(request: Request) -> str:
-    """This session's CSRF token (made on first use)."""
-    tok = request.session.get("csrf")
-    if not tok:
-        tok = secrets.token_urlsafe(32)
-        request.session["csrf"] = tok
-    return str(tok)
-
-
 def _who(request: Request) -> Actor:
     ctx = app_ctx(request)
     auth = request.headers.get("authorization", "")
@@ -71,19 +73,19 @@ def _who(request: Request) -> Actor:
             return Actor(user_for_token(ctx, token.strip()), True)
         except PermissionDenied as exc:
             raise NotAuthenticated(str(exc)) from None
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    key = cookie.session_key(request)
+    if key is None:
         raise NotAuthenticated("log in first")
     try:
-        user = get_user(ctx, uid)
-    except NotFoundError:
-        request.session.clear()
-        raise NotAuthenticated("your account is no longer active; log in again") from None
+        user = user_for_session(ctx, key)
+    except PermissionDenied as exc:
+        cookie.clear(request)
+        raise NotAuthenticated(str(exc)) from None
     return Actor(user, False)
 
 
 def _check_csrf(request: Request, sent: str | None) -> None:
-    expected = request.session.get("csrf")
+    expected = request.session.get(cookie.CSRF)
     if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
         raise PermissionDenied(
             "the form's security token is missing or old (CSRF check); reload the page and try again"
@@ -132,6 +134,7 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     throttle = request.app.state.login_throttle
+    # request.client is the peer, or what a trusted proxy said it forwarded (app.TrustedProxies)
     keys = throttle.keys(username, request.client.host if request.client else None)
     try:
         _check_csrf(request, csrf_token)
@@ -145,13 +148,23 @@ def login(
         flash(request, str(exc))
         return RedirectResponse(f"/login?next={quote(safe_next(next))}", status_code=303)
     throttle.succeeded(keys)
-    request.session.clear()  # a fresh session (and CSRF token) at login
-    request.session["uid"] = user.id
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    cookie.begin(request, start_session(app_ctx(request), user.id))  # a fresh session at login
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, user: Annotated[User, Depends(page_actor)]) -> Response:
-    request.session.clear()
+def logout(
+    request: Request,
+    user: Annotated[User, Depends(page_actor)],
+    everywhere: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    """End this session (its server record is revoked: a kept copy of the cookie is refused);
+    with ``everywhere=1`` every session of this person (other browsers, other machines)."""
+    ctx = app_ctx(request)
+    key = cookie.session_key(request)
+    if everywhere:
+        end_sessions(ctx, user.name, "logged out everywhere")
+    elif key is not None:
+        end_session(ctx, key)
+    cookie.clear(request)
     return RedirectResponse("/login", status_code=303)

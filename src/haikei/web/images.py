@@ -20,6 +20,7 @@ from haikei.imaging.io import atomic_write_bytes, load_image
 from haikei.services.context import ServiceContext
 from haikei.store.tables import LayoutRow, NoteRow, VersionRow
 from haikei.web.auth import app_ctx, reader
+from haikei.web.ids import PathId
 
 __all__ = ["PREVIEW_WIDTHS", "preview_bytes", "router"]
 
@@ -71,7 +72,7 @@ Width = Annotated[int, Query(description="preview width in px; 0 = full size")]
 
 @router.get("/v/{version_id}")
 def version_image(
-    request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480
+    request: Request, version_id: PathId, user: Annotated[User, Depends(reader)], w: Width = 480
 ) -> Response:
     with app_ctx(request).db.session() as s:
         v = s.get(VersionRow, version_id)
@@ -83,7 +84,7 @@ def version_image(
 
 @router.get("/v/{version_id}/diff")
 def version_diff(
-    request: Request, version_id: int, user: Annotated[User, Depends(reader)], w: Width = 480
+    request: Request, version_id: PathId, user: Annotated[User, Depends(reader)], w: Width = 480
 ) -> Response:
     with app_ctx(request).db.session() as s:
         v = s.get(VersionRow, version_id)
@@ -95,7 +96,7 @@ def version_diff(
 
 @router.get("/layout/{layout_id}/{part}")
 def layout_image(
-    request: Request, layout_id: int, part: str, user: Annotated[User, Depends(reader)], w: Width = 480
+    request: Request, layout_id: PathId, part: str, user: Annotated[User, Depends(reader)], w: Width = 480
 ) -> Response:
     if part not in ("lines", "regions", "book"):
         raise NotFoundError(f"a layout has lines, regions and book, not {part!r}")
@@ -109,7 +110,7 @@ def layout_image(
 
 @router.get("/note/{note_id}/mask")
 def note_mask(
-    request: Request, note_id: int, user: Annotated[User, Depends(reader)], w: Width = 160
+    request: Request, note_id: PathId, user: Annotated[User, Depends(reader)], w: Width = 160
 ) -> Response:
     with app_ctx(request).db.session() as s:
         n = s.get(NoteRow, note_id)

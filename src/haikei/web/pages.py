@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from haikei.domain.models import User, Version
 from haikei.services import review
 from haikei.web.auth import NotAuthenticated, app_ctx, page_actor, reader, safe_next
+from haikei.web.ids import FormId, PathId, QueryId
 from haikei.web.templating import flash, render
 
 __all__ = ["error_page", "refused", "router"]
@@ -184,7 +185,7 @@ def _act(ref: str, ok: str, fn: Callable[[], Any], v: int | None = None) -> Resp
 
 ActorDep = Annotated[User, Depends(page_actor)]
 LockF = Annotated[int, Form(ge=0)]
-VersionF = Annotated[int, Form(ge=1)]
+VersionF = FormId
 TextF = Annotated[str, Form(max_length=4000)]
 
 
@@ -214,7 +215,7 @@ def reject(
     user: ActorDep,
     lock_version: LockF,
     text: TextF = "",
-    version_id: Annotated[int | None, Form()] = None,
+    version_id: FormId | None = None,
 ) -> Response:
     return _act(
         ref, "rejected", lambda: review.reject(app_ctx(request), user, ref, lock_version, text, version_id)
@@ -256,7 +257,7 @@ def variants(
 
 @router.post("/cut/{ref}/variants/{version_id}/approve")
 def approve_variant(
-    request: Request, ref: str, version_id: int, user: ActorDep, lock_version: LockF
+    request: Request, ref: str, version_id: PathId, user: ActorDep, lock_version: LockF
 ) -> Response:
     return _act(
         ref,

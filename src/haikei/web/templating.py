@@ -10,6 +10,8 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from haikei.web.session import csrf_token
+
 __all__ = ["flash", "render"]
 
 FLASH_MAX = 2000  # characters of a message kept in the (cookie) session
@@ -38,10 +40,13 @@ def flash(request: Request, text: str, kind: str = "error") -> None:
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    from haikei.web.auth import csrf_token
-
     ctx = request.app.state.ctx
-    base = {"csrf": csrf_token(request), "production": ctx.settings.production.name, "user": None}
+    base = {
+        "csrf": csrf_token(request),
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),  # <script nonce="{{ csp_nonce }}">
+        "production": ctx.settings.production.name,
+        "user": None,
+    }
     message = request.session.pop("flash", None)
     if isinstance(message, dict) and message.get("text"):
         base["ok" if message.get("kind") == "ok" else "error"] = str(message["text"])
