@@ -498,6 +498,8 @@ class ComfyStandIn:
                     self._execute(prompt, out, results, ui, prompt_id, sid)
                 note("execution_success", {"prompt_id": prompt_id, "timestamp": int(time.time() * 1000)})
             except Interrupted as exc:
+                if self._stop.is_set():
+                    return  # killed: a dead server says nothing and records nothing
                 status = "error"
                 nid = str(exc)
                 note(

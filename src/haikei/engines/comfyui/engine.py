@@ -444,8 +444,10 @@ class ComfyUIEngine:
                     state = None
                     continue
                 entry = client.history(job.prompt_id)
-                if entry is None:  # gone between the two calls (history cleared): paint it again
-                    state = None
+                if entry is None:
+                    running, pending = client.queue()
+                    # still finishing (history not written yet): follow on; gone: paint it again
+                    state = "queued" if job.prompt_id in running + pending else None
                     continue
                 self._raise_on_error(client, job, entry)
                 try:
@@ -546,8 +548,10 @@ class ComfyUIEngine:
                     step = min(1.0, float(data.get("value") or 0) / mx) if mx > 0 else 0.0
                     report(f"step {data.get('value')}/{data.get('max')}")
                 elif kind == "execution_success":
+                    # ComfyUI says so before it writes the history: wait for 'executing' None
                     job.t_finished = time.perf_counter()
-                    return "done"
+                    done_nodes.update(job.graph)
+                    report("finished")
                 elif kind == "execution_error":
                     raise EngineError(_error_line(client.url, data))
                 elif kind == "execution_interrupted":
