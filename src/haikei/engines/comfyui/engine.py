@@ -74,7 +74,7 @@ def composite_retake(image: np.ndarray, init: np.ndarray, mask: np.ndarray, feat
 
 def _png(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    Image.fromarray(arr).save(buf, format="PNG", compress_level=6)
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
 
 
