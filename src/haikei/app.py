@@ -11,7 +11,7 @@ from pathlib import Path
 from haikei.domain.models import FrameSize
 from haikei.engines.registry import load_engine
 from haikei.errors import ProductionError
-from haikei.imaging.io import atomic_write_bytes
+from haikei.imaging.io import atomic_write_bytes, set_max_pixels
 from haikei.services.context import ServiceContext
 from haikei.services.production import seed_production
 from haikei.settings import CONFIG_NAME, Settings
@@ -22,6 +22,7 @@ __all__ = ["build_context", "create_production", "open_production"]
 
 
 def build_context(root: Path, settings: Settings, db_url: str | None = None) -> ServiceContext:
+    set_max_pixels(settings.limits.max_pixels)  # [limits]: the pixel limit every image read obeys
     url = db_url or settings.database_url(root)
     return ServiceContext(
         root=root,

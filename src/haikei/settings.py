@@ -43,6 +43,7 @@ from typing import Any
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from haikei.domain.limits import DEFAULT_LIMITS, Limits
 from haikei.domain.vocabulary import Vocabulary
 from haikei.errors import ConfigError
 
@@ -96,7 +97,6 @@ class WebSection(BaseModel):
     """[web]: the review server (fields added by the web hardening and review work)."""
 
     model_config = ConfigDict(extra="forbid")
-
     trusted_proxies: list[str] = Field(
         default_factory=list,
         max_length=100,
@@ -121,22 +121,77 @@ class WebSection(BaseModel):
                 ) from None
         return [item.strip() for item in v]
 
+
 class LimitsSection(BaseModel):
-    """[limits]: the one place where haikei's size limits are stated (a studio may raise them)."""
+    """[limits]: the one place where haikei's size limits are stated (a studio may raise them).
+
+    Defaults are haikei.domain.limits.DEFAULT_LIMITS; the upper bounds keep a typo from switching a
+    guard off (a 10-gigapixel "limit" is no limit)."""
 
     model_config = ConfigDict(extra="forbid")
+    max_frame_side: int = Field(
+        default=DEFAULT_LIMITS.max_frame_side, ge=256, le=16384, description="a frame's width or height, px"
+    )
+    max_pan_length: int = Field(
+        default=DEFAULT_LIMITS.max_pan_length,
+        ge=256,
+        le=16384,
+        description="how far a PAN travels, px (16384: the largest side an engine paints)",
+    )
+    max_pixels: int = Field(
+        default=DEFAULT_LIMITS.max_pixels,
+        ge=1_000_000,
+        le=2_000_000_000,
+        description="pixels of any image haikei reads or BG it makes",
+    )
+
+    def limits(self) -> Limits:
+        return Limits(self.max_frame_side, self.max_pan_length, self.max_pixels)
 
 
 class ReviewSection(BaseModel):
-    """[review]: how the work maps to review states."""
+    """[review]: how the work maps to review states (status short names, rows of review_statuses)."""
 
     model_config = ConfigDict(extra="forbid")
+    rendered: str = Field(
+        default="wfa",
+        max_length=20,
+        description="status a BG moves to when its first candidates are rendered (from to do / wip)",
+    )
+    new_version: str = Field(
+        default="wfa", max_length=20, description="status when a retake, refine or paint-over arrives"
+    )
+    delivered: str = Field(
+        default="done", max_length=20, description="status an approved BG gets when it is exported"
+    )
+    delivery_folder: str = Field(
+        default="delivery", max_length=500, description="where the page's export writes (inside the production)"
+    )
 
 
 class KitsuSection(BaseModel):
-    """[kitsu]: the studio's Kitsu tracker (credentials come only from the environment)."""
+    """[kitsu]: the studio's Kitsu tracker (credentials come only from the environment:
+    HAIKEI_KITSU_EMAIL + HAIKEI_KITSU_PASSWORD, or HAIKEI_KITSU_TOKEN; never from this file)."""
 
     model_config = ConfigDict(extra="forbid")
+    host: str = Field(
+        default="", max_length=500, description="Kitsu server root, e.g. https://kitsu.studio.lan (no /api)"
+    )
+    project: str = Field(default="", max_length=200, description="the Kitsu project (production) name")
+    episodes: list[str] = Field(default_factory=list, description="episodes to pull; empty = all")
+    bg_task_type: str = Field(default="Background", min_length=1, max_length=80)
+    layout_task_type: str = Field(default="Layout", min_length=1, max_length=80)
+    shared_bg_field: str = Field(
+        default="bg", max_length=80, description="shot data field naming the BG shared by several shots (兼用)"
+    )
+    status_waiting: str = Field(default="wfa", min_length=1, max_length=20)
+    status_retake: str = Field(default="retake", min_length=1, max_length=20)
+    status_approved: str = Field(default="done", min_length=1, max_length=20)
+    status_delivered: str = Field(default="done", min_length=1, max_length=20)
+    users: dict[str, str] = Field(
+        default_factory=dict, description="Kitsu e-mail -> haikei user name, where the names differ"
+    )
+    poll_seconds: float = Field(default=10.0, ge=1, le=3600, description="--watch: seconds between passes")
 
 
 class Settings(BaseModel):

@@ -76,9 +76,46 @@ def test_not_an_image_and_missing_and_empty(tmp_path: Path) -> None:
 def test_decompression_bomb_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     p = tmp_path / "big.png"
     hio.save_png(p, np.zeros((200, 300), np.uint8))
-    monkeypatch.setattr(hio, "MAX_PIXELS", 10_000)
-    with pytest.raises(ImageError, match="limit"):
+    monkeypatch.setattr(hio, "_max_pixels", 10_000)
+    with pytest.raises(ImageError, match=r"200 .*over the 0.01 Mpx limit.*\[limits\] max_pixels"):
         hio.load_gray(p)
+
+
+def _png_header_only(path: Path, width: int, height: int) -> Path:
+    """A PNG that declares width x height but holds almost no data: what a decompression bomb looks
+    like before decoding (haikei must refuse it from the header, without decoding anything)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_one_pixel_limit_haikei_not_pillow(tmp_path: Path) -> None:
+    """Issue 14 #8: a 99 Mpx PNG is under haikei's 120 Mpx limit and loads (Pillow's own guard used to
+    refuse it at 89 Mpx); 121 Mpx and a 2-gigapixel bomb are refused by haikei's message, from the header."""
+    from PIL import Image
+
+    assert hio.max_pixels() == 120_000_000 == hio.MAX_PIXELS
+    ok = tmp_path / "c001_lo.png"
+    Image.new("1", (11_000, 9_000), 1).save(ok)  # 99 Mpx, one bit deep: small on disk
+    img = hio.load_image(ok)
+    assert img.size == (11_000, 9_000)
+    del img
+    for w, h in ((11_000, 11_000), (50_000, 40_000)):
+        bomb = _png_header_only(tmp_path / f"bomb{w}.png", w, h)
+        with pytest.raises(ImageError, match=rf"{w}x{h} .* over the 120 Mpx limit") as e:
+            hio.load_gray(bomb)
+        assert "bomb guard" not in str(e.value)
 
 
 def test_modes_are_normalised(tmp_path: Path) -> None:

@@ -19,16 +19,25 @@ def export_cmd(
         str | None, typer.Option("--cuts", help="comma-separated cuts or BGs (default: all)")
     ] = None,
     only_approved: Annotated[bool, typer.Option("--only-approved", help="deliver approved BGs only")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="replace files of this delivery already in the folder (default: refuse)"
+        ),
+    ] = False,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Flattened PNG + layered PSD per BG for compositing, signed (C2PA), with cuts.csv for 兼用 BGs."""
+    """Flattened PNG + layered PSD per BG for compositing, signed (C2PA), with cuts.csv for 兼用 BGs.
+
+    The folder is checked before anything is written; files delivered there before are not replaced
+    without --force (cuts.csv and delivery.json, which list the folder, are always rewritten)."""
     from haikei.services.delivery import export
 
     refs = [c.strip() for c in cuts.split(",") if c.strip()] if cuts else None
     with production(production_path, db) as ctx:
-        res = export(ctx, to, cuts=refs, only_approved=only_approved)
+        res = export(ctx, to, cuts=refs, only_approved=only_approved, force=force)
     if as_json:
         print_json(res.as_json())
         return
@@ -40,6 +49,8 @@ def export_cmd(
         )
     for bg, why in res.skipped:
         con.print(f"  [yellow]skipped {bg}: {why}[/]")
+    if res.replaced:
+        con.print(f"  replaced {len(res.replaced)} earlier file(s): {', '.join(res.replaced)}")
     con.print(f"delivered {len(res.delivered)} BGs to {res.folder} ({len(res.files)} files)")
 
 

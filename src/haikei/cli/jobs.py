@@ -196,15 +196,26 @@ def gc(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Remove blobs nothing references (left by crashed renders) and stale temp files."""
+    """Remove blobs nothing references (left by crashed renders), stale temp files, and the staging
+    folders killed exports left in their delivery folders."""
     from haikei.jobs.gc import collect_garbage
 
     with production(production_path, db) as pctx:
         rep = collect_garbage(pctx, min_age_s=min_age_s)
     if as_json:
-        print_json({"referenced": rep.referenced, "kept": rep.kept, "removed": rep.removed})
+        print_json(
+            {
+                "referenced": rep.referenced,
+                "kept": rep.kept,
+                "removed": rep.removed,
+                "stale_exports": rep.stale_exports,
+            }
+        )
     else:
-        console().print(f"removed {len(rep.removed)} unreferenced blob(s); {rep.kept} kept")
+        console().print(
+            f"removed {len(rep.removed)} unreferenced blob(s); {rep.kept} kept; "
+            f"{len(rep.stale_exports)} staging folder(s) of killed exports removed"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,6 @@ at its own resolution; wider frames simply show more of the place.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
 from collections.abc import Callable
@@ -34,6 +32,7 @@ from haikei.demo.motifs import (
     treeline,
     wires,
 )
+from haikei.domain.spreadsheet import csv_text
 from haikei.domain.vocabulary import Vocabulary
 from haikei.errors import InputError
 from haikei.imaging.io import atomic_write_bytes, encode_region_map, save_png
@@ -402,10 +401,7 @@ def write_demo_layouts(folder: str | Path, width: int = 1920, height: int = 1080
         for path, arr in files.items():
             save_png(path, arr, {"haikei:demo_scene": cut.scene})
             written.append(path)
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["cut", "width", "height", "pan_length", "pan_direction", "notes"])
-    w.writerows(rows)
-    atomic_write_bytes(out / "cutsheet.csv", buf.getvalue().encode("utf-8"))
+    text = csv_text(["cut", "width", "height", "pan_length", "pan_direction", "notes"], rows)
+    atomic_write_bytes(out / "cutsheet.csv", text.encode("utf-8"))
     written.append(out / "cutsheet.csv")
     return written

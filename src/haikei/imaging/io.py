@@ -11,33 +11,68 @@ from __future__ import annotations
 import io
 import os
 import secrets
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
+from haikei.domain.limits import DEFAULT_LIMITS
 from haikei.domain.vocabulary import UNLABELLED, UNLABELLED_COLOUR, Vocabulary
 from haikei.errors import ImageError, RegionMapError
 
 __all__ = [
     "MAX_PIXELS",
     "atomic_write_bytes",
+    "check_pixels",
     "decode_region_map",
     "encode_region_map",
     "load_gray",
     "load_image",
     "load_region_map",
     "load_rgb",
+    "max_pixels",
     "png_bytes",
     "read_png_text",
     "resize",
     "save_png",
+    "set_max_pixels",
 ]
 
-MAX_PIXELS = 120_000_000  # ~ 16k x 7.5k: long PAN BGs fit, decompression bombs do not
+MAX_PIXELS = DEFAULT_LIMITS.max_pixels  # the default; the limit in force is max_pixels()
 MAX_FILE_BYTES = 512 * 1024 * 1024
+
+# haikei checks the pixel count itself, from the header and before decoding (see _open). Pillow's own
+# decompression-bomb guard would fire first, at 89 Mpx (a warning) and 179 Mpx (an error), whatever
+# haikei's limit says: one limit, stated once (haikei.domain.limits), so Pillow's is switched off.
+Image.MAX_IMAGE_PIXELS = None
+
+_max_pixels = DEFAULT_LIMITS.max_pixels
+
+
+def max_pixels() -> int:
+    """The pixel limit in force: [limits] max_pixels of the production opened last, or the default."""
+    return _max_pixels
+
+
+def set_max_pixels(limit: int) -> None:
+    """Put a production's pixel limit in force for this process (haikei.app.build_context does)."""
+    global _max_pixels
+    if limit < 1:
+        raise ValueError(f"pixel limit {limit} must be positive")
+    _max_pixels = int(limit)
+
+
+def check_pixels(label: str, width: int, height: int, what: str = "image") -> None:
+    """Refuse a size over the pixel limit in force, naming the file and the setting that raises it."""
+    limit = _max_pixels
+    if width * height > limit:
+        raise ImageError(
+            label,
+            f"{what} {width}x{height} ({width * height / 1_000_000:.1f} Mpx) is over the "
+            f"{limit / 1_000_000:g} Mpx limit",
+            "scale it down (or raise [limits] max_pixels in haikei.toml)",
+        )
 
 
 def _open(source: str | os.PathLike[str] | bytes, name: str | None = None) -> tuple[Image.Image, str]:
@@ -56,18 +91,13 @@ def _open(source: str | os.PathLike[str] | bytes, name: str | None = None) -> tu
     if not data:
         raise ImageError(label, "file is empty", "export it again")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-            w, h = img.size
-            if w * h > MAX_PIXELS:
-                raise ImageError(
-                    label, f"{w}x{h} is over the {MAX_PIXELS // 1_000_000} Mpx limit", "scale it down"
-                )
-            img.load()
+        img = Image.open(io.BytesIO(data))  # reads the header only
+        w, h = img.size
+        check_pixels(label, w, h)
+        img.load()
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # pragma: no cover - guard is off
         raise ImageError(label, "image is too large (decompression bomb guard)", "scale it down") from None
     except UnidentifiedImageError:
         raise ImageError(label, "not an image haikei can read", "save it as PNG, JPEG, TIFF or PSD") from None

@@ -26,7 +26,7 @@ import numpy as np
 
 from haikei.domain.vocabulary import UNLABELLED_COLOUR
 from haikei.errors import ImageError
-from haikei.imaging.io import MAX_FILE_BYTES, MAX_PIXELS
+from haikei.imaging.io import MAX_FILE_BYTES, check_pixels
 
 __all__ = ["LAYER_NAMES", "LayoutLayers", "layer_role", "read_layout_psd"]
 
@@ -93,12 +93,7 @@ def read_layout_psd(path: str | os.PathLike[str]) -> LayoutLayers:
         raise ImageError(
             label, f"not a PSD haikei can read ({type(exc).__name__}: {exc})", "save it again as PSD"
         ) from None
-    if psd.width * psd.height > MAX_PIXELS:
-        raise ImageError(
-            label,
-            f"{psd.width}x{psd.height} is over the {MAX_PIXELS // 1_000_000} Mpx limit",
-            "scale it down",
-        )
+    check_pixels(label, psd.width, psd.height, "PSD")
     if psd.depth != 8:
         raise ImageError(label, f"{psd.depth}-bit PSD", "convert it to 8 bits per channel")
 

@@ -3,21 +3,39 @@
 A worker writes its image blob before the transaction that records the version; a crash in
 between leaves an unreferenced blob (never a half-written one: blobs are renamed into place).
 This finds every blob the database references and removes the others older than an age guard.
+It also removes the hidden staging folders (``.haikei-export-*``) that a killed export left in any
+folder this production exported to (services/delivery.py: a live export holds a lock on its own).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 
 from haikei.errors import ConflictError
 from haikei.services.context import ServiceContext
-from haikei.store.tables import ArtBoardRow, Base, JobRow
+from haikei.services.delivery import clean_stale_staging, export_destinations
+from haikei.store.tables import ArtBoardRow, Base, JobRow, VersionRow
 
 __all__ = ["GcReport", "collect_garbage", "referenced_blobs"]
 
 SAFE_AGE_S = 3600.0
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _hashes_in(value: Any) -> set[str]:
+    """Every blob-hash-shaped string anywhere in a JSON value (a recipe names its blobs:
+    a paint-over's ``changed_mask`` and ``diff_overlay``, inputs, parents)."""
+    if isinstance(value, str):
+        return {value} if _HASH.match(value) else set()
+    if isinstance(value, dict):
+        return set().union(*(_hashes_in(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_hashes_in(v) for v in value)) if value else set()
+    return set()
 
 
 @dataclass(frozen=True)
@@ -25,11 +43,13 @@ class GcReport:
     referenced: int
     kept: int
     removed: list[str]
+    stale_exports: list[str] = field(default_factory=list)  # staging folders of killed exports
 
 
 def referenced_blobs(ctx: ServiceContext) -> set[str]:
     """Every blob key the database points at: each ``*_blob`` column of every table, art board
-    variants, and masks named in job parameters."""
+    variants, masks named in job parameters, and blobs named in version recipes (a paint-over's
+    changed-pixel mask and diff overlay live only there)."""
     keys: set[str] = set()
     with ctx.db.session() as s:
         for table in Base.metadata.sorted_tables:
@@ -38,6 +58,8 @@ def referenced_blobs(ctx: ServiceContext) -> set[str]:
                     keys.update(k for k in s.execute(select(col).where(col.is_not(None))).scalars() if k)
         for variants in s.scalars(select(ArtBoardRow.variants)):
             keys.update(v for v in (variants or {}).values() if isinstance(v, str))
+        for recipe in s.scalars(select(VersionRow.recipe)):
+            keys.update(_hashes_in(recipe))
         for params in s.scalars(select(JobRow.params)):
             mask = (params or {}).get("mask_blob")
             if mask:
@@ -62,4 +84,7 @@ def collect_garbage(ctx: ServiceContext, *, min_age_s: float = SAFE_AGE_S) -> Gc
     keep = referenced_blobs(ctx)
     removed = ctx.blobs.collect_garbage(keep, min_age_s=min_age_s)
     total = len(list(ctx.blobs.keys()))
-    return GcReport(referenced=len(keep), kept=total, removed=removed)
+    stale: list[str] = []
+    for dest in export_destinations(ctx):  # no age guard needed: a live export holds its lock
+        stale.extend(str(p) for p in clean_stale_staging(dest))
+    return GcReport(referenced=len(keep), kept=total, removed=removed, stale_exports=stale)

@@ -19,8 +19,6 @@ and lists the engines used (name, version, IPTC digital source type, cuts). Nobo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections import defaultdict
@@ -28,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from haikei.domain.spreadsheet import csv_text
 from haikei.errors import InputError
 
 __all__ = [
@@ -258,16 +257,14 @@ def format_credits(credits: Credits, fmt: str = "text") -> str:
     """``text`` (for people), ``csv`` (role,name,cuts,detail,share) or ``json``."""
     if fmt == "json":
         return json.dumps(credits.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["role", "name", "cuts", "detail", "share"])
+    if fmt == "csv":  # names are typed by people: cells are made formula-safe (haikei.domain.spreadsheet)
+        rows: list[list[str]] = []
         for role in credits.roles:
             for p in role.people:
                 share = "" if p.share is None else f"{p.share:.4f}"
-                w.writerow([role.role, p.name, " ".join(p.cuts), p.detail, share])
+                rows.append([role.role, p.name, " ".join(p.cuts), p.detail, share])
         for e in credits.engines:
-            w.writerow(
+            rows.append(
                 [
                     "engine",
                     f"{e.engine} {e.version}",
@@ -276,7 +273,7 @@ def format_credits(credits: Credits, fmt: str = "text") -> str:
                     "",
                 ]
             )
-        return buf.getvalue()
+        return csv_text(["role", "name", "cuts", "detail", "share"], rows)
     if fmt == "text":
         out = [credits.production, ""]
         for role in credits.roles:

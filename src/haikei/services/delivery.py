@@ -9,11 +9,12 @@ A BG shared by several cuts (兼用) is delivered once; ``cuts.csv`` lists the f
 
 from __future__ import annotations
 
-import csv
-import io
+import fcntl
 import json
+import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,20 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
-from haikei.errors import ConfigError, ConsentError, InputError, NotFoundError
+from haikei.domain.spreadsheet import csv_text
+from haikei.errors import ConfigError, ConsentError, HaikeiError, InputError, NotFoundError
 from haikei.imaging.io import atomic_write_bytes, load_gray, load_rgb, png_bytes
 from haikei.services.context import ServiceContext
 from haikei.store.tables import ArtBoardRow, BackgroundRow, CutRow, LayoutRow, NoteRow, UserRow, VersionRow
 
-__all__ = ["ExportResult", "credits_input", "delivery_plan", "export"]
+__all__ = [
+    "ExportResult",
+    "clean_stale_staging",
+    "credits_input",
+    "delivery_plan",
+    "export",
+    "export_destinations",
+]
 
 
 @dataclass
@@ -66,11 +75,13 @@ class ExportResult:
     files: list[Path] = field(default_factory=list)
     delivered: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # names of files that replaced earlier ones
 
     def as_json(self) -> dict[str, Any]:
         return {
             "folder": str(self.folder),
             "files": [str(p) for p in self.files],
+            "replaced": self.replaced,
             "delivered": self.delivered,
             "skipped": [{"bg": b, "reason": r} for b, r in self.skipped],
         }
@@ -192,6 +203,10 @@ def delivery_plan(
                             f"{bg.name} r{v.revision} was painted from art board {board.name!r} whose artist "
                             f"({board.artist or 'unknown'}) has not given consent; nothing was exported"
                         )
+                    if board.location_id is not None:  # consent follows the chain (locations)
+                        from haikei.services.locations import require_consent_chain
+
+                        require_consent_chain(ctx, board.id, f"{bg.name} r{v.revision}")
                     used[board.id] = board
             layout = s.get(LayoutRow, v.layout_id) if v.layout_id else latest_layout(s, bg.id)
             assert layout is not None  # rows stay readable after the session (expire_on_commit=False)
@@ -238,6 +253,7 @@ def _stem(ctx: ServiceContext, d: Delivery, pattern: str) -> str:
 
 def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
     from haikei.provenance.c2pa_sign import EngineStep, HumanStep, IngredientSpec, ManifestSpec
+    from haikei.services.locations import location_ingredient
 
     steps: list[Any] = []
     for st in d.lineage:
@@ -277,6 +293,12 @@ def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
                 format=_mime(ctx.blobs.get(b.image_blob)),
             )
             for b in d.boards
+            if b.location_id is None
+        )
+        + tuple(  # a location board carries its own ingredients and steps (services/locations.py)
+            location_ingredient(ctx, b, _mime(ctx.blobs.get(b.image_blob)))
+            for b in d.boards
+            if b.location_id is not None
         ),
         approved_by=d.approved_by,
         facts={
@@ -342,6 +364,157 @@ def _signer(ctx: ServiceContext) -> Any:
     return load_credentials(chain, key)
 
 
+# --------------------------------------------------------------------------- destination
+
+STAGING_PREFIX = ".haikei-export-"
+LOCK_NAME = ".lock"
+INDEX_FILES = ("cuts.csv", "delivery.json")  # describe the whole delivery folder: replaced each time
+DESTINATIONS_FILE = ".haikei-export-destinations"  # in the production folder: where exports went
+STALE_UNLOCKED_S = 60.0  # a staging folder without its lock file yet: killed before it took the lock
+
+
+def _bg_extensions(sign: bool) -> tuple[str, ...]:
+    return (".png", ".psd", ".recipe.json", ".c2pa") if sign else (".png", ".psd", ".recipe.json")
+
+
+def _nearest_existing(p: Path) -> Path:
+    cur = p
+    while not cur.exists() and cur.parent != cur:
+        cur = cur.parent
+    return cur
+
+
+def _check_destination(dest: Path, names: list[str], force: bool) -> set[str]:
+    """Refuse before writing anything: not a folder, read-only, a non-file where a delivery file goes,
+    or BG files delivered before (without ``force``). Returns the names that will be replaced."""
+    if dest.exists() and not dest.is_dir():
+        raise InputError(f"{dest}: exists and is not a folder; choose another --to")
+    base = dest if dest.exists() else _nearest_existing(dest.parent)
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{base}: the folder is read-only (no permission to write there); nothing was written; "
+            "choose another --to or make it writable"
+        )
+    if not dest.exists():
+        return set()
+    in_the_way: list[str] = []
+    existing: set[str] = set()
+    for name in [*names, *INDEX_FILES]:
+        target = dest / name
+        if target.is_symlink() or target.is_file():
+            existing.add(name)
+        elif target.exists():
+            in_the_way.append(name)
+    if in_the_way:
+        raise InputError(
+            f"{dest}: {', '.join(in_the_way)} "
+            f"{'is a folder (or another non-file)' if len(in_the_way) == 1 else 'are folders (or other non-files)'} "
+            "where the delivery puts a file; nothing was written; move it away or choose another --to"
+        )
+    earlier = sorted(existing - set(INDEX_FILES))
+    if earlier and not force:
+        shown = ", ".join(earlier[:4]) + (f" and {len(earlier) - 4} more" if len(earlier) > 4 else "")
+        raise InputError(
+            f"{dest}: {len(earlier)} file{'s' if len(earlier) != 1 else ''} of this delivery "
+            f"{'are' if len(earlier) != 1 else 'is'} already there ({shown}); nothing was written; "
+            "replace them with --force, or choose another --to"
+        )
+    return existing
+
+
+def _write_error(dest: Path, exc: OSError, moved: int = 0) -> HaikeiError:
+    where = exc.filename or dest
+    done = (
+        "nothing was delivered"
+        if not moved
+        else f"{moved} file(s) were already in place (each whole), the rest were not delivered"
+    )
+    return InputError(
+        f"{where}: {exc.strerror or exc} (exporting to {dest}); {done}; fix it and export again"
+    )
+
+
+def _record_destination(ctx: ServiceContext, dest: Path) -> None:
+    """Remember where exports go, so that ``haikei gc`` can find a killed export's staging folder.
+    (One line appended per export: appends are atomic, so concurrent exports lose no line.)"""
+    line = (str(dest.resolve()) + "\n").encode("utf-8")
+    fd = os.open(ctx.root / DESTINATIONS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def export_destinations(ctx: ServiceContext) -> list[Path]:
+    """Every folder this production has exported to (that still exists)."""
+    f = ctx.root / DESTINATIONS_FILE
+    if not f.is_file():
+        return []
+    seen: dict[str, None] = {}
+    for line in f.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.strip():
+            seen.setdefault(line.strip(), None)
+    return [Path(p) for p in seen if Path(p).is_dir()]
+
+
+def clean_stale_staging(dest: Path) -> list[Path]:
+    """Remove the staging folders of exports that died (kill -9, power cut) in ``dest``.
+
+    A live export holds an exclusive lock on its staging folder's lock file for as long as it runs;
+    the kernel drops the lock when the process dies, however it dies. So a staging folder whose lock
+    can be taken is a dead export's, and goes; a live one is left alone."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in dest.iterdir() if p.name.startswith(STAGING_PREFIX) and p.is_dir()]
+    except OSError:
+        return removed
+    for stage in candidates:
+        lock_path = stage / LOCK_NAME
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            try:
+                young = time.time() - stage.stat().st_mtime < STALE_UNLOCKED_S
+            except FileNotFoundError:
+                continue
+            if young:  # just made by a live export that has not taken its lock yet
+                continue
+            shutil.rmtree(stage, ignore_errors=True)
+            removed.append(stage)
+            continue
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live export
+            shutil.rmtree(stage, ignore_errors=True)
+            removed.append(stage)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _open_staging(ctx: ServiceContext, dest: Path) -> tuple[Path, int]:
+    """The destination (made if missing), cleaned of dead exports' staging folders, and a new staging
+    folder in it with its lock held: (folder, lock fd)."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        _record_destination(ctx, dest)
+        clean_stale_staging(dest)
+        stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=dest))
+    except OSError as exc:
+        raise _write_error(dest, exc) from None
+    try:
+        fd = os.open(stage / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise _write_error(dest, exc) from None
+    return stage, fd
+
+
 def export(
     ctx: ServiceContext,
     to: str | Path,
@@ -349,9 +522,17 @@ def export(
     cuts: list[str] | None = None,
     only_approved: bool = False,
     sign: bool = True,
+    force: bool = False,
 ) -> ExportResult:
     """Deliver BGs to ``to``: per BG ``<stem>.png`` (signed), ``<stem>.psd`` + ``<stem>.c2pa``,
-    ``<stem>.recipe.json``; plus ``cuts.csv`` and ``delivery.json`` for the whole delivery."""
+    ``<stem>.recipe.json``; plus ``cuts.csv`` and ``delivery.json`` for the whole delivery.
+
+    The whole destination is checked before anything is written: a folder (or anything but a file)
+    where a delivery file goes, a read-only folder, or BG files delivered there before (unless
+    ``force``) refuse the export and leave the destination as it was. Files are built in a staging
+    folder beside them and each is renamed into place (atomic per file); ``result.replaced`` names
+    the files that replaced earlier ones. Staging folders left by a killed export are removed by the
+    next export to the same folder and by ``haikei gc``."""
     from haikei.imaging.psd import write_psd
     from haikei.provenance.c2pa_sign import sign_png, sign_sidecar
 
@@ -373,11 +554,10 @@ def export(
                 f"[delivery] pattern {pattern!r} gives two BGs the name {d.stem}; add {{bg}} to it"
             )
         stems.add(d.stem)
-    if dest.exists() and not dest.is_dir():
-        raise InputError(f"{dest}: exists and is not a folder; choose another --to")
-    dest.mkdir(parents=True, exist_ok=True)
-    # 2. build everything in a staging folder
-    stage = Path(tempfile.mkdtemp(prefix=".haikei-export-", dir=dest))
+    names = [f"{d.stem}{ext}" for d in plan for ext in _bg_extensions(sign)]
+    replaced = _check_destination(dest, names, force)
+    # 2. build everything in a staging folder inside the destination (same file system: renames)
+    stage, lock = _open_staging(ctx, dest)
     result = ExportResult(folder=dest, skipped=skipped)
     try:
         rows: list[list[str]] = []
@@ -429,11 +609,8 @@ def export(
                     "approved_by": d.approved_by,
                 }
             )
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["cut", "bg", "png", "psd", "revision", "approved_by"])
-        w.writerows(sorted(rows))
-        atomic_write_bytes(stage / "cuts.csv", buf.getvalue().encode("utf-8"))
+        cuts_csv = csv_text(["cut", "bg", "png", "psd", "revision", "approved_by"], sorted(rows))
+        atomic_write_bytes(stage / "cuts.csv", cuts_csv.encode("utf-8"))
         atomic_write_bytes(
             stage / "delivery.json",
             json.dumps(
@@ -446,13 +623,24 @@ def export(
                 indent=1,
             ).encode("utf-8"),
         )
-        # 3. move into place
-        for f in sorted(stage.iterdir()):
-            target = dest / f.name
-            f.replace(target)
+        built = sorted(f.name for f in stage.iterdir() if f.name != LOCK_NAME)
+        if built != sorted([*names, *INDEX_FILES]):  # pragma: no cover - a bug, not a user's doing
+            raise RuntimeError(f"export built {built}, planned {sorted(names)}")
+        # 3. move into place, file by file (each rename is atomic); the BG files first, the
+        #    indexes that list them last
+        for name in [*names, *INDEX_FILES]:
+            target = dest / name
+            os.replace(stage / name, target)
             result.files.append(target)
+        result.replaced = [n for n in [*names, *INDEX_FILES] if n in replaced]
+    except OSError as exc:
+        raise _write_error(dest, exc, len(result.files)) from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        os.close(lock)
+    from haikei.services.states import mark_delivered  # delivered states (review loop)
+
+    mark_delivered(ctx, plan, dest)
     return result
 
 
@@ -469,6 +657,7 @@ def credits_input(ctx: ServiceContext, cuts: list[str] | None = None) -> Any:
         LayoutWork,
         PaintOverWork,
     )
+    from haikei.services.locations import location_board_uses
 
     plan, _skipped = delivery_plan(ctx, cuts)
     layouts, boards, paint, approvals, engines = [], [], [], [], []
@@ -477,6 +666,9 @@ def credits_input(ctx: ServiceContext, cuts: list[str] | None = None) -> Any:
             if d.layout.artist:
                 layouts.append(LayoutWork(cut=cut, artist=d.layout.artist))
             for b in d.boards:
+                if b.location_id is not None:  # everyone in its chain (services/locations.py)
+                    boards.extend(location_board_uses(b, cut))
+                    continue
                 boards.append(
                     BoardUse(board=b.name, artist=b.artist or "unknown", cut=cut, licence=b.licence)
                 )

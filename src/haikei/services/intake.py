@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from haikei.domain.cutsheet import CutSheetRow, read_cut_sheet
+from haikei.domain.limits import Limits
 from haikei.domain.naming import LayoutName, explain_layout_name
 from haikei.domain.vocabulary import UNLABELLED
 from haikei.errors import ImageError, InputError
@@ -86,7 +87,7 @@ class _Prepared:
 
 
 def _scan_folder(
-    folder: Path, report: ImportReport
+    folder: Path, report: ImportReport, limits: Limits
 ) -> tuple[dict[tuple[str, ...], _Group], list[CutSheetRow]]:
     groups: dict[tuple[str, ...], _Group] = {}
     sheet: list[CutSheetRow] = []
@@ -94,7 +95,7 @@ def _scan_folder(
         if p.name.startswith(".") or not p.is_file():
             continue
         if p.name.lower() in CUT_SHEET_NAMES:
-            sheet.extend(read_cut_sheet(p))
+            sheet.extend(read_cut_sheet(p, limits))
             continue
         parsed, reason = explain_layout_name(p.name)
         if parsed is None:
@@ -120,20 +121,33 @@ def _bg_size(group: _Group, rows: dict[str, CutSheetRow], ctx: ServiceContext) -
     w, h = ctx.settings.production.width, ctx.settings.production.height
     pan_len: int | None = None
     pan_dir: str | None = None
+    decided_by: CutSheetRow | None = None
     for cut in group.cuts:
         r = rows.get(cut)
         if r is None:
             continue
         if r.width and r.height:
             w, h = r.width, r.height
+            decided_by = r
         if r.pan_length:
             pan_len = r.pan_length
             pan_dir = str(getattr(r.pan_direction, "value", r.pan_direction) or "left")
+            decided_by = r
     if pan_len:
-        if pan_dir in ("up", "down"):
-            return w, pan_len, pan_dir
-        return pan_len, h, pan_dir
-    return w, h, None
+        w, h = (w, pan_len) if pan_dir in ("up", "down") else (pan_len, h)
+    limits = ctx.settings.limits
+    if w * h > limits.max_pixels:
+        where = (
+            f"{decided_by.sheet}: {decided_by.where}: cut {decided_by.cut}"
+            if decided_by is not None
+            else f"{group.bg_name} (the production's frame)"
+        )
+        raise InputError(
+            f"{where}: the BG would be {w}x{h} ({w * h / 1e6:.1f} Mpx), over the "
+            f"{limits.max_pixels / 1e6:g} Mpx limit; check the frame and PAN length "
+            "(or raise [limits] max_pixels in haikei.toml)"
+        )
+    return w, h, pan_dir if pan_len else None
 
 
 def _fit(
@@ -241,7 +255,7 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
         raise InputError(f"{folder}: not a folder; give the folder that holds the layout files")
     report = ImportReport()
     # 1. read and validate everything
-    groups, sheet = _scan_folder(folder, report)
+    groups, sheet = _scan_folder(folder, report, ctx.settings.limits.limits())
     rows = {r.cut: r for r in sheet}
     cut_owner: dict[str, str] = {}
     for g in groups.values():
@@ -295,7 +309,7 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
             if bg is None:
                 bg = BackgroundRow(name=g.bg_name, width=p.width, height=p.height, status_id=todo_status.id)
                 first_row = p.rows.get(g.cuts[0])
-                bg.direction_text = str(first_row.extra.get("direction", "")) if first_row is not None else ""
+                bg.direction_text = first_row.direction if first_row is not None else ""
                 s.add(bg)
                 s.flush()
                 report.added_backgrounds.append(g.bg_name)
@@ -325,6 +339,8 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
                         str(getattr(r.pan_direction, "value", r.pan_direction)) if r.pan_direction else None
                     )
                     cut.notes = r.notes
+                    if r.location:  # the cut sheet's location column (services/locations.py)
+                        _sheet_location(s, bg, c, r.location, report)
             rev = (
                 s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg.id)) or 0
             ) + 1
@@ -347,6 +363,20 @@ def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") 
             if not labelled:
                 report.unlabelled.append(g.bg_name)
     return report
+
+
+def _sheet_location(s: Any, bg: BackgroundRow, cut: str, name: str, report: Any) -> None:
+    """A cut sheet's location for the cut's BG; a person's earlier choice is kept (with a note)."""
+    from haikei.services.locations import ensure_location
+
+    loc = ensure_location(s, name, "intake")
+    if bg.location_id is None:
+        bg.location_id = loc.id
+    elif bg.location_id != loc.id:
+        report.notes.append(
+            f"{cut}: {bg.name} is at another location; the cut sheet says {loc.name!r}: kept "
+            f"(move it with 'haikei location set {bg.name} {loc.name}')"
+        )
 
 
 def label_regions_at(
