@@ -13,15 +13,22 @@ from __future__ import annotations
 
 import base64
 import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from haikei.imaging.io import png_bytes
+from haikei.imaging.io import load_rgb, png_bytes
 from haikei.services.context import ServiceContext
 from tests.conftest import snapshot
 from tests.web.conftest import PASSWORDS, bg_state, csrf_of
@@ -316,3 +323,359 @@ def test_hostile_request_is_refused_and_stores_nothing(case: Case, app, clients,
     if case.expect == 303:  # a page without a live session goes to the login form
         assert r.headers["location"].startswith("/login"), r.headers["location"]
     assert snapshot(reviewed) == before, "a refused request stored something"
+
+
+# -- faults that need more than one request: each still through the real app ------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(reviewed: ServiceContext) -> Iterator[str]:
+    """A real `haikei serve` (uvicorn, as a studio runs it) on 127.0.0.1 for the production."""
+    port = _free_port()
+    exe = Path(sys.executable).with_name("haikei")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "-p", str(reviewed.root), "--port", str(port), "--workers", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+                assert time.monotonic() < deadline, "haikei serve did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _failed_login(c: Any, name: str, forged: str | None) -> str:
+    """One wrong-password login through the form; returns the message the login page shows."""
+    token = csrf_of(c.get("/login").text)
+    headers = {"X-Forwarded-For": forged} if forged else {}
+    r = c.post(
+        "/login", data={"username": name, "password": "wrong-password", "csrf_token": token}, headers=headers
+    )
+    assert r.status_code == 303, r.text[:300]
+    page = c.get(r.headers["location"]).text
+    m = re.search(r'id="error">(.*?)</div>', page, re.S)
+    assert m, page[:400]
+    return m.group(1)
+
+
+def test_forged_forwarded_for_does_not_escape_the_login_throttle(served: str, reviewed) -> None:
+    """Item 2: five failed logins from one machine, each for another name and with another
+    forged X-Forwarded-For: the sixth is throttled (the peer address is the client)."""
+    import httpx
+
+    from haikei.services.users import add_user
+
+    for i in range(6):
+        add_user(reviewed, f"guess{i}", "viewer", password=f"password-{i}")
+    with httpx.Client(base_url=served, follow_redirects=False, timeout=30) as c:
+        said = [_failed_login(c, f"guess{i}", f"203.0.113.{i + 1}") for i in range(6)]
+    assert all("wrong user name or password" in m for m in said[:5]), said
+    assert "too many failed logins" in said[5], said
+    # and every answer of the real server carries the security headers
+    with httpx.Client(base_url=served) as c:
+        r = c.get("/login")
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(reviewed) -> None:
+    from haikei.web import create_app
+
+    reviewed.settings.web.trusted_proxies = ["10.0.0.0/8"]
+    app = create_app(reviewed, secret_key="k")
+    with TestClient(app, follow_redirects=False, client=("10.1.2.3", 4444)) as proxy:
+        for i in range(5):  # five names from one real client behind the proxy
+            _failed_login(proxy, f"nobody{i}", "198.51.100.7, 10.9.9.9")
+        assert "too many failed logins" in _failed_login(proxy, "nobody9", "198.51.100.7")
+        # another client behind the same proxy is not locked out by that one
+        assert "wrong user name" in _failed_login(proxy, "nobody10", "198.51.100.8")
+    with TestClient(app, follow_redirects=False, client=("192.0.2.1", 4444)) as direct:
+        for i in range(5):  # not a trusted proxy: its X-Forwarded-For is ignored
+            _failed_login(direct, f"other{i}", f"198.51.100.{20 + i}")
+        assert "too many failed logins" in _failed_login(direct, "other9", "198.51.100.99")
+
+
+def test_unknown_user_costs_the_same_argon2_work_as_a_known_one(reviewed, monkeypatch) -> None:
+    """Item 3: an unknown name is verified against a dummy hash: one verify, no hash, exactly as
+    a wrong password for a known name (work counted, not timed)."""
+    from argon2 import PasswordHasher
+
+    from haikei.errors import PermissionDenied
+    from haikei.services.users import authenticate
+
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def hash(self, *a: Any, **k: Any) -> str:
+            calls.append("hash")
+            return super().hash(*a, **k)
+
+        def verify(self, *a: Any, **k: Any) -> bool:
+            calls.append("verify")
+            return super().verify(*a, **k)
+
+    monkeypatch.setattr(
+        "haikei.services.users._hasher", lambda: Counting(time_cost=1, memory_cost=1024, parallelism=1)
+    )
+    work: dict[str, list[str]] = {}
+    for name in ("art", "nobody-at-all", "art", "nobody-else"):
+        calls.clear()
+        with pytest.raises(PermissionDenied, match="wrong user name or password"):
+            authenticate(reviewed, name, "not-the-password")
+        work.setdefault(name, calls.copy())
+    assert work["art"] == ["verify"], work
+    assert work["nobody-at-all"] == work["art"] and work["nobody-else"] == work["art"], work
+
+
+def _blobs_nobody_references(ctx: ServiceContext) -> set[str]:
+    from haikei.jobs.gc import referenced_blobs
+
+    return set(ctx.blobs.keys()) - referenced_blobs(ctx)
+
+
+def _painted(ctx: ServiceContext, version_id: int, colour: tuple[int, int, int]) -> bytes:
+    from haikei.store.tables import VersionRow
+
+    with ctx.db.session() as s:
+        blob = s.get(VersionRow, version_id).image_blob
+    img = load_rgb(ctx.blobs.get(blob)).copy()
+    img[5:15, 5:25] = colour
+    return png_bytes(img)
+
+
+def _at_once(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """Run fn(0..n-1) in n threads released together."""
+    gate = threading.Barrier(n)
+    out: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        gate.wait()
+        out[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return out
+
+
+def test_concurrent_paintovers_leave_no_orphan_blobs(clients, reviewed) -> None:
+    """Item 5: four artists upload a paint-over of the same version at once (two of them the
+    same picture): one wins, three get 409, and no blob is left that nothing points at."""
+    people = [clients("art") for _ in range(4)]
+    bg = bg_state(people[0][0], "c001")
+    vid, lock = bg["current_version_id"], bg["lock_version"]
+    files = [
+        _painted(reviewed, vid, c) for c in ((250, 20, 200), (250, 20, 200), (20, 250, 20), (20, 20, 250))
+    ]
+    orphans_before = _blobs_nobody_references(reviewed)
+
+    def upload(i: int) -> int:
+        c, csrf = people[i]
+        r = c.post(
+            "/api/bgs/c001/paintover",
+            data={"version_id": str(vid), "lock_version": str(lock)},
+            files={"file": ("paint.png", files[i], "image/png")},
+            headers={"X-CSRF-Token": csrf},
+        )
+        return r.status_code
+
+    codes = _at_once(4, upload)
+    assert sorted(codes) == [200, 409, 409, 409], codes
+    assert _blobs_nobody_references(reviewed) == orphans_before
+
+
+def test_concurrent_retakes_leave_no_orphan_blobs(clients, reviewed) -> None:
+    people = [clients("art") for _ in range(3)]
+    bg = bg_state(people[0][0], "c001")
+    body = {"version_id": bg["current_version_id"], "lock_version": bg["lock_version"], "text": "less grey"}
+    masks = [mask_b64(10, 8, 30, 24), mask_b64(2, 2, 20, 20), mask_b64(30, 10, 60, 35)]
+    orphans_before = _blobs_nobody_references(reviewed)
+
+    def retake(i: int) -> int:
+        c, csrf = people[i]
+        return c.post(
+            "/api/bgs/c001/retake", json={**body, "mask": masks[i]}, headers={"X-CSRF-Token": csrf}
+        ).status_code
+
+    codes = _at_once(3, retake)
+    assert sorted(codes) == [200, 409, 409], codes
+    assert _blobs_nobody_references(reviewed) == orphans_before
+
+
+def test_blob_scope_removes_only_what_a_failed_change_alone_created(tmp_path: Path) -> None:
+    from haikei.store.blobs import BlobStore
+
+    store = BlobStore(tmp_path / "blobs")
+    old = store.put(b"there before")
+    with pytest.raises(RuntimeError), store.scope() as w:
+        assert w.put(b"there before") == old
+        mine = w.put(b"only mine")
+        raise RuntimeError("lost the race")
+    assert store.exists(old) and not store.exists(mine)
+    # two changes write the same bytes; the one that fails first must not take it from the other
+    a_ctx, b_ctx = store.scope(), store.scope()
+    a, b = a_ctx.__enter__(), b_ctx.__enter__()
+    key = a.put(b"shared")
+    b.put(b"shared")
+    a_ctx.__exit__(RuntimeError, RuntimeError("a lost"), None)
+    assert store.exists(key)
+    b_ctx.__exit__(None, None, None)  # b committed: its row points at the blob
+    assert store.exists(key)
+    # ... and when the last of them fails too, the blob goes
+    a_ctx, b_ctx = store.scope(), store.scope()
+    a, b = a_ctx.__enter__(), b_ctx.__enter__()
+    key = a.put(b"shared, both lose")
+    b.put(b"shared, both lose")
+    b_ctx.__exit__(RuntimeError, RuntimeError("b lost"), None)
+    assert store.exists(key)
+    a_ctx.__exit__(RuntimeError, RuntimeError("a lost"), None)
+    assert not store.exists(key)
+    # a committed change that an earlier loser shared: kept
+    a_ctx, b_ctx = store.scope(), store.scope()
+    a, b = a_ctx.__enter__(), b_ctx.__enter__()
+    key = a.put(b"a wins")
+    b.put(b"a wins")
+    a_ctx.__exit__(None, None, None)
+    b_ctx.__exit__(RuntimeError, RuntimeError("b lost"), None)
+    assert store.exists(key) and not store._pending
+
+
+def _all_routes(routes: list[Any]) -> Iterator[Any]:
+    for route in routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's included routers
+        yield from _all_routes(inner.routes) if inner is not None else [route]
+
+
+def _int_path_routes(app: Any) -> list[tuple[str, str, list[str]]]:
+    from fastapi.routing import APIRoute
+
+    out = []
+    for route in _all_routes(app.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        ints = [p.name for p in route.dependant.path_params if p.field_info.annotation is int]
+        if ints:
+            out.extend((m, route.path, ints) for m in sorted(route.methods))
+    return out
+
+
+def test_every_route_taking_an_id_answers_404_for_ids_beyond_any_row(app, clients, reviewed) -> None:
+    """Item 4, for routes added later too: every route with an integer path parameter, each
+    such parameter 2^64 (and -1), answers 404, never 500."""
+    from haikei.services.users import create_token
+
+    token = create_token(reviewed, "dir", "hostile")  # a token passes auth and CSRF for every route
+    c, _ = clients()
+    routes = _int_path_routes(app)
+    assert len(routes) >= 6, routes
+    for method, path, ints in routes:
+        for bad in (BIG, -1):
+            url = path
+            for name in re.findall(r"\{(\w+)(?::\w+)?\}", path):
+                url = url.replace("{" + name + "}", str(bad) if name in ints else "c001")
+            body = (
+                {"json": {"lock_version": 0}} if url.startswith("/api/") else {"data": {"lock_version": "0"}}
+            )
+            r = c.request(method, url, headers={"Authorization": f"Bearer {token}"}, **body)
+            assert r.status_code == 404, (method, url, r.status_code, r.text[:200])
+
+
+def test_sessions_end_everywhere_on_request_and_expire(app, clients, reviewed) -> None:
+    a, csrf_a = clients("art")
+    b, _ = clients("art")
+    other, _ = clients("dir")
+    assert a.post("/logout", data={"csrf_token": csrf_a, "everywhere": "1"}).status_code == 303
+    assert b.get("/api/me").status_code == 401
+    assert other.get("/api/me").status_code == 200  # only that person's sessions
+
+
+def test_security_headers_on_every_kind_of_answer(app, clients) -> None:
+    c, csrf = clients("art")
+    anon, _ = clients()
+    answers = {
+        "page": c.get("/cut/c001"),
+        "static": c.get("/static/app.css"),
+        "json": c.get("/api/me"),
+        "json 404": c.get("/api/bgs/nope"),
+        "image": c.get("/img/v/1"),
+        "openapi": anon.get("/api/openapi.json"),
+        "docs": anon.get("/api/docs"),
+        "login redirect": anon.get("/cut/c001"),
+        "413 body limit": c.post(
+            "/api/bgs/c001/reject", content=b"x", headers={"Content-Length": str(1 << 30)}
+        ),
+        "validation 422": c.post("/api/bgs/c001/pick", json={}, headers={"X-CSRF-Token": csrf}),
+    }
+    for what, r in answers.items():
+        assert r.status_code != 500, what
+        csp = r.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, what
+        assert "unsafe-inline" not in csp.split("script-src", 1)[1].split(";", 1)[0], what
+        assert r.headers.get("x-frame-options") == "DENY", what
+        assert r.headers.get("x-content-type-options") == "nosniff", what
+        assert r.headers.get("referrer-policy") == "same-origin", what
+    # a fresh nonce per answer
+    assert (
+        answers["page"].headers["content-security-policy"]
+        != c.get("/cut/c001").headers["content-security-policy"]
+    )
+
+
+def test_api_docs_are_public_offline_and_hold_no_production_data(app, clients, reviewed) -> None:
+    anon, _ = clients()
+    spec = anon.get("/api/openapi.json")
+    page = anon.get("/api/docs")
+    assert spec.status_code == 200 and page.status_code == 200
+    for path in spec.json()["paths"]:  # every route is on the page
+        assert path in page.text, path
+    assert "cdn" not in page.text.lower() and "<script" not in page.text
+    assert all(
+        src.startswith("/static/") for src in re.findall(r'(?:src|href)="([^"#]+\.(?:css|js))"', page.text)
+    )
+    # the API's shape, not the production's work: no cut, user or production name in either
+    for secret in ("c001", "c002", "Test Production", "art-password", "Layout Person"):
+        assert secret not in spec.text and secret not in page.text.replace("/api/bgs/c001", ""), secret
+
+
+def test_gc_keeps_the_blobs_a_paintover_names_only_in_its_recipe(clients, reviewed) -> None:
+    """Next to item 5: `haikei gc` took a paint-over's changed-pixel mask and diff overlay for
+    orphans (they are named only in the version's recipe) and deleted them."""
+    from haikei.jobs.gc import collect_garbage
+
+    c, csrf = clients("art")
+    bg = bg_state(c, "c001")
+    r = c.post(
+        "/api/bgs/c001/paintover",
+        data={"version_id": str(bg["current_version_id"]), "lock_version": str(bg["lock_version"])},
+        files={
+            "file": ("paint.png", _painted(reviewed, bg["current_version_id"], (250, 20, 200)), "image/png")
+        },
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert r.status_code == 200, r.text
+    vid = r.json()["id"]
+    report = collect_garbage(reviewed, min_age_s=0)
+    assert report.removed == []
+    assert c.get(f"/img/v/{vid}/diff?w=0").status_code == 200
