@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import resource
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Literal, cast
@@ -166,12 +167,21 @@ def register(app: typer.Typer) -> None:
                 "the baseline's paintings of that map: what the metrics give the artist's own painting",
             ),
         ] = True,
+        peer: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--peer",
+                help="NAME=FOLDER: also score an outside tool's paintings of the cases (FOLDER/CASE.png, "
+                "beside FOLDER/CASE_region_ids.png) in the same table and sheet; repeat for several",
+            ),
+        ] = None,
     ) -> None:
         """Render the bundled cases with an engine and the baseline; time, score, and draw a contact sheet.
 
         With --engine sd: GPU throughput of full-size SD1.5 / SDXL + ControlNet with random weights
         (timing does not depend on weight values), against a plain diffusers pipeline call."""
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
         if engine == "sd":
@@ -179,11 +189,14 @@ def register(app: typer.Typer) -> None:
             return
 
         from haikei.imaging.io import atomic_write_bytes, save_png
-        from haikei.quality.bench import demo_cases, parse_sizes, run_bench
+        from haikei.quality.bench import BASELINE, Peer, demo_cases, parse_peer, parse_sizes, run_bench
         from haikei.quality.sheet import contact_sheet
 
         console = Console(stderr=True)
         names = [c.strip() for c in cases.split(",") if c.strip()] if cases else None
+        peers: list[Peer] = []
+        for text in peer or []:
+            peers.append(parse_peer(text, [engine, BASELINE, *(p.name for p in peers)]))
         bench_cases = demo_cases(names, parse_sizes(sizes))
         report = run_bench(
             bench_cases,
@@ -195,13 +208,14 @@ def register(app: typer.Typer) -> None:
             variants=variants,
             retakes=retakes,
             calibrate_boards=calibrate,
+            peers=peers,
         )
         if json_file is not None:
             atomic_write_bytes(json_file, json.dumps(report.as_dict(), indent=2).encode())
         if sheet is not None:
             save_png(sheet, contact_sheet(report))
         table = Table(title=f"bench: median of {repeat}")
-        cols = ["case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep"]
+        cols = ["case", "size", "engine", "s", "Mpx/s", "MB", "mIoU", "F1", "style", "rep", "ink"]
         if retakes:
             cols.insert(4, "retake s")
         if variants:
@@ -226,20 +240,31 @@ def register(app: typer.Typer) -> None:
                 *ret,
                 _fmt(r.mpx_per_s, ".2f"),
                 _fmt(r.peak_rss_mb, ".0f"),
-                _fmt(m.get("region_miou"), ".3f") if not r.error else "refused",
+                _fmt(m.get("region_miou"), ".3f") if r.status == "ok" else f"[red]{r.status.upper()}[/]",
                 _fmt(m.get("line_f1"), ".3f"),
                 _fmt(m.get("style_distance"), ".2f"),
                 _fmt(m.get("repetition"), "+.3f"),
+                _fmt(m.get("ink"), ".2f"),
             )
-        Console().print(table)
+        out = Console() if sys.stdout.isatty() else Console(width=200)  # a piped table keeps its columns
+        out.print(table)
         if report.calibration:
-            cal = Table(title="calibration: each board as a painting of its own label map (blank layout)")
-            for col in ("board", "size", "painting", "mIoU", "style", "rep (rate)"):
+            cal = Table(
+                title="calibration: each board as a painting of its own label map (blank layout); "
+                "ink and F1 with its label borders drawn as the layout's lines"
+            )
+            for col in ("board", "size", "painting", "mIoU", "style", "rep (rate)", "ink", "F1 (lined)"):
                 cal.add_column(col)
             for c in report.calibration:
                 for who, sc in c.scores.items():
+                    ln = c.lined.get(who, {})
+                    lined_cells = (
+                        ["refused", ""]
+                        if "error" in ln
+                        else [_fmt(ln.get("ink"), ".2f"), _fmt(ln.get("line_f1"), ".3f")]
+                    )
                     if "error" in sc:
-                        cal.add_row(c.board, c.size, who, "refused", "", "")
+                        cal.add_row(c.board, c.size, who, "refused", "", "", *lined_cells)
                         continue
                     cal.add_row(
                         c.board,
@@ -248,15 +273,22 @@ def register(app: typer.Typer) -> None:
                         _fmt(sc.get("region_miou"), ".3f"),
                         _fmt(sc.get("style_distance"), ".2f"),
                         f"{_fmt(sc.get('repetition'), '+.3f')} ({_fmt(sc.get('repetition_painting'), '.3f')})",
+                        *lined_cells,
                     )
-            Console().print(cal)
+            out.print(cal)
         if variants:
             console.print("variant s: re-vote over colour-graded stand-ins of the boards (timing only)")
         if retakes:
             console.print("retake s: masks of 1/64, 1/16, 1/4 of the frame; pixels outside kept")
+        console.print(
+            "ink: L* the layout's strokes are darker than both sides (0: painted as edges and form)"
+        )
         for r in report.runs:
             if r.error:
-                console.print(f"[red]{r.engine} on {r.case} {r.size}:[/] {r.error}")
+                console.print(f"[red]{r.engine} on {r.case} {r.size} ({r.status}):[/] {escape(r.error)}")
+            elif r.peer is not None:
+                for w in r.warnings:
+                    console.print(f"[yellow]{r.engine} on {r.case} {r.size}:[/] {escape(w)}")
             if r.variant is not None and r.variant.error:
                 console.print(f"[red]{r.engine} variant of {r.case} {r.size}:[/] {r.variant.error}")
             for t in r.retakes:

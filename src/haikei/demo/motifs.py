@@ -20,10 +20,12 @@ __all__ = [
     "cloud",
     "clouds",
     "conifer",
+    "farmhouse",
     "house",
     "jagged",
     "mountain_range",
     "perspective_road",
+    "pine",
     "pole",
     "rect",
     "sky",
@@ -321,3 +323,94 @@ def perspective_road(
         right.append((x + half_w * s, y))
         centre.append((x, y))
     return left, right, centre
+
+
+def pine(
+    c: Canvas,
+    rng: np.random.Generator,
+    x: float,
+    ground: float,
+    h: float,
+    *,
+    lean: float = 0.0,
+    cls: str = "tree",
+    book: bool = False,
+) -> None:
+    """A seaside pine (松): a bent trunk and flat, layered foliage pads with a shading line under each."""
+    # the trunk bends towards ``lean`` (world units of sideways drift at the top)
+    spine = [(x + lean * (t**1.6), ground - h * t) for t in np.linspace(0.0, 0.92, 12)]
+    tw = h * 0.035
+    left = [(px - tw * (1 - 0.6 * i / 11), py) for i, (px, py) in enumerate(spine)]
+    right = [(px + tw * (1 - 0.6 * i / 11), py) for i, (px, py) in enumerate(spine)]
+    c.fill([*left, *right[::-1]], cls, book=book)
+    pads = int(rng.integers(3, 6))
+    for k in range(pads):
+        t = 0.45 + 0.5 * k / max(1, pads - 1)
+        px, py = x + lean * t**1.6, ground - h * t
+        side = 1.0 if k % 2 == 0 else -1.0
+        cx = px + side * h * rng.uniform(0.05, 0.18)
+        rx, ry = h * rng.uniform(0.18, 0.3) * (1.15 - 0.4 * t), h * rng.uniform(0.06, 0.09)
+        top = bumpy_top(rng, cx - rx, cx + rx, py + ry * 0.4, ry * 1.6, int(rng.integers(3, 6)), 60)
+        base = smooth([(cx + rx, py + ry * 0.4), (cx, py + ry * 0.75), (cx - rx, py + ry * 0.4)], 3)
+        c.fill([*top, *base[1:-1]], cls, book=book)
+        c.line([(cx - rx * 0.6, py + ry * 0.15), (cx + rx * 0.5, py + ry * 0.2)], weight=0.45)
+
+
+def farmhouse(
+    c: Canvas, rng: np.random.Generator, x: float, ground: float, w: float, h: float, *, thatch: bool = True
+) -> None:
+    """A farmhouse (農家) seen front on: low walls with timber posts, sliding doors, a small window,
+    a veranda board, and a tall steep hip roof, thatched (strokes down the slope, a ridge cap) or tiled."""
+    wall_top = ground - h
+    c.fill(rect(x, wall_top, x + w, ground), "wall")
+    posts = max(3, round(w / (h * 0.55)))
+    for px in np.linspace(x, x + w, posts + 1)[1:-1]:
+        c.line([(float(px), wall_top), (float(px), ground)], weight=0.5)
+    c.line([(x, ground - h * 0.12), (x + w, ground - h * 0.12)], weight=0.55)  # veranda board
+    # sliding doors in one bay, a latticed window in another
+    bays = np.linspace(x, x + w, posts + 1)
+    d = int(rng.integers(0, posts))
+    c.fill(
+        rect(float(bays[d]) + w * 0.01, ground - h * 0.8, float(bays[d + 1]) - w * 0.01, ground - h * 0.12),
+        "building",
+    )
+    mid = float(bays[d] + bays[d + 1]) / 2
+    c.line([(mid, ground - h * 0.8), (mid, ground - h * 0.12)], weight=0.5)
+    wb = (d + 1 + int(rng.integers(0, max(1, posts - 1)))) % posts
+    if wb != d:
+        x0, x1 = float(bays[wb]) + w * 0.03, float(bays[wb + 1]) - w * 0.03
+        c.fill(rect(x0, ground - h * 0.7, x1, ground - h * 0.4), "window")
+        for k in (1, 2):
+            gx = x0 + (x1 - x0) * k / 3
+            c.line([(gx, ground - h * 0.7), (gx, ground - h * 0.4)], weight=0.4)
+    # the roof: steep, much taller than the walls, with deep eaves
+    over = w * 0.1
+    rh = h * rng.uniform(1.1, 1.4)
+    ridge_in = w * rng.uniform(0.22, 0.3)
+    eave_y = wall_top + h * 0.1
+    apex = wall_top - rh
+    roof = [(x - over, eave_y), (x + ridge_in, apex), (x + w - ridge_in, apex), (x + w + over, eave_y)]
+    c.fill([*roof, (x + w + over, eave_y + h * 0.06), (x - over, eave_y + h * 0.06)], "roof")
+    c.line([(x + ridge_in, apex), (x + ridge_in * 1.25, eave_y)], weight=0.55)
+    c.line([(x + w - ridge_in, apex), (x + w - ridge_in * 1.25, eave_y)], weight=0.55)
+    if thatch:
+        # a ridge cap, and thatch strokes running down the slope in uneven bundles
+        c.fill(
+            rect(x + ridge_in - w * 0.02, apex - h * 0.06, x + w - ridge_in + w * 0.02, apex + h * 0.03),
+            "roof",
+        )
+        for t in np.linspace(0.08, 0.92, max(6, round(w / (h * 0.18)))):
+            tx = x + ridge_in + (w - 2 * ridge_in) * float(t)
+            bx = x - over + (w + 2 * over) * float(t)
+            y0 = apex + rh * rng.uniform(0.15, 0.3)
+            y1 = y0 + (eave_y - y0) * rng.uniform(0.35, 0.6)
+            f0, f1 = (y0 - apex) / (eave_y - apex), (y1 - apex) / (eave_y - apex)
+            c.line([(tx + (bx - tx) * f0, y0), (tx + (bx - tx) * f1, y1)], weight=0.35)
+    else:
+        for k in range(1, 5):
+            ty = apex + k * (eave_y - apex) / 5
+            f = (ty - apex) / (eave_y - apex)
+            c.line(
+                [(x + ridge_in - f * (ridge_in + over), ty), (x + w - ridge_in + f * (ridge_in + over), ty)],
+                weight=0.4,
+            )

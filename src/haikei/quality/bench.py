@@ -16,23 +16,34 @@ checks that every pixel outside the mask is the parent's. A least-squares line t
 megapixels, median seconds) says what a retake costs: a fixed part plus seconds per masked
 megapixel (:func:`retake_fit`), the issue's "proportional to the mask's area".
 
+With ``peers`` the bench also scores *outside paintings* of its cases (:class:`Peer`: a folder of
+``CASE.png``, e.g. EbSynth's, beside ``CASE_region_ids.png``, the region map the outside tool was
+given) in the same table and contact sheet, exactly as the engines' paintings are scored. A peer is
+not run and not timed. A case the folder has no painting for is ``missing``; a painting of another
+size, or made from a region map that is no longer the case's (the scene was redrawn since), is
+``wrong size`` / ``stale`` and not scored: its figures would judge a painting of another layout.
+
 With ``calibrate=True`` each art board is also scored as a painting of its own label map (a blank
 layout; :func:`calibrate`), beside the engine's and the baseline's paintings of that map, all against
 that board alone: what the metrics give the artist's own painting, so a figure can be read against it
 (the board's own style distance and repetition are 0 by construction; its region_miou is the
-classifier's ceiling on that board).
+classifier's ceiling on that board). For ``ink`` the calibration also draws each board's label
+borders as a layout's lines: the board's own ink along them (what the artist's painting gives: its
+zero in practice) beside each engine's painting of that lined layout.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import resource
 import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +54,7 @@ from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.base import BoardInput, Engine, EngineContext, RenderRequest, RenderResult
 from haikei.engines.registry import load_engine
 from haikei.errors import HaikeiError, InputError
+from haikei.imaging.io import load_gray, load_rgb
 from haikei.quality.metrics import Reference, prepare_reference, score_painting
 
 __all__ = [
@@ -53,15 +65,19 @@ __all__ = [
     "BenchReport",
     "Calibration",
     "EngineRun",
+    "Peer",
     "RetakeRun",
     "VariantRun",
     "calibrate",
     "demo_cases",
     "graded_stand_in",
+    "label_border_lines",
+    "parse_peer",
     "parse_sizes",
     "retake_box",
     "retake_fit",
     "run_bench",
+    "score_peer",
 ]
 
 BASELINE = "baseline"
@@ -175,6 +191,11 @@ class EngineRun:
     image: np.ndarray | None = field(default=None, repr=False)
     variant: VariantRun | None = None  # when asked for and the engine gives a source map
     retakes: list[RetakeRun] = field(default_factory=list)  # when asked for
+    # "ok", or why there are no figures: "refused" (the engine refused the case, ``error`` says why);
+    # for a peer "missing" (no painting for the case), "wrong size", "stale" (painted from another
+    # region map than the case's), "unreadable"
+    status: str = "ok"
+    peer: str | None = None  # a peer's painting file (peers are scored, not run)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +203,8 @@ class EngineRun:
             "size": self.size,
             "engine": self.engine,
             "engine_version": self.engine_version,
+            "status": self.status,
+            "peer": self.peer,
             "seconds_median": self.seconds,
             "seconds_all": [round(s, 4) for s in self.seconds_all],
             "mpx_per_s": self.mpx_per_s,
@@ -208,9 +231,28 @@ class Calibration:
     # "board" (the art board itself) and each engine's name -> its metrics (``repetition_painting``:
     # the raw rate), or {"error": message} where the engine refused
     scores: dict[str, dict[str, Any]]
+    # the same with the board's label borders drawn as the layout's lines: "board" and each engine ->
+    # {"ink", "ink_dark_share", "line_f1"} or {"error": message}
+    lined: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"board": self.board, "size": self.size, "scores": self.scores}
+        return {"board": self.board, "size": self.size, "scores": self.scores, "lined": self.lined}
+
+
+def label_border_lines(labels: np.ndarray) -> np.ndarray:
+    """A layout's line drawing of a label map: a 2 px pencil stroke (0 = ink) on every label border."""
+    border = np.zeros(labels.shape, bool)
+    border[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+    border[:-1] |= labels[:-1] != labels[1:]
+    stroke = border.copy()
+    stroke[:, 1:] |= border[:, :-1]
+    stroke[1:] |= border[:-1]
+    return np.where(stroke, 0, 255).astype(np.uint8)
+
+
+def _lined_scores(img: np.ndarray, lines: np.ndarray, regions: np.ndarray, ref: Reference) -> dict[str, Any]:
+    q = score_painting(img, lines, regions, ref)
+    return {"ink": q.ink, "ink_dark_share": q.details["ink"].get("dark_share"), "line_f1": q.line_f1}
 
 
 def _calibration_scores(
@@ -233,17 +275,114 @@ def calibrate(
         regions = np.ascontiguousarray(b.labels)
         lines = np.full(regions.shape, 255, np.uint8)
         scores = {"board": _calibration_scores(b.image, lines, regions, ref)}
-        request = RenderRequest(lines=lines, regions=regions, boards=(b,), vocabulary=vocabulary, seed=seed)
+        drawn = label_border_lines(regions)
+        lined = {"board": _lined_scores(b.image, drawn, regions, ref)}
         for eng in engines:
-            try:
-                img = eng.render(request, EngineContext()).image
-            except HaikeiError as exc:
-                scores[eng.name] = {"error": f"{type(exc).__name__}: {exc}"}
-                continue
-            scores[eng.name] = _calibration_scores(img, lines, regions, ref)
+            for layout, into, score in ((lines, scores, _calibration_scores), (drawn, lined, _lined_scores)):
+                request = RenderRequest(
+                    lines=layout, regions=regions, boards=(b,), vocabulary=vocabulary, seed=seed
+                )
+                try:
+                    img = eng.render(request, EngineContext()).image
+                except HaikeiError as exc:
+                    into[eng.name] = {"error": f"{type(exc).__name__}: {exc}"}
+                    continue
+                into[eng.name] = score(img, layout, regions, ref)
         h, w = regions.shape
-        out.append(Calibration(b.name or b.key[:12], f"{w}x{h}", scores))
+        out.append(Calibration(b.name or b.key[:12], f"{w}x{h}", scores, lined))
     return out
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Outside paintings of the bench cases: ``folder/CASE.png``, optionally beside
+    ``folder/CASE_region_ids.png`` (the region map, class ids as grey levels, the painting was made from)."""
+
+    name: str
+    folder: Path
+
+    def painting(self, case: str) -> Path:
+        return self.folder / f"{case}.png"
+
+    def region_ids(self, case: str) -> Path:
+        return self.folder / f"{case}_region_ids.png"
+
+
+_PEER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def parse_peer(text: str, taken: Sequence[str] = ()) -> Peer:
+    """'ebsynth=../shared/peers/ebsynth_960x540' -> Peer; refuses a bad name or a missing folder."""
+    name, sep, folder = text.partition("=")
+    name, folder = name.strip(), folder.strip()
+    if not sep or not name or not folder:
+        raise InputError(
+            f"--peer {text!r}: write NAME=FOLDER, e.g. --peer ebsynth=../shared/peers/ebsynth_960x540"
+        )
+    if not _PEER_NAME.fullmatch(name):
+        raise InputError(
+            f"--peer {text!r}: the name {name!r} must be letters, digits, '_', '.' or '-' (40 at most)"
+        )
+    if name in taken:
+        raise InputError(
+            f"--peer {text!r}: {name!r} is already an engine or peer of this run; give it another name"
+        )
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise InputError(
+            f"--peer {name}: {path} is not a folder; give the folder that holds CASE.png paintings"
+        )
+    return Peer(name, path)
+
+
+def score_peer(peer: Peer, case: BenchCase, reference: Reference, score_fallbacks: bool = False) -> EngineRun:
+    """Score the peer's painting of ``case`` like an engine's; say why when it cannot be scored."""
+    run = EngineRun(case=case.name, size=case.size, engine=peer.name, engine_version="peer")
+    path = peer.painting(case.name)
+    run.peer = str(path)
+    if not path.is_file():
+        run.status = "missing"
+        run.error = f"no painting of {case.name}: {path.name} is not in {peer.folder}"
+        return run
+    try:
+        image = load_rgb(path)
+    except HaikeiError as exc:
+        run.status, run.error = "unreadable", f"{path}: {exc}"
+        return run
+    h, w = case.regions.shape
+    if image.shape[:2] != (h, w):
+        run.status = "wrong size"
+        run.error = (
+            f"{path} is {image.shape[1]}x{image.shape[0]} but the case is {w}x{h}; "
+            "a peer folder holds one size: pass the folder painted at this size"
+        )
+        run.image = image
+        return run
+    ids_path = peer.region_ids(case.name)
+    if ids_path.is_file():
+        try:
+            ids = load_gray(ids_path)
+        except HaikeiError as exc:
+            run.status, run.error = "unreadable", f"{ids_path}: {exc}"
+            return run
+        differ = float(np.mean(ids != case.regions)) if ids.shape == (h, w) else 1.0
+        if differ > 0:
+            run.status = "stale"
+            run.error = (
+                f"{peer.name}'s {case.name} was painted from another region map than the case's "
+                f"({differ:.1%} of pixels differ, {ids_path}): the scene changed since; repaint the peer"
+            )
+            run.image = image
+            return run
+    else:
+        run.warnings.append(
+            f"{ids_path} is missing: cannot check that {path.name} was painted from this case's layout"
+        )
+    run.image = image
+    run.metrics = score_painting(
+        image, case.lines, case.regions, reference, score_fallbacks=score_fallbacks
+    ).as_dict()
+    return run
 
 
 @dataclass
@@ -257,6 +396,12 @@ class BenchReport:
     variants: bool = False
     retakes: bool = False
     calibration: list[Calibration] | None = None
+    peers: list[Peer] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """The engines' names, then the peers': one column each in the table and the contact sheet."""
+        return [*self.engines, *(p.name for p in self.peers)]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -267,6 +412,7 @@ class BenchReport:
                 "peak_rss": "VmHWM reset per render" if _hwm_resettable() else "RSS sampled every 5 ms",
             },
             "engines": self.engines,
+            "peers": [{"name": p.name, "folder": str(p.folder)} for p in self.peers],
             "repeat": self.repeat,
             "seed": self.seed,
             "statistic": "median",
@@ -291,13 +437,15 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
 
 
 def demo_cases(names: Sequence[str] | None, sizes: Sequence[tuple[int, int]]) -> list[BenchCase]:
-    """The bundled cases: each demo scene at each size, painted from the demo art boards."""
+    """The bundled cases, each at each size, painted from the demo art boards: the six demo scenes
+    (``haikei.demo.scenes``), then three places that need classes the boards lack
+    (``haikei.demo.more_scenes``: a village with trees, rice terraces with a farmhouse, a beach)."""
     try:
         from haikei.demo import boards as demo_boards
-        from haikei.demo import scenes
+        from haikei.demo import more_scenes, scenes
     except ImportError as exc:
         raise InputError(f"the bundled bench cases (haikei.demo) are not available here ({exc})") from None
-    known = list(scenes.SCENES)
+    known = [*scenes.SCENES, *more_scenes.MORE_SCENES]
     chosen = list(names) if names else known
     unknown = [n for n in chosen if n not in known]
     if unknown:
@@ -305,8 +453,9 @@ def demo_cases(names: Sequence[str] | None, sizes: Sequence[tuple[int, int]]) ->
     boards = tuple(demo_boards.load_boards())
     cases = []
     for name in chosen:
+        draw = scenes.make_scene if name in scenes.SCENES else more_scenes.make_more_scene
         for w, h in sizes:
-            scene = scenes.make_scene(name, w, h)
+            scene = draw(name, w, h)
             cases.append(BenchCase(f"{name}", scene.lines, scene.regions, boards))
     return cases
 
@@ -447,6 +596,8 @@ def _time_into(
         timed = _timed_renders(engine, request, repeat)
     except HaikeiError as exc:
         out.error = f"{type(exc).__name__}: {exc}"
+        if isinstance(out, EngineRun):
+            out.status = "refused"
         return None
     out.seconds_all, out.peak_rss_mb, out.deterministic = (
         timed.seconds_all,
@@ -542,6 +693,7 @@ def run_bench(
     variants: bool = False,
     retakes: bool = False,
     calibrate_boards: bool = False,
+    peers: Sequence[Peer] = (),
 ) -> BenchReport:
     """Render and score every case with ``engine`` and with the baseline, in the same run.
 
@@ -551,6 +703,7 @@ def run_bench(
     ``retakes``: also time regional retakes of each case's render with ``engine`` (not the baseline),
     one per share of :data:`RETAKE_SHARES`. ``calibrate_boards``: also score every board of the cases as
     a painting of its own label map beside both engines' paintings of it (:func:`calibrate`).
+    ``peers``: also score each peer's painting of each case (:func:`score_peer`), after the engines.
     """
     if repeat < 1:
         raise InputError("repeat must be at least 1")
@@ -561,6 +714,11 @@ def run_bench(
     engines: list[Engine] = [chosen]
     if chosen.name != BASELINE:
         engines.append(load_engine(BASELINE))
+    names = [e.name for e in engines]
+    for p in peers:
+        if p.name in names:
+            raise InputError(f"peer {p.name!r} has the name of an engine or another peer; rename it")
+        names.append(p.name)
     references: dict[tuple[str, ...], Reference] = {}
     runs: list[EngineRun] = []
     graded: dict[str, np.ndarray] = {}
@@ -585,6 +743,10 @@ def run_bench(
                     retakes=retakes and eng is chosen,
                 )
             )
+        for peer in peers:
+            if progress is not None:
+                progress(f"{case.name} {case.size}: {peer.name} (peer)")
+            runs.append(score_peer(peer, case, references[key], score_fallbacks))
     calibration = None
     if calibrate_boards:
         seen: dict[str, BoardInput] = {}
@@ -604,4 +766,5 @@ def run_bench(
         variants=variants,
         retakes=retakes,
         calibration=calibration,
+        peers=list(peers),
     )

@@ -1,4 +1,4 @@
-"""A contact sheet a person can look at: per case, layout | art board | each engine's result."""
+"""A contact sheet a person can look at: per case, layout | art board | each engine's result | each peer's."""
 
 from __future__ import annotations
 
@@ -51,18 +51,22 @@ def _boards_tile(case: BenchCase, width: int) -> np.ndarray | None:
 
 
 def _run_label(run: EngineRun) -> tuple[str, str, tuple[int, int, int]]:
-    if run.error is not None:
-        return f"{run.engine}: refused", run.error[:60], BAD
+    if run.status != "ok" or run.error is not None:
+        why = run.status if run.status != "ok" else "refused"
+        return f"{run.engine}: {why.upper()}", (run.error or "")[:64], BAD
     m = run.metrics
 
     def f(key: str, fmt: str) -> str:
         v = m.get(key)
         return "-" if v is None else format(v, fmt)
 
-    top = f"{run.engine} {run.engine_version}  {run.seconds:.2f}s  {run.peak_rss_mb or 0:.0f}MB"
+    if run.peer is not None:
+        top = f"{run.engine} (outside painting, not timed here)"
+    else:
+        top = f"{run.engine} {run.engine_version}  {run.seconds or 0:.2f}s  {run.peak_rss_mb or 0:.0f}MB"
     bottom = (
         f"mIoU {f('region_miou', '.2f')}  F1 {f('line_f1', '.2f')}  "
-        f"style {f('style_distance', '.1f')}  rep {f('repetition', '+.2f')}"
+        f"style {f('style_distance', '.1f')}  rep {f('repetition', '+.2f')}  ink {f('ink', '.1f')}"
     )
     return top, bottom, FG
 
@@ -74,7 +78,8 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
     by_case: dict[tuple[str, str], dict[str, EngineRun]] = {}
     for done in report.runs:
         by_case.setdefault((done.case, done.size), {})[done.engine] = done
-    n_cols = 2 + len(report.engines)
+    columns = report.columns
+    n_cols = 2 + len(columns)
     aspect = max(c.lines.shape[1] / c.lines.shape[0] for c in report.cases)
     col_w = round(THUMB_H * aspect)
     header_h = 22
@@ -83,7 +88,12 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
     height = header_h + len(report.cases) * row_h + PAD
     sheet = Image.new("RGB", (width, height), BG)
     draw = ImageDraw.Draw(sheet)
-    titles = ["layout (regions + lines)", "art boards", *report.engines]
+    peers = {p.name for p in report.peers}
+    titles = [
+        "layout (regions + lines)",
+        "art boards",
+        *(f"{c} (peer)" if c in peers else c for c in columns),
+    ]
     for i, t in enumerate(titles):
         draw.text((PAD + i * (col_w + PAD), 5), t, fill=FG, font=font)
     for r, case in enumerate(report.cases):
@@ -93,7 +103,7 @@ def contact_sheet(report: BenchReport, vocabulary: Vocabulary | None = None) -> 
             (layout_preview(case, vocab), f"{case.name} {case.size}", "", FG),
             (_boards_tile(case, col_w), " + ".join(b.name for b in case.boards), "", FG),
         ]
-        for name in report.engines:
+        for name in columns:
             run = runs.get(name)
             if run is None:
                 cells.append((None, f"{name}: not run", "", BAD))
