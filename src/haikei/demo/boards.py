@@ -47,6 +47,7 @@ class BoardFile:
     tags: frozenset[str]
     consent: bool
     sha256: str  # of the image file's bytes
+    allows_derived_use: bool = False  # locations: a painting made from it may become a board
 
 
 def board_files(folder: Path | None = None) -> list[BoardFile]:
@@ -82,6 +83,7 @@ def board_files(folder: Path | None = None) -> list[BoardFile]:
                 tags=frozenset(str(t) for t in entry["tags"]),
                 consent=bool(entry["consent"]),
                 sha256=str(entry["sha256"]),
+                allows_derived_use=bool(entry.get("allows_derived_use", False)),
             )
         )
     if not out:

@@ -156,6 +156,7 @@ def add_bundled_boards(ctx: ServiceContext) -> None:
             artist=bf.artist,
             licence=f"{bf.licence}, {bf.title} from Debian plasma-workspace-wallpapers",
             consent=bf.consent,
+            allows_derived_use=bf.allows_derived_use,
         )
 
 

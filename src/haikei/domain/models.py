@@ -193,6 +193,10 @@ class ArtBoard:
     consent: bool
     tags: tuple[str, ...] = ()
     variants: dict[str, str] = field(default_factory=dict)  # tag -> image blob of an aligned repaint
+    allows_derived_use: bool = False  # a painting made from it may become a board (locations)
+    location_id: int | None = None  # a location board: the place it belongs to
+    retired: bool = False  # a replaced location board (kept: renders that used it point at it)
+
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,11 @@ class IngredientSpec:
     role: Literal["layout", "art_board"]
     licence: str = ""  # art boards: the licence / consent under which the studio uses it
     format: str = "image/png"
+    # a location board (specs/locations.md): its own provenance, signed into its bytes when the
+    # delivery is signed, so the ingredient carries its own ingredients (the boards it was painted
+    # from) and steps; ``made_by`` names everyone whose paint is in it (also in its metadata)
+    manifest: ManifestSpec | None = None
+    made_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,17 @@ def build_manifest(spec: ManifestSpec) -> tuple[dict[str, Any], list[tuple[dict[
             desc = f"art board painted by {ing.artist}" + (
                 f" (licence: {ing.licence})" if ing.licence else ""
             )
+            if ing.manifest is not None:  # a location board: name its chain here too
+                meta["org.haikei.location_board"] = True
+                meta["org.haikei.painters"] = list(ing.made_by)
+                meta["org.haikei.madeFrom"] = [
+                    {"title": b.title, "artist": b.artist, "licence": b.licence}
+                    for b in ing.manifest.art_boards
+                ]
+                desc = (
+                    f"location board painted by {', '.join(ing.made_by) or ing.artist}; made from "
+                    + ", ".join(f"{b.title} by {b.artist}" for b in ing.manifest.art_boards)
+                )
         ingredients.append(
             (
                 {
@@ -332,9 +348,15 @@ def _c2pa():
     return c2pa
 
 
-def _builder(spec: ManifestSpec):
+def _builder(spec: ManifestSpec, signer: SigningCredentials | None = None):
     c2pa = _c2pa()
     definition, ingredients = build_manifest(spec)
+    if signer is not None:  # an ingredient with its own provenance carries it, signed (locations)
+        specs = ([spec.layout] if spec.layout else []) + list(spec.art_boards)
+        ingredients = [
+            (j, fmt, _sign_bytes(ing.manifest, signer, data, fmt, embed=True)[0] if ing.manifest else data)
+            for (j, fmt, data), ing in zip(ingredients, specs, strict=True)
+        ]
     ctx = c2pa.Context.from_dict(
         {
             "builder": {"thumbnail": {"enabled": False}},
@@ -360,7 +382,7 @@ def _sign_bytes(
     spec: ManifestSpec, signer: SigningCredentials, data: bytes, mime: str, *, embed: bool
 ) -> tuple[bytes, bytes]:
     c2pa = _c2pa()
-    builder = _builder(spec)
+    builder = _builder(spec, signer)
     if not embed:
         builder.set_no_embed()
     out = io.BytesIO()

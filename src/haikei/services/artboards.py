@@ -16,7 +16,7 @@ from haikei.errors import ConflictError, ConsentError, ImageError, InputError, N
 from haikei.imaging.io import encode_region_map, load_region_map, load_rgb, png_bytes
 from haikei.services.context import ServiceContext
 from haikei.store.convert import to_artboard
-from haikei.store.tables import ArtBoardRow
+from haikei.store.tables import ArtBoardRow, utcnow
 
 __all__ = ["add_artboard", "boards_for_render", "get_artboard", "list_artboards", "load_board_input"]
 
@@ -47,6 +47,7 @@ def add_artboard(
     licence: str = "",
     consent: bool = False,
     variants: Mapping[str, str | Path] | None = None,
+    allows_derived_use: bool = False,
 ) -> ArtBoard:
     """Register a painted reference with its label map. Everything is validated before anything
     is written; a board without consent is stored but no engine may use it."""
@@ -100,6 +101,8 @@ def add_artboard(
             tags=clean_tags,
             variants=variant_keys,
             classes=classes,
+            allows_derived_use=bool(allows_derived_use),  # locations: recorded with the consent
+            derived_use_recorded_at=utcnow() if allows_derived_use else None,
         )
         s.add(row)
         s.flush()
@@ -174,7 +177,8 @@ def boards_for_render(
                 raise ConsentError(f"art board {b.name!r} has no recorded consent; no engine may use it")
             chosen.append(b)
         return chosen
-    usable = [b for b in boards if b.consent]
+    # a location board paints only its own location's BGs (services/locations.location_first)
+    usable = [b for b in boards if b.consent and b.location_id is None]
     if not usable:
         raise ConsentError(
             "no art board with recorded consent; add one with 'haikei artboard add ... --consent'"

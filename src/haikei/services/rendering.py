@@ -25,8 +25,9 @@ from haikei.engines.base import Engine, EngineContext, RenderRequest, RenderResu
 from haikei.errors import ConsentError, InputError, NotFoundError, RenderRefused
 from haikei.imaging.io import load_gray, load_region_map, load_rgb, png_bytes
 from haikei.provenance.recipe import canonical_json, hash_bytes
-from haikei.services.artboards import boards_for_render, load_board_input
+from haikei.services.artboards import boards_for_render
 from haikei.services.context import ServiceContext
+from haikei.services.locations import location_board_inputs, location_first, with_location
 from haikei.store.convert import to_version
 from haikei.store.tables import BackgroundRow, LayoutRow, NoteRow, ReviewStatusRow, VersionRow
 
@@ -162,6 +163,7 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         raise RenderRefused("a retake needs a mask")
     direction = _direction(direction_text)
     boards = boards_for_render(ctx, explicit, direction)
+    boards, location = location_first(ctx, bg_id, boards, regions_blob)  # location boards first
     inputs = {
         "background": bg_name,
         "layout_id": layout_id,
@@ -177,6 +179,7 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         "mask": spec.mask_blob,
         "variant": spec.variant,
     }
+    inputs = with_location(inputs, location)
     key = hash_bytes(
         canonical_json(
             {
@@ -225,7 +228,7 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
     request = RenderRequest(
         lines=lines,
         regions=regions,
-        boards=tuple(load_board_input(ctx, b) for b in p.boards),
+        boards=location_board_inputs(ctx, p.boards, p.inputs.get("location")),
         direction=p.direction,
         vocabulary=ctx.vocabulary,
         seed=int(spec.seed),

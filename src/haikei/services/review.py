@@ -156,8 +156,19 @@ def pick(
 
 
 def approve(
-    ctx: ServiceContext, user: User, ref: str, version_id: int, expected_lock: int, text: str = ""
+    ctx: ServiceContext,
+    user: User,
+    ref: str,
+    version_id: int,
+    expected_lock: int,
+    text: str = "",
+    *,
+    confirm_painters: bool = False,
 ) -> Note:
+    """Approve a version as the BG. ``confirm_painters``: the director confirms that the people who
+    painted over it agree to it becoming its location's board (see services/locations.py)."""
+    from haikei.services.locations import on_approve
+
     with _change(ctx, user, ref, expected_lock, "approve") as (s, bg):
         v = _version_of(s, bg, version_id)
         if v.variant is not None:
@@ -167,6 +178,7 @@ def approve(
         bg.status_id = _status(s, "approved").id
         note = _note(s, bg, user, text or f"approved r{v.revision}", version_id=v.id, status="approved")
         s.flush()
+        on_approve(ctx, s, bg, v, user, confirm_painters=confirm_painters)  # location board (locations)
         return to_note(note)
 
 

@@ -109,7 +109,14 @@ def _painted_from(recipe: dict[str, Any], boards: list[ArtBoardRow]) -> set[int]
     classes = (recipe.get("engine_recipe") or {}).get("classes")
     if isinstance(classes, dict) and classes:
         keys = {k for c in classes.values() if isinstance(c, dict) for k in c.get("boards", [])}
-        return {b.id for b in boards if b.image_blob in keys}
+        # a board handed over under another key (locations: without the location's classes)
+        listed_keys = {
+            str(a.get("hash")): int(a["id"])
+            for a in (recipe.get("inputs") or {}).get("artboards", [])
+            if isinstance(a, dict) and "id" in a
+        }
+        ids = {i for k, i in listed_keys.items() if k in keys}
+        return {b.id for b in boards if b.image_blob in keys or b.id in ids}
     listed = (recipe.get("inputs") or {}).get("artboards", [])
     return {int(b["id"]) for b in listed if isinstance(b, dict) and "id" in b}
 

@@ -95,6 +95,9 @@ def to_artboard(r: ArtBoardRow) -> ArtBoard:
         consent=r.consent,
         tags=tuple(r.tags or ()),
         variants=dict(r.variants or {}),
+        allows_derived_use=bool(r.allows_derived_use),
+        location_id=r.location_id,
+        retired=r.retired_at is not None,
     )
 
 

@@ -91,6 +91,9 @@ class BackgroundRow(Base):
     lock_version: Mapped[int] = mapped_column(Integer, default=0)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    location_id: Mapped[int | None] = mapped_column(  # 0006: the place (舞台) it shows
+        ForeignKey("locations.id", name="fk_bg_location"), nullable=True
+    )
 
     status: Mapped[ReviewStatusRow] = relationship(lazy="joined")
     cuts: Mapped[list[CutRow]] = relationship(back_populates="background", order_by="CutRow.number")
@@ -145,6 +148,20 @@ class ArtBoardRow(Base):
     variants: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # tag -> image blob
     classes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # class names it shows
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # 0006 locations: may a painting made from it become a board itself (recorded with the consent)
+    allows_derived_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    derived_use_recorded_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # a location board: the approved version it is, the boards it was painted from, its painters
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", name="fk_artboard_location"), nullable=True
+    )
+    source_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", name="fk_artboard_source_version"), nullable=True
+    )
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    chain: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
+    painters: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
+
 
 
 class VersionRow(Base):
@@ -234,6 +251,37 @@ class JobRow(Base):
 
 
 # --- 0006 locations ---
+
+
+class LocationRow(Base):
+    """A place (舞台) several BGs show; its approved BGs become its location boards."""
+
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LocationBoardRecordRow(Base):
+    """What one approval of a located BG did: made a location board (``outcome`` "board"), or why
+    not ("refused", with ``reason``); who confirmed that the paint-over artists agree, and when."""
+
+    __tablename__ = "location_board_records"
+    __table_args__ = (Index("ix_location_board_records_bg", "background_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    artboard_id: Mapped[int | None] = mapped_column(ForeignKey("artboards.id"), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # board | refused
+    reason: Mapped[str] = mapped_column(Text, default="")
+    painters: Mapped[list[Any]] = mapped_column(JSON, default=list)  # paint-over artists of the version
+    painters_confirmed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    painters_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    approved_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 class WebSessionRow(Base):
     """One login to the review pages. The browser's signed cookie holds only a random session
     key; ``id`` is its SHA-256, so a copy of the database cannot be replayed as a cookie. Every
