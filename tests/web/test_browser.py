@@ -120,6 +120,14 @@ def browser(tmp_path: Path) -> Iterator[Any]:
                 ctx.close()
 
 
+def _wait_until(check: Any, timeout: float = 20.0) -> None:
+    """Poll ``check()`` (a page.evaluate: CDP, not eval inside the page, so the CSP allows it)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting in the page"
+        time.sleep(0.05)
+
+
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -236,12 +244,14 @@ def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path)
     _shot(page, "07b-overview-assignee")
 
     # 7. paint-bucket labelling of a layout that has no regions
+    from playwright.sync_api import expect
+
     page.goto(base + "/cut/c003/label")
     page.check('input[name="cls"][value="sky"]')
     box = page.locator("#base").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + 4)
-    page.wait_for_function("document.getElementById('rev').textContent === '2'")
+    expect(page.locator("#rev")).to_have_text("2")  # (wait_for_function evals: the CSP forbids it)
     assert "unlabelled" in page.locator("#remaining").inner_text()
-    page.wait_for_function("document.getElementById('regions').complete")
+    _wait_until(lambda: page.locator("#regions").evaluate("e => e.complete && e.naturalWidth > 0"))
     _shot(page, "08-label")
     assert not errors, errors

@@ -108,11 +108,13 @@ def test_logout_needs_csrf_and_ends_the_session(clients) -> None:
 def test_overview_cards_filter_and_sort(clients) -> None:
     c, _ = clients("view")
     html = c.get("/").text
-    assert html.count('class="cutcard"') == 4  # c001, c002, c003, c004
-    assert "c003" in html and "BG c003-c004" in html
+    # one card per BG: the shared BG (兼用) c003-c004 is one card listing both cuts
+    assert html.count('class="cutcard"') == 3
+    assert "c003 · c004" in html and "BG c003-c004" in html and "兼用 ×2" in html
     assert c.get("/?status=approved").text.count('class="cutcard"') == 0
     cards = c.get("/api/cuts", params={"sort": "cut"}).json()
-    assert [x["cut"] for x in cards] == ["c001", "c002", "c003", "c004"]
+    assert [x["cut"] for x in cards] == ["c001", "c002", "c003"]
+    assert cards[2]["cuts"] == ["c003", "c004"] and cards[2]["bg"] == "c003-c004"
     assert cards[0]["current_version_id"] is not None and cards[2]["current_version_id"] is None
     assert c.get("/api/cuts", params={"sort": "nonsense"}).status_code == 400
 

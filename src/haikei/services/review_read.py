@@ -19,15 +19,27 @@ from haikei.services.review_variants import VariantOption, tag_order, variant_op
 from haikei.store.convert import to_background, to_job, to_layout, to_note, to_user, to_version
 from haikei.store.tables import BackgroundRow, CutRow, JobRow, LayoutRow, NoteRow, UserRow, VersionRow
 
-__all__ = ["UNASSIGNED", "BgDetail", "CutCard", "assignable_users", "bg_detail", "cut_cards", "variant_tags"]
+__all__ = [
+    "UNASSIGNED",
+    "BgDetail",
+    "CutCard",
+    "all_cards",
+    "assignable_users",
+    "bg_detail",
+    "cut_cards",
+    "status_counts",
+    "variant_tags",
+]
 
-SORTS = ("cut", "status", "retakes", "assignee")
+SORTS = ("cut", "status", "retakes", "assignee", "changed")
 UNASSIGNED = "-"  # the assignee filter value for cuts nobody is assigned to
 
 
 @dataclass(frozen=True)
 class CutCard:
-    cut: str
+    """One BG on the overview, with every cut it serves (a shared BG, 兼用, is one card)."""
+
+    cut: str  # the first cut (the card's link)
     bg: str
     status: str
     status_name: str
@@ -40,6 +52,10 @@ class CutCard:
     labelled: bool
     current_version_id: int | None
     approved_version_id: int | None
+    cuts: tuple[str, ...] = ()
+    changed_at: str = ""  # ISO time of the last change (note, version or comment)
+    delivery: str = ""  # "delivered r3" / "... needs re-delivery" / ""
+    needs_redelivery: bool = False
 
 
 @dataclass
@@ -55,6 +71,9 @@ class BgDetail:
     jobs: list[Job] = field(default_factory=list)
     approved_variants: dict[int, Note] = field(default_factory=dict)  # variant version id -> approval note
     variant_options: dict[str, VariantOption] = field(default_factory=dict)
+    comments: list[Any] = field(default_factory=list)  # services.comments.Comment, oldest first
+    delivery: Any | None = None  # services.states.DeliveryState of the last delivery
+    status_names: dict[str, str] = field(default_factory=dict)  # short name -> name
 
     @property
     def variant_tags(self) -> list[str]:
@@ -71,13 +90,9 @@ class BgDetail:
         return sorted(out, key=lambda v: (tag_order(v.variant or ""), -v.revision))
 
 
-def cut_cards(
-    ctx: ServiceContext, *, status: str | None = None, sort: str = "cut", assignee: str | None = None
-) -> list[CutCard]:
-    """Every cut as a card for the overview. ``status`` filters by short name, ``assignee`` by
-    login name ('-' for unassigned cuts); sort by cut, status, retakes or assignee."""
-    if sort not in SORTS:
-        raise InputError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
+def _all_cards(ctx: ServiceContext) -> list[CutCard]:
+    from haikei.services.states import delivery_states, last_changes
+
     with ctx.db.session() as s:
         retakes = retake_counts(s)
         latest = {
@@ -85,17 +100,19 @@ def cut_cards(
             for r in s.scalars(select(LayoutRow).order_by(LayoutRow.background_id, LayoutRow.revision))
         }
         users = {u.id: u for u in s.scalars(select(UserRow))}
+        changed = last_changes(s)
+        delivered = delivery_states(s)
+        seen: set[int] = set()
         out = []
         for cut in s.scalars(select(CutRow).order_by(CutRow.number)):
             bg = s.get(BackgroundRow, cut.background_id) if cut.background_id else None
-            if bg is None:
+            if bg is None or bg.id in seen:
                 continue
-            if status and bg.status.short_name != status:
-                continue
+            seen.add(bg.id)
             who = users.get(bg.assignee_id) if bg.assignee_id else None
-            if assignee and (who.name if who else UNASSIGNED) != assignee:
-                continue
             lay = latest.get(bg.id)
+            dl = delivered.get(bg.id)
+            when = changed.get(bg.id)
             out.append(
                 CutCard(
                     cut=cut.number,
@@ -111,15 +128,64 @@ def cut_cards(
                     labelled=bool(lay and lay.labelled),
                     current_version_id=bg.current_version_id,
                     approved_version_id=bg.approved_version_id,
+                    cuts=tuple(c.number for c in bg.cuts),
+                    changed_at=when.isoformat(timespec="seconds") if when else "",
+                    delivery=dl.words if dl else "",
+                    needs_redelivery=bool(dl and dl.needs_redelivery),
                 )
             )
+    return out
+
+
+def status_counts(
+    ctx: ServiceContext, *, assignee: str | None = None, cards: list[CutCard] | None = None
+) -> dict[str, int]:
+    """{status short name: number of BGs in it} (every status row, zero included), for the
+    overview's filter chips; ``assignee`` narrows it like the overview's filter."""
+    from haikei.services.states import status_names
+
+    counts = dict.fromkeys(status_names(ctx), 0)
+    for c in cards if cards is not None else _all_cards(ctx):
+        if assignee and (c.assignee_name or UNASSIGNED) != assignee:
+            continue
+        counts[c.status] = counts.get(c.status, 0) + 1
+    return counts
+
+
+def cut_cards(
+    ctx: ServiceContext,
+    *,
+    status: str | None = None,
+    sort: str = "cut",
+    assignee: str | None = None,
+    cards: list[CutCard] | None = None,
+) -> list[CutCard]:
+    """Every BG as a card for the overview (one card per BG, listing its cuts). ``status``
+    filters by short name, ``assignee`` by login name ('-' for unassigned BGs); sort by cut,
+    status, retakes, assignee or changed (last change first)."""
+    if sort not in SORTS:
+        raise InputError(f"sort {sort!r} is not one of {', '.join(SORTS)}")
+    out = [
+        c
+        for c in (cards if cards is not None else _all_cards(ctx))
+        if (not status or c.status == status)
+        and (not assignee or (c.assignee_name or UNASSIGNED) == assignee)
+    ]
     if sort == "status":
         out.sort(key=lambda c: (c.status, c.cut))
     elif sort == "retakes":
         out.sort(key=lambda c: (-c.retakes, c.cut))
     elif sort == "assignee":
         out.sort(key=lambda c: (c.assignee_name == "", c.assignee.lower(), c.cut))
+    elif sort == "changed":
+        out.sort(key=lambda c: c.cut)
+        out.sort(key=lambda c: c.changed_at, reverse=True)
     return out
+
+
+def all_cards(ctx: ServiceContext) -> list[CutCard]:
+    """Every BG's card, unfiltered (read once, then filter and count with cut_cards / status_counts)."""
+    return _all_cards(ctx)
 
 
 def assignable_users(ctx: ServiceContext) -> list[User]:
@@ -176,6 +242,13 @@ def bg_detail(ctx: ServiceContext, ref: str) -> BgDetail:
             notes=notes,
             jobs=jobs,
         )
+    from haikei.services.comments import comments_of
+    from haikei.services.states import delivery_states, status_names
+
+    detail.comments = comments_of(ctx, detail.bg.name)
+    detail.status_names = status_names(ctx)
+    with ctx.db.session() as s:
+        detail.delivery = delivery_states(s, [detail.bg.id]).get(detail.bg.id)
     variant_ids = {v.id for v in detail.variants}
     for n in reversed(detail.notes):  # oldest first: the latest verdict wins
         if n.version_id in variant_ids and n.status_change in ("approved", "retake"):

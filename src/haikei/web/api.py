@@ -11,13 +11,13 @@ import binascii
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from haikei.domain.models import Job, Note, User, Version
 from haikei.errors import InputError
 from haikei.jobs.queue import get_job
-from haikei.services import review
+from haikei.services import review, review_read
 from haikei.web.auth import api_actor, app_ctx, reader
 from haikei.web.ids import FormId, PathId, RowId
 
@@ -111,7 +111,18 @@ def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
         "role": user.role.value,
         "can": sorted(
             a
-            for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")
+            for a in (
+                "approve",
+                "reject",
+                "retake",
+                "upload",
+                "pick",
+                "label",
+                "variant",
+                "assign",
+                "comment",
+                "deliver",
+            )
             if user.role.can(a)
         ),
     }
@@ -125,9 +136,12 @@ def cuts(
     sort: str = "cut",
     assignee: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every cut; filter by status short name and by assignee login name ('-': unassigned)."""
+    """Every BG (one entry per BG, with all its cuts: a shared BG is one entry); filter by status
+    short name and by assignee login name ('-': unassigned); sort by cut, status, retakes,
+    assignee or changed (last change first)."""
     return [
-        asdict(c) for c in review.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)
+        asdict(c)
+        for c in review_read.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)
     ]
 
 
@@ -144,6 +158,17 @@ def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> di
         "notes": [_note(n) for n in d.notes],
         "jobs": [_job(j) for j in d.jobs],
         "approved_variants": sorted(d.approved_variants),
+        "delivery": {
+            "version_id": d.delivery.version_id,
+            "revision": d.delivery.revision,
+            "file": d.delivery.file,
+            "approved": d.delivery.approved,
+            "needs_redelivery": d.delivery.needs_redelivery,
+            "words": d.delivery.words,
+        }
+        if d.delivery
+        else None,
+        "comments": len(d.comments),
         "variant_tags": d.variant_tags,
         "variant_options": {
             t: {"method": o.method, "label": o.label, "engine": o.engine, "boards": list(o.boards)}
@@ -272,3 +297,159 @@ def labels(
         "layout_id": layout.id if layout else None,
         "regions_url": f"/img/layout/{layout.id}/regions?w=0" if layout else None,
     }
+
+
+# -- review loop: states, comments with drawings, delivery from the page ----------------------
+
+
+class CommentBody(BaseModel):
+    text: str = Field(
+        default="", max_length=4000, description="the comment (may be empty when it carries a drawing)"
+    )
+    version_id: RowId | None = Field(
+        default=None,
+        description="the version it was written on (default: the reply's parent's, else current)",
+    )
+    parent_id: RowId | None = Field(default=None, description="the comment this one answers")
+    shapes: list[dict[str, Any]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="the drawing: shapes in BG pixels, e.g. "
+        '{"type": "rect", "colour": "#e53935", "width": 6, "points": [[10, 10], [80, 60]]}; '
+        "types pen, arrow, rect, ellipse, text (with text and size)",
+    )
+
+
+class ExportBody(BaseModel):
+    cuts: list[str] = Field(default_factory=list, max_length=2000, description="cuts or BGs (default: all)")
+    only_approved: bool = Field(default=True, description="deliver approved BGs only")
+
+
+@router.get("/statuses")
+def statuses(
+    request: Request, user: Annotated[User, Depends(reader)], assignee: str | None = None
+) -> list[dict[str, Any]]:
+    """Every review status (data rows) with how many BGs are in it (the overview's chips)."""
+    from sqlalchemy import select
+
+    from haikei.store.tables import ReviewStatusRow
+
+    ctx = app_ctx(request)
+    counts = review_read.status_counts(ctx, assignee=assignee)
+    with ctx.db.session() as s:
+        rows = list(s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id)))
+        return [
+            {
+                "short_name": r.short_name,
+                "name": r.name,
+                "colour": r.colour,
+                "count": counts.get(r.short_name, 0),
+            }
+            for r in rows
+        ]
+
+
+@router.get("/bgs/{ref}/comments")
+def comments(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> list[dict[str, Any]]:
+    """The BG's conversation, oldest first; a drawing's retake mask is at ``mask_url``."""
+    from haikei.services.comments import comments_of
+
+    out = []
+    for c in comments_of(app_ctx(request), ref):
+        d = c.as_json()
+        d["mask_url"] = f"/api/bgs/{ref}/comments/{c.id}/mask" if c.shapes else None
+        out.append(d)
+    return out
+
+
+@router.post("/bgs/{ref}/comments")
+def add_comment(
+    request: Request, ref: str, body: CommentBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
+    from haikei.services.comments import add_comment as add
+
+    c = add(
+        app_ctx(request),
+        user,
+        ref,
+        body.text,
+        version_id=body.version_id,
+        parent_id=body.parent_id,
+        shapes=body.shapes,
+    )
+    d = c.as_json()
+    d["mask_url"] = f"/api/bgs/{ref}/comments/{c.id}/mask" if c.shapes else None
+    return d
+
+
+@router.get("/bgs/{ref}/comments/{comment_id}/mask")
+def comment_mask(
+    request: Request, ref: str, comment_id: PathId, user: Annotated[User, Depends(reader)]
+) -> Response:
+    """The comment's drawing as a retake mask: a PNG of the BG's size, white = re-render
+    (send it, edited or not, as the ``mask`` of POST /api/bgs/{ref}/retake)."""
+    import numpy as np
+
+    from haikei.imaging.io import png_bytes
+    from haikei.services.comments import comment_mask as mask_of
+
+    m = mask_of(app_ctx(request), ref, comment_id)
+    return Response(png_bytes(np.where(m, 255, 0).astype(np.uint8)), media_type="image/png")
+
+
+@router.post("/exports")
+def start_export(
+    request: Request,
+    body: ExportBody,
+    background: BackgroundTasks,
+    user: Annotated[User, Depends(api_actor)],
+) -> dict[str, Any]:
+    """Export to the production's delivery folder as a job (director); poll GET /api/exports/{id}."""
+    from haikei.services.exports import run_export
+    from haikei.services.exports import start_export as start
+
+    ctx = app_ctx(request)
+    job = start(ctx, user, body.cuts, only_approved=body.only_approved)
+    background.add_task(run_export, ctx, job["id"])
+    return job
+
+
+@router.get("/exports/{export_id}")
+def export_state(
+    request: Request, export_id: PathId, user: Annotated[User, Depends(reader)]
+) -> dict[str, Any]:
+    from haikei.services.exports import export_job
+
+    return export_job(app_ctx(request), export_id)
+
+
+@router.get("/deliveries")
+def deliveries(request: Request, user: Annotated[User, Depends(reader)]) -> list[dict[str, Any]]:
+    """What was delivered (newest first), with links to each file and to verify its credentials."""
+    from haikei.services.exports import delivered_files
+
+    return [f.as_json() for f in delivered_files(app_ctx(request))]
+
+
+@router.get("/deliveries/{delivery_id}/verify")
+def verify_delivery(
+    request: Request, delivery_id: PathId, user: Annotated[User, Depends(reader)]
+) -> dict[str, Any]:
+    """Check a delivered file's Content Credentials, as ``haikei verify`` does."""
+    from haikei.services.exports import verify_delivered
+
+    return verify_delivered(app_ctx(request), delivery_id)
+
+
+@router.get("/credits")
+def credits(request: Request, user: Annotated[User, Depends(reader)], format: str = "json") -> Response:
+    """The credits (the same as ``haikei credits --format json|csv|text``)."""
+    from haikei.services.exports import credits_text
+
+    text = credits_text(app_ctx(request), format)
+    media = {
+        "json": "application/json",
+        "csv": "text/csv; charset=utf-8",
+        "text": "text/plain; charset=utf-8",
+    }[format]
+    return Response(text, media_type=media)

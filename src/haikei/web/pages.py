@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Up
 from fastapi.responses import RedirectResponse, Response
 
 from haikei.domain.models import User, Version
-from haikei.services import review
+from haikei.services import review, review_read
 from haikei.web.auth import NotAuthenticated, app_ctx, page_actor, reader, safe_next
 from haikei.web.ids import FormId, PathId, QueryId
 from haikei.web.templating import flash, render
@@ -35,7 +35,22 @@ DONE = {
     "retake": "Retake queued; the new version appears when it is rendered.",
     "labelled": "Regions labelled.",
     "arrived": "The re-render arrived as a new version (selected below); compare it and approve or retake.",
+    "commented": "Comment added.",
+    "export_started": "Export started; its progress is shown below.",
 }
+
+ACTIONS = (
+    "approve",
+    "reject",
+    "retake",
+    "upload",
+    "pick",
+    "label",
+    "variant",
+    "assign",
+    "comment",
+    "deliver",
+)
 
 
 def _user_or_none(request: Request) -> User | None:
@@ -68,6 +83,27 @@ def refused(request: Request, message: str) -> Response:
     return RedirectResponse(page, status_code=303)
 
 
+def has_japanese(text: str | None) -> bool:
+    """True when ``text`` holds kana or kanji (it is then marked lang="ja" for fonts and readers)."""
+    return any(
+        "\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+        for ch in text or ""
+    )
+
+
+def _ja(text: str | None) -> str:
+    return ' lang="ja"' if has_japanese(text) else ""
+
+
+OVERVIEW_SORTS = {
+    "cut": "by cut",
+    "changed": "last change first",
+    "status": "by status",
+    "retakes": "by retakes",
+    "assignee": "by assignee",
+}
+
+
 @router.get("/")
 def overview(
     request: Request,
@@ -81,12 +117,23 @@ def overview(
     from haikei.store.tables import ReviewStatusRow
 
     ctx = app_ctx(request)
-    cards = review.cut_cards(ctx, status=status or None, sort=sort, assignee=assignee or None)
+    every = review_read.all_cards(ctx)
+    cards = review_read.cut_cards(
+        ctx, status=status or None, sort=sort, assignee=assignee or None, cards=every
+    )
+    counts = review_read.status_counts(ctx, assignee=assignee or None, cards=every)
     with ctx.db.session() as s:
         statuses = [
-            (r.short_name, r.name) for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))
+            (r.short_name, r.name, r.colour)
+            for r in s.scalars(select(ReviewStatusRow).order_by(ReviewStatusRow.id))
         ]
     people = [(u.name, u.display_name or u.name) for u in review.assignable_users(ctx)]
+    mine = sum(1 for c in every if c.assignee_name == user.name)
+
+    def url(**kw: str) -> str:
+        q = {"status": status, "sort": sort, "assignee": assignee, **kw}
+        return "/?" + urlencode({k: v for k, v in q.items() if v and not (k == "sort" and v == "cut")})
+
     return render(
         request,
         "overview.html",
@@ -94,11 +141,19 @@ def overview(
             "user": user,
             "cards": cards,
             "statuses": statuses,
+            "counts": counts,
+            "total": sum(
+                1 for c in every if not assignee or (c.assignee_name or review.UNASSIGNED) == assignee
+            ),
+            "mine": mine,
             "status": status,
             "sort": sort,
+            "sorts": OVERVIEW_SORTS,
             "people": people,
             "assignee": assignee,
             "unassigned": review.UNASSIGNED,
+            "url": url,
+            "ja": _ja,
         },
     )
 
@@ -113,9 +168,45 @@ def variant_how(v: Version) -> str:
     return "re-voted over the aligned repaint"
 
 
+def _version_label(v: Version) -> str:
+    bits = [f"r{v.revision}"]
+    if v.variant:
+        bits.append(v.variant)
+    elif v.candidate is not None:
+        bits.append(f"candidate {v.candidate + 1}")
+    elif v.kind.value == "human":
+        bits.append(f"paint-over by {v.created_by or '?'}")
+    elif v.kind.value == "composite":
+        bits.append("retake")
+    else:
+        bits.append(v.kind.value)
+    return " · ".join(bits)
+
+
+def compare_pair(versions: list[Version], sel: Version | None) -> tuple[int | None, int | None, bool]:
+    """(A, B, before_after): the selected version against its parent (before / after), else
+    against another candidate of the BG."""
+    if sel is None:
+        return None, None, False
+    ids = {v.id for v in versions}
+    if sel.parent_id in ids:
+        return sel.parent_id, sel.id, True
+    other = next((v for v in versions if v.id != sel.id and v.variant is None), None)
+    return (other.id if other else sel.id), sel.id, False
+
+
 def _cut_page(
-    request: Request, user: User, ref: str, *, ok: str = "", selected: int | None = None
+    request: Request,
+    user: User,
+    ref: str,
+    *,
+    ok: str = "",
+    selected: int | None = None,
+    comment: int | None = None,
 ) -> Response:
+    from haikei.services.comments import COLOURS
+    from haikei.services.review_cards import recipe_card
+
     ctx = app_ctx(request)
     d = review.bg_detail(ctx, ref)
     versions = d.main_versions
@@ -125,10 +216,24 @@ def _cut_page(
             (v for v in versions if v.id == d.bg.current_version_id), versions[0] if versions else None
         )
     by_id = {v.id: v for v in d.versions}
-    can = {
-        a: user.role.can(a)
-        for a in ("approve", "reject", "retake", "upload", "pick", "label", "variant", "assign")
-    }
+    can = {a: user.role.can(a) for a in ACTIONS}
+    a_id, b_id, before_after = compare_pair(d.versions, sel)
+    cmp_versions = [
+        {
+            "id": v.id,
+            "label": _version_label(v),
+            "parent": v.parent_id,
+            "fit": f"/img/v/{v.id}?w=1280",
+            "full": f"/img/v/{v.id}?w=0",
+        }
+        for v in sorted(d.versions, key=lambda v: v.revision)
+    ]
+    thread = [c for c in d.comments if c.parent_id is None]
+    replies: dict[int, list[Any]] = {}
+    for c in d.comments:
+        if c.parent_id is not None:
+            replies.setdefault(c.parent_id, []).append(c)
+    thread.reverse()  # newest conversation first; replies oldest first under it
     return render(
         request,
         "cut.html",
@@ -147,15 +252,38 @@ def _cut_page(
             "variant_how": {v.id: variant_how(v) for v in d.variants},
             "approved": by_id.get(d.bg.approved_version_id) if d.bg.approved_version_id else None,
             "active_jobs": [j for j in d.jobs if not j.state.is_final],
+            "names": d.status_names,
+            "cards": {
+                v.id: recipe_card(v.recipe or {}, v.engine, v.engine_version, v.created_by)
+                for v in d.versions
+            },
+            "label_of": {v.id: _version_label(v) for v in d.versions},
+            "cmp": {
+                "a": a_id,
+                "b": b_id,
+                "before_after": before_after,
+                "versions": cmp_versions,
+                "layout": f"/img/layout/{d.layout.id}/lines?w=0" if d.layout else "",
+            },
+            "thread": thread,
+            "replies": replies,
+            "comment_sel": comment,
+            "colours": COLOURS,
+            "ja": _ja,
         },
     )
 
 
 @router.get("/cut/{ref}")
 def cut_page(
-    request: Request, ref: str, user: Annotated[User, Depends(reader)], ok: str = "", v: int | None = None
+    request: Request,
+    ref: str,
+    user: Annotated[User, Depends(reader)],
+    ok: str = "",
+    v: QueryId | None = None,
+    c: QueryId | None = None,
 ) -> Response:
-    return _cut_page(request, user, ref, ok=ok, selected=v)
+    return _cut_page(request, user, ref, ok=ok, selected=v, comment=c)
 
 
 @router.get("/cut/{ref}/label")
@@ -276,4 +404,97 @@ def assign(
 ) -> Response:
     return _act(
         ref, "assigned", lambda: review.assign(app_ctx(request), user, ref, assignee or None, lock_version)
+    )
+
+
+# -- delivery from the page (director) and the credits ----------------------------------------
+
+
+@router.get("/delivery")
+def delivery_page(
+    request: Request, user: Annotated[User, Depends(reader)], job: QueryId | None = None, ok: str = ""
+) -> Response:
+    from haikei.services.exports import delivered_files, delivery_folder, export_job, export_jobs
+
+    ctx = app_ctx(request)
+    every = review_read.all_cards(ctx)
+    approved = [c for c in every if c.approved_version_id is not None]
+    jobs = export_jobs(ctx, 5)
+    shown = export_job(ctx, job) if job else (jobs[0] if jobs else None)
+    return render(
+        request,
+        "delivery.html",
+        {
+            "user": user,
+            "can_deliver": user.role.can("deliver"),
+            "approved": approved,
+            "others": [c for c in every if c.approved_version_id is None],
+            "files": delivered_files(ctx, 200),
+            "folder": str(delivery_folder(ctx)),
+            "job": shown,
+            "ok": DONE.get(ok, ""),
+            "ja": _ja,
+        },
+    )
+
+
+@router.get("/export")
+def export_alias(user: Annotated[User, Depends(reader)]) -> Response:
+    return RedirectResponse("/delivery", status_code=303)
+
+
+@router.post("/delivery/export")
+def delivery_export(
+    request: Request,
+    user: ActorDep,
+    background: BackgroundTasks,
+    cuts: Annotated[list[str] | None, Form()] = None,
+    scope: Annotated[str, Form(max_length=20)] = "approved",
+) -> Response:
+    from haikei.services.exports import run_export, start_export
+
+    ctx = app_ctx(request)
+    job = start_export(ctx, user, cuts or [], only_approved=scope != "current")
+    background.add_task(run_export, ctx, job["id"])
+    return RedirectResponse(f"/delivery?job={job['id']}&ok=export_started", status_code=303)
+
+
+@router.get("/delivery/{delivery_id}/file")
+def delivery_file(request: Request, delivery_id: PathId, user: Annotated[User, Depends(reader)]) -> Response:
+    from fastapi.responses import FileResponse
+
+    from haikei.services.exports import delivered_path
+
+    p = delivered_path(app_ctx(request), delivery_id)
+    return FileResponse(p, media_type="image/png", filename=p.name)
+
+
+@router.get("/delivery/{delivery_id}/verify")
+def delivery_verify(
+    request: Request, delivery_id: PathId, user: Annotated[User, Depends(reader)]
+) -> Response:
+    from haikei.services.exports import verify_delivered
+
+    rep = verify_delivered(app_ctx(request), delivery_id)
+    return render(request, "verify.html", {"user": user, "rep": rep, "delivery_id": delivery_id})
+
+
+@router.get("/credits")
+def credits_page(request: Request, user: Annotated[User, Depends(reader)]) -> Response:
+    from haikei.services.exports import credits_text
+
+    text = credits_text(app_ctx(request), "text")
+    return render(request, "credits.html", {"user": user, "credits": text, "ja": _ja})
+
+
+@router.get("/credits.{fmt}")
+def credits_download(request: Request, fmt: str, user: Annotated[User, Depends(reader)]) -> Response:
+    from haikei.services.exports import credits_text
+
+    if fmt not in ("csv", "json"):
+        return error_page(request, f"credits.{fmt[:20]}: there are credits.csv and credits.json", 404)
+    text = credits_text(app_ctx(request), fmt)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+    return Response(
+        text, media_type=media, headers={"Content-Disposition": f'attachment; filename="credits.{fmt}"'}
     )
