@@ -51,7 +51,7 @@ def status(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json
             row["bg"],
             ",".join(row["cuts"]),
             row["size"],
-            row["status"],
+            row["status_name"] + (f" ({row['delivery']})" if row["delivery"] else ""),
             str(row["versions"]),
             str(row["retakes"]),
             row["direction"],

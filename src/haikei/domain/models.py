@@ -93,8 +93,10 @@ class Role(enum.StrEnum):
                 "render",
                 "variant",
                 "assign",
+                "comment",
+                "deliver",
             },
-            Role.artist: {"read", "retake", "upload", "label", "render", "pick"},
+            Role.artist: {"read", "retake", "upload", "label", "render", "pick", "comment"},
             Role.viewer: {"read"},
         }
         return action in allowed[self]
@@ -196,7 +198,6 @@ class ArtBoard:
     allows_derived_use: bool = False  # a painting made from it may become a board (locations)
     location_id: int | None = None  # a location board: the place it belongs to
     retired: bool = False  # a replaced location board (kept: renders that used it point at it)
-
 
 
 @dataclass(frozen=True)

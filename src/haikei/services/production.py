@@ -67,6 +67,9 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
         )
         retakes = retake_counts(s)
         job_states = dict(s.execute(select(JobRow.state, func.count()).group_by(JobRow.state)).all())
+        from haikei.services.states import delivery_states  # review states (review loop)
+
+        delivered = delivery_states(s)
         rows = []
         for bg in bgs:
             rows.append(
@@ -75,6 +78,9 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
                     "cuts": [c.number for c in bg.cuts],
                     "size": f"{bg.width}x{bg.height}",
                     "status": bg.status.short_name,
+                    "status_name": bg.status.name,
+                    "delivery": delivered[bg.id].words if bg.id in delivered else "",
+                    "needs_redelivery": bool(bg.id in delivered and delivered[bg.id].needs_redelivery),
                     "versions": int(version_counts.get(bg.id, 0)),
                     "retakes": int(retakes.get(bg.id, 0)),
                     "current_version_id": bg.current_version_id,

@@ -368,6 +368,9 @@ def commit(
             bg.current_version_id = row.id
         if prep.spec.kind == "retake" and bg.status.is_retake:
             _retake_arrived(s, bg, row, prep.spec.actor)
+        from haikei.services.states import version_arrived  # review states follow the work
+
+        version_arrived(ctx, s, bg, row, prep.spec.kind, prep.spec.actor)
         version = to_version(row)
         if in_transaction is not None:
             in_transaction(s, version)

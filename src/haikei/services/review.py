@@ -382,14 +382,15 @@ def upload_paintover(
         s.add(row)
         s.flush()
         bg.current_version_id = row.id
-        bg.status_id = _status(s, "wfa").id
+        waiting = _status(s, ctx.settings.review.new_version)  # [review] new_version (review loop)
+        bg.status_id = waiting.id
         _note(
             s,
             bg,
             user,
             text or f"paint-over of r{parent_rev} ({share:.1%} of pixels changed)",
             version_id=row.id,
-            status="wfa",
+            status=waiting.short_name,
         )
         s.flush()
         return to_version(row)

@@ -163,7 +163,6 @@ class ArtBoardRow(Base):
     painters: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
 
 
-
 class VersionRow(Base):
     __tablename__ = "versions"
     __table_args__ = (
@@ -242,9 +241,70 @@ class JobRow(Base):
 
 
 # --- 0003 web sessions (hardening) ---
+class WebSessionRow(Base):
+    """One login to the review pages. The browser's signed cookie holds only a random session
+    key; ``id`` is its SHA-256, so a copy of the database cannot be replayed as a cookie. Every
+    request checks the row: a revoked or expired session is refused."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_why: Mapped[str] = mapped_column(String(100), default="")
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- 0004 review comments / BG states (review loop) ---
+
+
+class CommentRow(Base):
+    """A comment on a BG: plain or a reply, written on a version, maybe with a drawing (JSON shapes
+    in the BG's pixels, see services/comments.py)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_background", "background_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id"), nullable=True)
+    author: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    shapes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class DeliveryRow(Base):
+    """One BG version written to a delivery folder by an export (the record 'delivered' rests on)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_background", "background_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    folder: Mapped[str] = mapped_column(Text)
+    file: Mapped[str] = mapped_column(String(300))
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    delivered_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ExportJobRow(Base):
+    """An export asked for from the review page: its state and, when done, what it wrote."""
+
+    __tablename__ = "export_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | running | done | failed
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 # --- 0005 kitsu sync ---
@@ -282,17 +342,3 @@ class LocationBoardRecordRow(Base):
     painters_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     approved_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-class WebSessionRow(Base):
-    """One login to the review pages. The browser's signed cookie holds only a random session
-    key; ``id`` is its SHA-256, so a copy of the database cannot be replayed as a cookie. Every
-    request checks the row: a revoked or expired session is refused."""
-
-    __tablename__ = "web_sessions"
-    __table_args__ = (Index("ix_web_sessions_user", "user_id"),)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    revoked_why: Mapped[str] = mapped_column(String(100), default="")
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
