@@ -82,3 +82,14 @@ def test_bench_refuses_unknown_case(app: typer.Typer) -> None:
         app, ["bench", "--engine", "baseline", "--cases", "no-such-case", "--sizes", "64x48"]
     )
     assert isinstance(res.exception, InputError)
+
+
+def test_quality_reports_ink(app: typer.Typer, tmp_path: Path) -> None:
+    """`haikei quality` gives the ink figure: the painting with its lines drawn dark scores high, a flat
+    grey one 0, and the table names it."""
+    p = _files(tmp_path)
+    good = json.loads(_quality(app, p, "good", "--json").stdout)
+    flat = json.loads(_quality(app, p, "flat", "--json").stdout)
+    assert good["ink"] > 10 and good["details"]["ink"]["dark_share"] > 0.5
+    assert flat["ink"] == 0.0
+    assert "ink" in _quality(app, p, "good").stdout
