@@ -679,3 +679,102 @@ def test_gc_keeps_the_blobs_a_paintover_names_only_in_its_recipe(clients, review
     report = collect_garbage(reviewed, min_age_s=0)
     assert report.removed == []
     assert c.get(f"/img/v/{vid}/diff?w=0").status_code == 200
+
+
+# -- in Debian's Chromium, with no network: the CSP lets the pages' own scripts run, blocks an
+#    injected one, and /api/docs shows the API's routes (screenshot: artifacts/screenshots/)
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+
+
+@pytest.fixture
+def live(reviewed: ServiceContext) -> Iterator[str]:
+    import uvicorn
+
+    from haikei.web import create_app
+
+    app = create_app(reviewed, secret_key="browser-hostile")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pages_and_api_docs_in_chromium_offline_under_the_csp(live: str, tmp_path: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's Chromium at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    violations: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+            headless=True,
+        )
+        ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def network(route: Any) -> None:  # no network but this server
+            if route.request.url.startswith(live):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        ctx.route("**/*", network)
+        page = ctx.new_page()
+        page.on(
+            "console",
+            lambda m: (
+                violations.append(f"{page.url}: {m.text}") if "Content Security Policy" in m.text else None
+            ),
+        )
+        page.on("pageerror", lambda e: violations.append(f"{page.url}: {e}"))
+
+        page.goto(live + "/api/docs")
+        body = page.inner_text("body")
+        for route in ("/api/bgs/{ref}/retake", "/api/bgs/{ref}/paintover", "/api/jobs/{job_id}", "PickBody"):
+            assert route in body, route
+        assert page.locator("section.op").count() >= 10
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "api-docs-offline.png"), full_page=False)
+
+        page.goto(live + "/login")
+        page.fill('input[name="username"]', "art")
+        page.fill('input[name="password"]', PASSWORDS["art"])
+        page.click("button.primary")
+        page.wait_for_url(live + "/")
+        for url in ("/", "/cut/c001", "/cut/c001/label"):
+            page.goto(live + url)
+            page.wait_for_load_state("networkidle")
+        assert not violations, violations  # the pages' own scripts and styles all ran
+
+        # an injected inline script is blocked (and reported), the page's own keep working
+        page.goto(live + "/cut/c001")
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
+            " document.body.appendChild(s); }"
+        )
+        page.wait_for_timeout(200)
+        assert page.evaluate("() => window.__pwned") is None
+        assert any("Content Security Policy" in v for v in violations), violations
+        browser.close()
+    assert not outside, outside
