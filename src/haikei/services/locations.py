@@ -428,7 +428,7 @@ def _make_board(
     )
     licence = (
         f"location board of {loc.name}: {bg.name} r{v.revision} approved by {names.get(user.name, user.name)}; "
-        f"painted from {', '.join(b['name'] for b in chain_json)}"
+        f"painted from {', '.join(b.name for b in chain.boards)}"
         + (f" (through {', '.join(via)})" if via else "")
         + "; derived use allowed by every board of its chain"
         + confirm

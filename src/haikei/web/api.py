@@ -34,6 +34,14 @@ class PickBody(BaseModel):
     text: str = Field(default="", max_length=4000, description="optional note")
 
 
+class ApproveBody(PickBody):
+    confirm_painters: bool = Field(
+        default=False,
+        description="the director confirms that the people who painted over this version agree to it "
+        "becoming its location's board (locations; recorded with who and when)",
+    )
+
+
 class RejectBody(BaseModel):
     lock_version: Lock
     text: str = Field(min_length=1, max_length=4000, description="what is wrong")
@@ -196,9 +204,19 @@ def pick(
 
 @router.post("/bgs/{ref}/approve")
 def approve(
-    request: Request, ref: str, body: PickBody, user: Annotated[User, Depends(api_actor)]
+    request: Request, ref: str, body: ApproveBody, user: Annotated[User, Depends(api_actor)]
 ) -> dict[str, Any]:
-    return _note(review.approve(app_ctx(request), user, ref, body.version_id, body.lock_version, body.text))
+    return _note(
+        review.approve(
+            app_ctx(request),
+            user,
+            ref,
+            body.version_id,
+            body.lock_version,
+            body.text,
+            confirm_painters=body.confirm_painters,
+        )
+    )
 
 
 @router.post("/bgs/{ref}/reject")
