@@ -67,3 +67,70 @@ def test_cli_user_add_and_token(production, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["user", "add", "aki", "--role", "director", "--password", "aki-password", "-p", root])
     assert exc.value.code == ConflictError.exit_code
+
+
+def test_web_sessions_are_server_side_and_end_on_logout_passwd_and_role_change(production) -> None:
+    from haikei.services.users import (
+        end_session,
+        set_password,
+        set_role,
+        start_session,
+        user_for_session,
+    )
+    from haikei.store.tables import WebSessionRow
+
+    u = add_user(production, "mika", "artist", password="mika-password")
+    other = add_user(production, "joe", "artist", password="joe-password")
+    a, b, c = (start_session(production, u.id) for _ in range(3))
+    keep = start_session(production, other.id)
+    with production.db.session() as s:
+        ids = set(s.scalars(select(WebSessionRow.id)))
+    assert a not in ids and len(ids) == 4  # only the key's hash is stored
+    assert user_for_session(production, a).name == "mika"
+    end_session(production, a)
+    with pytest.raises(PermissionDenied, match=r"ended \(logged out"):
+        user_for_session(production, a)
+    assert user_for_session(production, b).name == "mika"  # logout ends that session only
+    assert set_password(production, "mika", "another-password") == 2
+    with pytest.raises(PermissionDenied, match="password changed"):
+        user_for_session(production, c)
+    d = start_session(production, u.id)
+    assert set_role(production, "mika", "artist") == 0  # no change, nothing ended
+    assert set_role(production, "mika", "viewer") == 1
+    with pytest.raises(PermissionDenied, match="role changed to viewer"):
+        user_for_session(production, d)
+    assert user_for_session(production, keep).name == "joe"  # nobody else's
+    with pytest.raises(PermissionDenied, match="not known"):
+        user_for_session(production, "made-up")
+    with pytest.raises(InputError, match="role 'boss'"):
+        set_role(production, "joe", "boss")
+
+
+def test_cli_user_role_and_passwd_say_how_many_sessions_ended(production, capsys) -> None:
+    from haikei.cli.main import main
+    from haikei.services.users import start_session
+
+    root = str(production.root)
+    u = add_user(production, "aki", "artist", password="aki-password")
+    start_session(production, u.id)
+    main(["user", "role", "aki", "director", "-p", root])
+    assert "aki is now a director; 1 web session(s) ended" in capsys.readouterr().out
+    assert authenticate(production, "aki", "aki-password").role.value == "director"
+    start_session(production, u.id)
+    main(["user", "passwd", "aki", "--password", "aki-password-2", "-p", root])
+    assert "1 web session(s) ended" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["user", "role", "aki", "boss", "-p", root])
+    assert exc.value.code == 2
+
+
+def test_web_sessions_migration_matches_the_table(production) -> None:
+    """0003 creates exactly what WebSessionRow declares (and downgrades cleanly)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from haikei.store.tables import Base
+
+    with production.db.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert not [d for d in diffs if "web_sessions" in repr(d)], diffs
