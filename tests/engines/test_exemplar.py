@@ -14,7 +14,7 @@ from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.base import ALGORITHMIC_MEDIA, BoardInput, EngineContext, RenderRequest
 from haikei.engines.exemplar import ExemplarEngine, create
 from haikei.engines.exemplar.guides import clean_labels
-from haikei.errors import InputError, RenderRefused
+from haikei.errors import ConfigError, RenderRefused
 from tests.engines.contract import EngineContract, tiny_board, tiny_layout
 
 VOCAB = Vocabulary()
@@ -44,8 +44,10 @@ def test_entry_point_and_attributes() -> None:
     eng = load_engine("exemplar")
     assert isinstance(eng, ExemplarEngine)
     assert eng.digital_source_type == ALGORITHMIC_MEDIA
-    with pytest.raises(InputError, match="patch_size"):
+    with pytest.raises(ConfigError, match=r"\[engines.exemplar\].*patch_size"):
         create({"patch_size": 4})
+    with pytest.raises(RenderRefused, match="exemplar option patch_size"):
+        _render(_request(options={"patch_size": 4}))
 
 
 def test_hard_label_constraint_every_pixel_copies_its_own_class() -> None:
@@ -280,13 +282,14 @@ def test_a_retake_reuses_the_board_preparation_of_its_parent_render() -> None:
     lines, regions = tiny_layout(120, 200)
     eng = create({})
     parent = _render(_request(lines=lines, regions=regions), eng)
-    preps = dict(eng._board_cache)
+    boards = eng.synthesis_cache.boards
+    preps = {k: boards.get(k) for k in boards}
     mask = np.zeros(regions.shape, bool)
     mask[70:100, 20:60] = True
     retake = _request(lines=lines, regions=regions, mask=mask, init=parent.image, seed=9)
     res = _render(retake, eng)
-    assert eng._board_cache.keys() == preps.keys()
-    assert all(eng._board_cache[k] is preps[k] for k in preps)  # the same objects, not rebuilt
+    assert boards.keys() == list(preps)
+    assert all(boards.get(k) is preps[k] for k in preps)  # the same objects, not rebuilt
     fresh = _render(retake)  # a new engine prepares the boards for the window's own levels
     assert np.array_equal(res.image, fresh.image)
 
@@ -391,8 +394,9 @@ def test_preview_and_delivery_sizes_choose_the_same_board_for_every_class() -> N
     from haikei.demo import scenes
 
     boards = tuple(demo_boards.load_boards())
-    engine = create({})
-    opts = engine._options({})
+    from haikei.engines.exemplar.plan import make_plan
+
+    opts = create({}).options({})
     for name in scenes.SCENES:
         plans = []
         for w, h in ((960, 540), (1920, 1080)):
@@ -400,7 +404,6 @@ def test_preview_and_delivery_sizes_choose_the_same_board_for_every_class() -> N
             req = RenderRequest(
                 lines=scene.lines, regions=scene.regions, boards=boards, seed=0, vocabulary=VOCAB
             )
-            present = [int(c) for c in np.flatnonzero(np.bincount(scene.regions.ravel(), minlength=256))]
-            plan, _ = engine._plan(req, opts, present)
-            plans.append({VOCAB.name_of(c): (p.kind, p.source, p.boards) for c, p in plan.items()})
+            plan = make_plan(req, opts, scene.regions)
+            plans.append({VOCAB.name_of(c): (p.kind, p.source, p.boards) for c, p in plan.classes.items()})
         assert plans[0] == plans[1], name

@@ -46,7 +46,7 @@ def test_revote_from_boards_equals_the_atlas_vote(
 
     def both(sm, tcls, allowed, scale, canvas, packed):  # type: ignore[no-untyped-def]
         ref = canvas.copy()
-        parts = next(iter(eng._variant_cache.values()))[0]  # the boards this variant re-votes
+        parts = eng.variant_cache.repaints.values()[0][0]  # the boards this variant re-votes
         scales = {b: float(sc) for b, sc in enumerate(scale)}
         V._revote_in_atlas(sm, tcls, allowed, scales, parts, len(scale), 0, ref)
         ok = fast(sm, tcls, allowed, scale, canvas, packed)

@@ -20,14 +20,15 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
+from scipy import ndimage
 
 from haikei.domain.direction import Direction
 from haikei.domain.vocabulary import UNLABELLED, Vocabulary
-from haikei.errors import RenderCanceled, RenderRefused
+from haikei.errors import ConfigError, RenderCanceled, RenderRefused
 
 __all__ = [
     "BoardInput",
@@ -36,6 +37,9 @@ __all__ = [
     "RenderRequest",
     "RenderResult",
     "check_common_inputs",
+    "composite_retake",
+    "parse_config",
+    "parse_options",
 ]
 
 # IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/)
@@ -169,3 +173,59 @@ def check_common_inputs(request: RenderRequest, *, allow_unlabelled: bool = Fals
         raise RenderRefused(f"init image must be {w}x{h} RGB, got {request.init.shape[1::-1]}")
     if request.variant is not None and request.init_source_map is None and request.init is None:
         raise RenderRefused("a variant needs the approved parent (init and/or its source map)")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "options"
+    return f"{where}: {first['msg']}"
+
+
+def parse_options(
+    model: type[M], engine: str, given: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> M:
+    """A render's options for ``engine``: ``given`` over the engine's ``defaults`` (its
+    ``[engines.NAME]`` table), validated by ``model``. Every engine refuses bad options the same
+    way: :class:`RenderRefused` naming the option and what is wrong with it (nothing is rendered)."""
+    try:
+        return model(**{**dict(defaults or {}), **dict(given)})
+    except ValidationError as exc:
+        raise RenderRefused(f"{engine} option {_first_problem(exc)}; fix the render's options") from None
+
+
+def parse_config(model: type[M], engine: str, config: Mapping[str, Any]) -> M:
+    """An engine's ``[engines.NAME]`` table checked at start-up against its options ``model``:
+    :class:`ConfigError` naming the table and the field (a bad table never reaches a render)."""
+    try:
+        return model(**dict(config))
+    except ValidationError as exc:
+        raise ConfigError(f"[engines.{engine}] in haikei.toml: {_first_problem(exc)}") from None
+
+
+def composite_retake(
+    parent: np.ndarray,
+    painted: np.ndarray,
+    mask: np.ndarray,
+    feather: float,
+    window: tuple[slice, slice] | None = None,
+) -> np.ndarray:
+    """A retake put into its parent: the frame is ``parent`` byte for byte outside ``mask``; inside it
+    ``painted`` fades in over ``feather`` pixels from the mask's edge (0: a hard edge).
+
+    ``painted`` and ``mask`` cover ``window`` of the frame (the whole frame when None); the window
+    must reach the frame's edge or leave unmasked pixels round the mask, so the distance to the
+    mask's edge is the same as in the frame. Values are rounded half up.
+    """
+    image = parent.copy()
+    sub = image[window] if window is not None else image  # a view: writing it writes the frame
+    init = parent[window] if window is not None else parent
+    if feather > 0:
+        alpha = np.clip(ndimage.distance_transform_edt(mask) / feather, 0.0, 1.0)[..., None]
+    else:
+        alpha = mask[..., None].astype(np.float64)
+    blend = np.clip(alpha * painted + (1 - alpha) * init + 0.5, 0, 255).astype(np.uint8)
+    sub[mask] = blend[mask]
+    return image

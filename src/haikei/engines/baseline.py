@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import ndimage
 
 from haikei.domain.vocabulary import UNLABELLED
@@ -25,8 +25,11 @@ from haikei.engines.base import (
     RenderRequest,
     RenderResult,
     check_common_inputs,
+    composite_retake,
+    parse_config,
+    parse_options,
 )
-from haikei.errors import ConfigError, RenderRefused
+from haikei.errors import RenderRefused
 
 __all__ = ["BaselineEngine", "BaselineOptions", "create"]
 
@@ -152,13 +155,7 @@ class BaselineEngine:
 
     def __init__(self, defaults: Mapping[str, Any] | None = None) -> None:
         self._defaults = dict(defaults or {})
-
-    def _options(self, given: Mapping[str, Any]) -> BaselineOptions:
-        try:
-            return BaselineOptions(**{**self._defaults, **dict(given)})
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise RenderRefused(f"baseline options are invalid ({problems})") from None
+        parse_config(BaselineOptions, self.name, self._defaults)  # a bad [engines.baseline] fails at start-up
 
     def render(self, request: RenderRequest, context: EngineContext) -> RenderResult:
         t_start = time.perf_counter()
@@ -168,7 +165,7 @@ class BaselineEngine:
         # 1. check inputs
         context.check_cancel()
         check_common_inputs(request)
-        opts = self._options(request.options)
+        opts = parse_options(BaselineOptions, self.name, request.options, self._defaults)
         vocab = request.vocabulary
         h, w = request.height, request.width
         context.progress(0.0, "checking inputs")
@@ -256,9 +253,10 @@ class BaselineEngine:
         img = img * (1.0 - 0.65 * alpha[..., None])
         out = np.clip(img + 0.5, 0, 255).astype(np.uint8)
 
-        # 8. retake: outside the mask the result is the parent image, exactly
+        # 8. retake: outside the mask the result is the parent image, exactly (a hard edge: the
+        # painterly filter already softens the painting at the mask's border)
         if request.mask is not None and request.init is not None:
-            out[~request.mask] = request.init[~request.mask]
+            out = composite_retake(request.init, out, request.mask, 0)
         timings["total"] = time.perf_counter() - t_start
         context.progress(1.0, "done")
         return RenderResult(
@@ -280,8 +278,4 @@ class BaselineEngine:
 
 def create(config: Mapping[str, Any]) -> BaselineEngine:
     """Entry-point factory; ``config`` ([engines.baseline] in haikei.toml) sets default options."""
-    try:
-        BaselineOptions(**dict(config))
-    except ValidationError as exc:
-        raise ConfigError(f"[engines.baseline] in haikei.toml is invalid: {exc.errors()[0]['msg']}") from None
     return BaselineEngine(config)

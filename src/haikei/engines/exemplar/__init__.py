@@ -1,20 +1,23 @@
 """The built-in ``exemplar`` engine: paints layouts from the studio's own labelled art boards.
 
-How it paints (modules in reading order):
+How it paints (modules in reading order; ``engine.render`` calls the stages as numbered steps):
 
-- ``boards``: each layout class is painted from itself, else from the first class of its
-  fallback chain that a board shows; among boards showing it, those whose tags best match the
-  direction win. No board and no fallback: ``RenderRefused`` naming the class.
-- ``guides``: position-in-region (+ low-frequency noise against rows and tiling), side-aware
-  distance to lines (lit side vs shadow side, board edges signed by brightness) and line
-  orientation.
-- ``kernels`` (numba, ``cache=True``): coarse-to-fine PatchMatch at about half the output size,
-  a hard label constraint on every candidate, an occurrence penalty against re-using one board
-  area, deterministic stripe-parallel search and gather-form match-weighted voting; matches are
-  then carried to full size and the boards' full-resolution paint is voted.
-- ``structured``: man-made classes as flat faces from the board palette, shaded per face, with
-  the board's grain and crisp lines.
-- ``variant``: re-votes the parent's correspondences over an aligned board repaint (no search).
+- ``plan``: the window to paint, the class plans (``boards``: each layout class is painted from
+  itself, else from the first class of its fallback chain that a board shows, else from a palette
+  derived from the boards; among boards showing it, those whose tags best match the direction
+  win), the synthesis slots and scales (:class:`.plan.Plan`), the pyramid.
+- ``synthesis``: the boards at the render's scale, the layout's ``guides`` (position-in-region
+  + low-frequency noise against rows and tiling, side-aware distance to lines, line orientation),
+  coarse-to-fine PatchMatch (``kernels``, numba, ``cache=True``) at about half the output size
+  with a hard label constraint on every candidate, an occurrence penalty against re-using one
+  board area, deterministic stripe-parallel search and gather-form match-weighted voting; the
+  matches carried to full size and the boards' full-resolution paint voted, seams blended.
+- ``compose``: palette classes (``painters``, ``structured``: man-made classes as flat faces from
+  the board palette, shaded per face, with the board's grain, brushwork and crisp lines; derived
+  surfaces; clouds), the layout's lines laid in, a retake put into its parent.
+- ``variant``: re-votes the parent's correspondences over an aligned board repaint (no search),
+  from the parent's plan.
+- ``cache``: the one bounded cache type behind everything kept between renders.
 
 Lines: a painted background keeps the layout's structure without black ink everywhere. In
 natural areas the ink steers light and shade through the guides and darkens the paint by

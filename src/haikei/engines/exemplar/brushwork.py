@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from haikei.engines.exemplar.blur import gaussian_blur
+from haikei.engines.exemplar.cache import BoundedCache
 
 __all__ = ["Orientation", "board_brush_contrast", "brush_field", "stroke_length", "stroke_orientation"]
 
@@ -33,7 +34,7 @@ __all__ = ["Orientation", "board_brush_contrast", "brush_field", "stroke_length"
 MIN_CONTRAST = 0.02
 MAX_CONTRAST = 0.10
 # a board's contrast per (luminance bytes, shape): measured once per process
-_CONTRASTS: dict[tuple[bytes, tuple[int, ...]], float] = {}
+_CONTRASTS: BoundedCache[tuple[bytes, tuple[int, ...]], float] = BoundedCache(16, "brush contrasts")
 
 
 def stroke_length(h: int, w: int) -> float:
@@ -63,10 +64,7 @@ def board_brush_contrast(luma: np.ndarray) -> float:
     var = _blur(lum * lum, 2.0) - mean * mean
     rel = np.sqrt(np.maximum(var, 0.0)) / np.maximum(mean, 1e-3 * float(lum.max()) + 1e-6)
     out = min(max(float(np.percentile(rel, 40)), MIN_CONTRAST), MAX_CONTRAST)
-    if len(_CONTRASTS) >= 16:
-        _CONTRASTS.pop(next(iter(_CONTRASTS)))
-    _CONTRASTS[key] = out
-    return out
+    return _CONTRASTS.put(key, out)
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from haikei.engines.base import RenderRequest
-from haikei.engines.exemplar.boards import ClassPlan, board_scores
+from haikei.engines.exemplar.boards import board_scores
 from haikei.engines.exemplar.options import ExemplarOptions
+from haikei.engines.exemplar.plan import Plan, Pyramid, Window
 
-if TYPE_CHECKING:
-    from haikei.engines.exemplar.engine import ExemplarEngine
+__all__ = ["ENGINE_NAME", "ENGINE_VERSION", "LINE_TREATMENT", "build_recipe", "variant_recipe"]
 
-__all__ = ["LINE_TREATMENT", "build_recipe"]
+ENGINE_NAME = "exemplar"
+ENGINE_VERSION = "1.0.0"
 
 LINE_TREATMENT = (
     "natural areas: layout lines steer light/shade through the side-aware guide and darken the paint "
@@ -21,23 +22,22 @@ LINE_TREATMENT = (
 
 
 def build_recipe(
-    engine: ExemplarEngine,
     request: RenderRequest,
     opts: ExemplarOptions,
-    plans: dict[int, ClassPlan],
+    plan: Plan,
     mode: str,
-    scales: dict[int, float],
-    used_boards: list[int],
     structured: dict[str, list[str]],
     search_size: tuple[int, int],
-    levels: int,
-    window: tuple[int, int, int, int],
+    pyr: Pyramid,
+    window: Window,
 ) -> dict[str, Any]:
+    """The recipe of a render, retake or refine (``mode``)."""
     vocab = request.vocabulary
     scores = board_scores(request.boards, request.direction)
+    plans = plan.classes
     return {
-        "engine": engine.name,
-        "version": engine.version,
+        "engine": ENGINE_NAME,
+        "engine_version": ENGINE_VERSION,
         "mode": mode,
         "seed": request.seed,
         "options": opts.model_dump(),
@@ -50,7 +50,7 @@ def build_recipe(
                 "artist": b.artist,
                 "tags": sorted(b.tags),
                 "tag_score": scores[i],
-                "scale": round(scales[i], 6),
+                "scale": round(plan.scales[i], 6),
             }
             for i, b in enumerate(request.boards)
         ],
@@ -66,10 +66,32 @@ def build_recipe(
         },
         "fallbacks": {vocab.name_of(c): p.describe(vocab) for c, p in sorted(plans.items()) if p.is_fallback},
         "boards_used": sorted({request.boards[b].key for p in plans.values() for b in p.boards}),
-        "patch_boards": [request.boards[b].key for b in used_boards],
+        "patch_boards": [request.boards[b].key for b in plan.patch_boards],
         "structured_classes": sorted(structured),
         "search_size": list(search_size),
-        "levels": levels,
-        "window": list(window),
+        "levels": pyr.levels,
+        "window": list(window.box),
         "line_treatment": LINE_TREATMENT,
+    }
+
+
+def variant_recipe(
+    request: RenderRequest, opts: ExemplarOptions, plan: Plan, boards: list[int]
+) -> dict[str, Any]:
+    """The recipe of a variant: the parent's plan re-voted over the ``boards``' repaints."""
+    vocab = request.vocabulary
+    return {
+        "engine": ENGINE_NAME,
+        "engine_version": ENGINE_VERSION,
+        "mode": "variant",
+        "variant": request.variant,
+        "seed": request.seed,
+        "options": opts.model_dump(),
+        "boards": [
+            {"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in boards
+        ],
+        "classes": {
+            vocab.name_of(c): {"painted_from": p.describe(vocab), "fallback": p.is_fallback}
+            for c, p in sorted(plan.classes.items())
+        },
     }

@@ -26,6 +26,7 @@ from scipy import ndimage
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar.blur import gaussian_blur
 from haikei.engines.exemplar.brushwork import Orientation, brush_field, stroke_length, stroke_orientation
+from haikei.engines.exemplar.cache import BoundedCache
 
 __all__ = [
     "Palette",
@@ -85,7 +86,9 @@ def paper_texture(luma: np.ndarray, h: int, w: int, rng: np.random.Generator) ->
 
 # the grain's amplitude spectrum per (board luminance, frame size): the same board at the same size is
 # analysed once per process (a production's cuts, a bench's repeats)
-_SPECTRA: dict[tuple[bytes, tuple[int, int], int, int], tuple[np.ndarray, int, int, float, float]] = {}
+_SPECTRA: BoundedCache[tuple[bytes, tuple[int, int], int, int], tuple[np.ndarray, int, int, float, float]] = (
+    BoundedCache(4, "grain spectra")
+)
 
 
 def _grain_spectrum(luma: np.ndarray, h: int, w: int) -> tuple[np.ndarray, int, int, float, float]:
@@ -110,11 +113,7 @@ def _grain_spectrum(luma: np.ndarray, h: int, w: int) -> tuple[np.ndarray, int, 
     # the field is periodic with the transform's size, which is at least the output's: no repeat inside
     fh, fw = sfft.next_fast_len(max(h, bh), real=True), sfft.next_fast_len(max(w, bw), real=True)
     amplitude = np.abs(sfft.rfft2(sample, s=(fh, fw), workers=-1)).astype(np.float32)
-    out = (amplitude, fh, fw, spread, float(hp.std()))
-    if len(_SPECTRA) >= 4:
-        _SPECTRA.pop(next(iter(_SPECTRA)))
-    _SPECTRA[key] = out
-    return out
+    return _SPECTRA.put(key, (amplitude, fh, fw, spread, float(hp.std())))
 
 
 def _taper(n: int) -> np.ndarray:

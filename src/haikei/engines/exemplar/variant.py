@@ -5,7 +5,7 @@ parent, but from the board's variant (the same painting at dusk, in winter ...).
 therefore locked and only the light changes. Areas painted from a palette (man-made,
 derived surfaces, clouds) keep the parent's pixels, mapped from the boards' palettes to the
 variants' (re-painted from scratch when no parent image is given); lines are laid in as in a
-normal render. The parent's seam blend (engine step 8) is carried over: with the parent image the
+normal render. The parent's seam blend (:func:`.synthesis.vote_full`) is carried over: with the parent image the
 variant is the parent plus the blended re-vote of (repaint - board), see :func:`_blend_parts` and :func:`_wide`.
 
 No search also means the cost is bookkeeping over every output pixel: the re-vote reads the boards
@@ -15,9 +15,7 @@ of matches that break the label constraint) is used only when a parent match nee
 
 from __future__ import annotations
 
-import math
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,25 +24,35 @@ from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
 from haikei.engines.exemplar.blur import normalised_blur
+from haikei.engines.exemplar.cache import BoundedCache
+from haikei.engines.exemplar.compose import lay_in, paint_palettes, to_8bit
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.painters import (
-    lay_in_lines,
-    paint_palette_classes,
-    recolour_maps,
-    recolour_palette_classes,
-)
+from haikei.engines.exemplar.painters import recolour_maps, recolour_palette_classes
+from haikei.engines.exemplar.plan import Plan, pyramid, wide_level
+from haikei.engines.exemplar.recipe import variant_recipe
+from haikei.engines.exemplar.synthesis import light_direction
 from haikei.errors import RenderRefused
 
-if TYPE_CHECKING:
-    from haikei.engines.exemplar.engine import ExemplarEngine
+__all__ = ["VariantCache", "render_variant"]
 
-__all__ = ["render_variant"]
+
+class VariantCache:
+    """What variants keep between renders of one engine, keyed by the boards' labels and repaints
+    themselves: the re-vote's packed repaint (one repaint at a time, ~25 MB at 1080p: a sequence's
+    cuts share it) and the palette classes' colour maps (8)."""
+
+    def __init__(self) -> None:
+        self.repaints: BoundedCache[tuple[object, ...], Revote] = BoundedCache(1, "variant repaint")
+        self.palettes: BoundedCache[tuple[object, ...], dict[int, np.ndarray]] = BoundedCache(
+            8, "variant palettes"
+        )
 
 
 def render_variant(
-    engine: ExemplarEngine, request: RenderRequest, context: EngineContext, opts: ExemplarOptions
+    request: RenderRequest, context: EngineContext, opts: ExemplarOptions, plan: Plan, cache: VariantCache
 ) -> RenderResult:
-
+    """The parent's structure in the boards' ``request.variant`` repaint; ``plan``: the parent's
+    (:func:`.plan.make_plan` over the whole frame)."""
     t_start = time.perf_counter()
     timings: dict[str, float] = {}  # seconds per step
     variant = str(request.variant)
@@ -70,15 +78,11 @@ def render_variant(
     timings["source_map"] = time.perf_counter() - t_start
     t = time.perf_counter()
 
-    # 2. the same class plan as the parent; every board involved needs the variant
-    vocab = request.vocabulary
-    present = [int(c) for c in np.flatnonzero(np.bincount(request.regions.ravel(), minlength=256))]
-    scales = {b: engine._scale(opts, request.boards[b], h, w) for b in range(len(request.boards))}
-    plans, warnings = engine._plan(request, opts, present)
-    natural = [c for c in present if plans[c].patch and not vocab.classes[c].man_made]
-    man_made = [c for c in present if c not in natural]
+    # 2. the parent's plan; every board involved needs the variant
+    scales = plan.scales
+    man_made = list(plan.palette_classes)
     in_map = np.flatnonzero(counts[1:])
-    needed = {int(b) for b in in_map} | {b for c in man_made for b in plans[c].boards}
+    needed = {int(b) for b in in_map} | {b for c in man_made for b in plan.classes[c].boards}
     images: dict[int, np.ndarray] = {}
     for b in sorted(needed):
         board = request.boards[b]
@@ -94,26 +98,19 @@ def render_variant(
                 f"the '{variant}' variant of art board {board.name or board.key[:12]} is not aligned"
             )
         images[b] = img
-    slots = {c: i for i, c in enumerate(natural)}
-    slot_lut = np.full(256, -1, np.int32)
-    for c, s in slots.items():
-        slot_lut[c] = s
     tcls = np.empty((h, w), np.int32)
-    per_board, missing = VK.slots_and_patch_boards(sm, request.regions, slot_lut, n_boards, tcls)
+    per_board, missing = VK.slots_and_patch_boards(sm, request.regions, plan.slot_lut(), n_boards, tcls)
     if missing:
         raise RenderRefused(
             f"the parent's source map has no correspondence for {missing} pixels of patch-painted "
             "classes; render the parent with the exemplar engine first"
         )
-    allowed = np.zeros((max(1, len(natural)), len(request.boards) * 256), np.uint8)
-    for c, s in slots.items():
-        for b in plans[c].boards:
-            allowed[s, b * 256 + plans[c].source] = 1
+    allowed = plan.allowed
     context.check_cancel()
     timings["plan"] = time.perf_counter() - t
     t = time.perf_counter()
 
-    # what the engine keeps between variants is keyed by the boards' labels and repaints themselves
+    # what is kept between variants is keyed by the boards' labels and repaints themselves
     digests = {b: (_digest(request.boards[b].labels), _digest(images[b])) for b in sorted(needed)}
 
     # 3. re-vote the same correspondences over the variant paint (uniform weights, no search)
@@ -125,8 +122,8 @@ def render_variant(
     if patch_boards:
         wide: tuple[np.ndarray, np.ndarray] | None = None
         blend = _blend_level(opts, h, w)
-        # what depends only on the boards, their variant and the scale is kept on the engine (the last
-        # one): a production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
+        # what depends only on the boards, their variant and the scale is kept (the last one): a
+        # production's cuts re-vote over the same repaint (the first variant pays ~0.1 s at 1080p)
         key = (
             variant,
             tuple((b, request.boards[b].key, *digests[b], scales[b]) for b in patch_boards),
@@ -134,47 +131,18 @@ def render_variant(
             adds_parent,
             n_boards,
         )
-        hit = engine._variant_cache.get(key)
-        if hit is None:
-            parts: Parts = {}
-            for b in patch_boards:
-                bh, bw = images[b].shape[:2]
-                sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
-                parts[b] = (
-                    resize(images[b], sw, sh, nearest=False),
-                    resize(request.boards[b].labels, sw, sh, nearest=True),
-                )
-            lpc = None
-            if opts.seam_blend > 0:
-                # the parent's seams were blended (engine step 8); so are the variant's. With the parent
-                # image, the re-vote being linear in the paint, the variant is the parent plus the blended
-                # re-vote of (repaint - board): the parent's own blend and match weights are kept exactly
-                base = None
-                if adds_parent:
-                    base = {}
-                    for b in patch_boards:
-                        bh, bw = parts[b][0].shape[:2]
-                        base[b] = resize(request.boards[b].image, bw, bh, nearest=False)
-                parts, lpc = _blend_parts(parts, base, n_boards, blend)
-            packed = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
-            col = _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, packed)
-            # the parts become views into the packed colours: one copy of the paint is kept, not two
-            grid = col.reshape(-1, int(packed[4]), 3)
-            for b, (rgb, lab) in list(parts.items()):
-                y = int(packed[1][b] // packed[4])
-                parts[b] = (grid[y : y + rgb.shape[0], 1 : 1 + rgb.shape[1]], lab)
-            hit = (parts, lpc, packed, col)
-            engine._variant_cache.clear()  # one repaint at a time (~25 MB at 1080p): a sequence's cuts share it
-            engine._variant_cache[key] = hit
-        parts, lpc, packed, col = hit
-        scale = _board_scales(scales, n_boards)
+        revote = cache.repaints.get_or_make(
+            key, lambda: _pack_repaint(request, images, patch_boards, dict(scales), opts, blend, adds_parent)
+        )
+        parts, lpc, packed, col = revote
+        scale = plan.board_scales(n_boards)
         if lpc is not None:
             wide = _wide(sm, tcls, allowed, scale, packed, lpc, blend)
             timings["seam_blend"] = time.perf_counter() - t
             t = time.perf_counter()
         if not _revote(sm, tcls, allowed, scale, canvas, (packed, col)):
             # some parent match breaks the label constraint here: repair them in the atlas first
-            _revote_in_atlas(sm, tcls, allowed, scales, parts, n_boards, request.seed, canvas)
+            _revote_in_atlas(sm, tcls, allowed, dict(scales), parts, n_boards, request.seed, canvas)
         if wide is not None:
             _, _, hb, wb, _ = packed
             VK.add_wide(canvas, tcls, wide[0], wide[1], blend[0], sm, scale, hb, wb, lpc)
@@ -185,71 +153,86 @@ def render_variant(
 
     # 4. man-made areas in the variant's palette, then lines as in a normal render
     ink = 1.0 - request.lines.astype(np.float32) / 255.0
-    light = (-math.sin(math.radians(opts.light_angle)), math.cos(math.radians(opts.light_angle)))
     if with_parent:
         assert parent is not None
         # the parent already carries faces, grain and lines: map its palette areas to the variant's light
-        # the maps depend on the boards and their repaint only: kept with the engine like the re-vote's
+        # the maps depend on the boards and their repaint only: kept like the re-vote's
         pal_key = (
             variant,
-            tuple((c, plans[c]) for c in man_made),
+            tuple((c, plan.classes[c]) for c in man_made),
             tuple((b, request.boards[b].key, *digests[b]) for b in sorted(needed)),
         )
-        maps = engine._variant_palettes.get(pal_key)
-        if maps is None:
-            maps = recolour_maps(request, plans, man_made, images)
-            if len(engine._variant_palettes) >= 8:
-                engine._variant_palettes.pop(next(iter(engine._variant_palettes)))
-            engine._variant_palettes[pal_key] = maps
+        maps = cache.palettes.get_or_make(
+            pal_key, lambda: recolour_maps(request, dict(plan.classes), man_made, images)
+        )
         recolour_palette_classes(request, maps, parent, canvas)
         soft_mask = np.zeros((h, w), bool)
     else:
-        struct_rng = np.random.default_rng([request.seed, 0x5354])
-        _, soft_mask = paint_palette_classes(
-            request,
-            opts,
-            plans,
-            man_made,
-            scales,
-            request.regions,
-            ink,
-            light,
-            struct_rng,
-            canvas,
-            images=images,
+        _, soft_mask = paint_palettes(
+            request, opts, plan, request.regions, ink, light_direction(opts), canvas, images=images
         )
-    glaze_rng = np.random.default_rng([request.seed, 0x474C])
-    lay_in_lines(canvas, (tcls >= 0) | soft_mask, ink, opts.line_darkening, opts.glaze, (h, w), glaze_rng)
+    lay_in(canvas, (tcls >= 0) | soft_mask, ink, opts, (h, w), request.seed)
     if adds_parent:
         # lines multiply the paint, so the change was shaded like the parent's paint: add the parent
         VK.add_parent(canvas, tcls, parent)
     timings["palette_and_lines"] = time.perf_counter() - t
-    image = np.empty((h, w, 3), np.uint8)
-    VK.to_uint8(canvas, image)
+    image = to_8bit(canvas)
     timings["total"] = time.perf_counter() - t_start
-    recipe = {
-        "engine": engine.name,
-        "version": engine.version,
-        "mode": "variant",
-        "variant": variant,
-        "seed": request.seed,
-        "options": opts.model_dump(),
-        "boards": [
-            {"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in sorted(needed)
-        ],
-        "classes": {
-            vocab.name_of(c): {"painted_from": p.describe(vocab), "fallback": p.is_fallback}
-            for c, p in sorted(plans.items())
-        },
-    }
+    recipe = variant_recipe(request, opts, plan, sorted(needed))
     context.progress(1.0, "done")
-    return RenderResult(image=image, source_map=sm.copy(), recipe=recipe, warnings=warnings, timings=timings)
+    return RenderResult(
+        image=image, source_map=sm.copy(), recipe=recipe, warnings=list(plan.warnings), timings=timings
+    )
+
+
+def _pack_repaint(
+    request: RenderRequest,
+    images: dict[int, np.ndarray],
+    patch_boards: list[int],
+    scales: dict[int, float],
+    opts: ExemplarOptions,
+    blend: tuple[int, int],
+    adds_parent: bool,
+) -> Revote:
+    """What the re-vote reads from the boards' repaints (and, with the seam blend, their low-pass)."""
+    n_boards = len(request.boards)
+    parts: Parts = {}
+    for b in patch_boards:
+        bh, bw = images[b].shape[:2]
+        sw, sh = max(1, round(bw * scales[b])), max(1, round(bh * scales[b]))
+        parts[b] = (
+            resize(images[b], sw, sh, nearest=False),
+            resize(request.boards[b].labels, sw, sh, nearest=True),
+        )
+    lpc = None
+    if opts.seam_blend > 0:
+        # the parent's seams were blended (:func:`.synthesis.vote_full`); so are the variant's. With the parent
+        # image, the re-vote being linear in the paint, the variant is the parent plus the blended
+        # re-vote of (repaint - board): the parent's own blend and match weights are kept exactly
+        base = None
+        if adds_parent:
+            base = {}
+            for b in patch_boards:
+                bh, bw = parts[b][0].shape[:2]
+                base[b] = resize(request.boards[b].image, bw, bh, nearest=False)
+        parts, lpc = _blend_parts(parts, base, n_boards, blend)
+    packed = _pack_keys({b: lab for b, (_, lab) in parts.items()}, n_boards)
+    col = _pack_colours({b: rgb for b, (rgb, _) in parts.items()}, packed)
+    # the parts become views into the packed colours: one copy of the paint is kept, not two
+    grid = col.reshape(-1, int(packed[4]), 3)
+    for b, (rgb, lab) in list(parts.items()):
+        y = int(packed[1][b] // packed[4])
+        parts[b] = (grid[y : y + rgb.shape[0], 1 : 1 + rgb.shape[1]], lab)
+    return parts, lpc, packed, col
 
 
 Parts = dict[int, tuple[np.ndarray, np.ndarray]]  # board -> (variant colours, labels) at board scale
 
 
 Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.int64]  # key, off, hb, wb, stride
+
+# the packed repaint a variant re-votes: (parts, the seam blend's low-pass or None, packed keys, colours)
+Revote = tuple[Parts, np.ndarray | None, Packed, np.ndarray]
 
 
 def _pack_keys(labels: dict[int, np.ndarray], n_boards: int) -> Packed:
@@ -279,13 +262,6 @@ def _pack_colours(parts: dict[int, np.ndarray], packed: Packed) -> np.ndarray:
     return col
 
 
-def _board_scales(scales: dict[int, float], n_boards: int) -> np.ndarray:
-    out = np.ones(n_boards, np.float64)
-    for b, sc in scales.items():
-        out[b] = sc
-    return out
-
-
 def _revote(
     sm: np.ndarray,
     tcls: np.ndarray,
@@ -295,7 +271,7 @@ def _revote(
     packed: tuple[Packed, np.ndarray],
 ) -> bool:
     """The re-vote straight from the boards (uint8 paint, or float32 residuals of the seam blend);
-    False, with nothing voted, if a match needs repair. ``scale``: per board (:func:`_board_scales`);
+    False, with nothing voted, if a match needs repair. ``scale``: per board (:meth:`.plan.Plan.board_scales`);
     ``packed``: the boards packed (:func:`_pack_keys`, :func:`_pack_colours`)."""
     (key, off, hb, wb, stride), col = packed
     h, w = tcls.shape
@@ -308,7 +284,7 @@ def _revote(
 def _blend_parts(
     parts: Parts, boards: dict[int, np.ndarray] | None, n_boards: int, blend: tuple[int, int]
 ) -> tuple[Parts, np.ndarray]:
-    """The board side of the parent's seam blend (engine step 8) for a variant: (residuals, low-pass).
+    """The board side of the parent's seam blend (:func:`.synthesis.vote_full`) for a variant: (residuals, low-pass).
 
     The re-voted paint ``S`` is the repaint, or with ``boards`` (each board's own paint at board
     scale) the repaint minus the board, whose blended vote is then added to the parent image. Its
@@ -363,10 +339,8 @@ def _digest(img: np.ndarray) -> bytes:
 
 
 def _blend_level(opts: ExemplarOptions, h: int, w: int) -> tuple[int, int]:
-    """The parent's wide vote (engine step 8): its size divisor from the frame and its radius there."""
-    from haikei.engines.exemplar.engine import pyramid, wide_level
-
-    return wide_level(opts, *pyramid(opts, (h, w), (h, w)))
+    """The parent's wide vote (synthesis.vote_full): its size divisor from the frame and its radius there."""
+    return wide_level(opts, pyramid(opts, (h, w), (h, w)))
 
 
 def _revote_in_atlas(

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from scipy import ndimage
 
 from haikei.engines.base import (
@@ -22,6 +22,8 @@ from haikei.engines.base import (
     RenderRequest,
     RenderResult,
     check_common_inputs,
+    composite_retake,
+    parse_options,
 )
 from haikei.engines.sd.ade20k import seg_condition
 from haikei.engines.sd.config import SDConfig, SDOptions
@@ -124,10 +126,7 @@ class SDEngine:
         # 1. check inputs and options
         context.check_cancel()
         check_common_inputs(request)
-        try:
-            opts = SDOptions.model_validate(dict(request.options))
-        except ValidationError as exc:
-            raise RenderRefused(f"sd options: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+        opts = parse_options(SDOptions, self.name, request.options)
         n = n or opts.candidates
         cfg, m = self.config, self.models
         self._check_board_coverage(request)
@@ -282,16 +281,7 @@ class SDEngine:
         # 7. retake: outside the mask the parent's pixels exactly; a feathered seam inside it
         if mode == "inpaint":
             assert request.mask is not None and request.init is not None
-            dist = ndimage.distance_transform_edt(request.mask)
-            alpha = (
-                np.clip(dist / max(opts.feather, 1), 0.0, 1.0)[..., None]
-                if opts.feather
-                else request.mask[..., None] * 1.0
-            )
-            for i, img in enumerate(images):
-                mixed = np.rint(img * alpha + request.init * (1.0 - alpha)).astype(np.uint8)
-                mixed[~request.mask] = request.init[~request.mask]
-                images[i] = mixed
+            images = [composite_retake(request.init, img, request.mask, opts.feather) for img in images]
         context.progress(1.0, "done")
 
         # 8. describe: recipe (parameters, model hashes), timings

@@ -1,0 +1,88 @@
+"""Stage 3 of the painter, compose: what the synthesis leaves is finished into the frame.
+
+:func:`paint_palettes` paints the palette classes (man-made faces, derived surfaces, clouds) with
+the board's grain and brushwork; :func:`lay_in` lays the layout's lines into the natural areas as
+shade and a glaze; :func:`to_8bit` rounds the canvas; :func:`into_frame` puts a retake's window into
+its parent (feathered inside the mask, the parent byte for byte outside). Variants use the same
+pieces (:mod:`.variant`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from haikei.engines.base import RenderRequest, composite_retake
+from haikei.engines.exemplar import variant_kernels as VK
+from haikei.engines.exemplar.options import ExemplarOptions
+from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
+from haikei.engines.exemplar.plan import Plan, Window
+
+__all__ = ["into_frame", "lay_in", "paint_palettes", "to_8bit"]
+
+
+def paint_palettes(
+    request: RenderRequest,
+    opts: ExemplarOptions,
+    plan: Plan,
+    regions: np.ndarray,
+    ink: np.ndarray,
+    light: tuple[float, float],
+    canvas: np.ndarray,
+    images: dict[int, np.ndarray] | None = None,
+) -> tuple[dict[str, list[str]], np.ndarray]:
+    """The plan's palette classes painted into ``canvas`` over ``regions`` (the painted window);
+    ``images`` swaps in board variants. Returns (class name -> board keys, the natural pixels painted)."""
+    rng = np.random.default_rng([request.seed, 0x5354])
+    return paint_palette_classes(
+        request,
+        opts,
+        dict(plan.classes),
+        list(plan.palette_classes),
+        dict(plan.scales),
+        regions,
+        ink,
+        light,
+        rng,
+        canvas,
+        images=images,
+    )
+
+
+def lay_in(
+    canvas: np.ndarray,
+    natural: np.ndarray,
+    ink: np.ndarray,
+    opts: ExemplarOptions,
+    frame: tuple[int, int],
+    seed: int,
+) -> None:
+    """Lines in the ``natural`` pixels: soft multiplicative darkening (shade, not black ink) and a glaze."""
+    glaze_rng = np.random.default_rng([seed, 0x474C])
+    lay_in_lines(canvas, natural, ink, opts.line_darkening, opts.glaze, frame, glaze_rng)
+
+
+def to_8bit(canvas: np.ndarray) -> np.ndarray:
+    """clip(canvas * 255 + 0.5, 0, 255) as uint8, in one parallel pass."""
+    out = np.empty(canvas.shape, np.uint8)
+    VK.to_uint8(canvas, out)
+    return out
+
+
+def into_frame(
+    request: RenderRequest, opts: ExemplarOptions, window: Window, painted: np.ndarray, source_map: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The painted window as the frame: itself for a full render; for a retake its mask's pixels
+    feathered into the parent (``seam_feather``), and the parent's source map elsewhere."""
+    if request.mask is None or request.init is None:
+        return painted, source_map
+    mask = window.crop(request.mask)
+    image = composite_retake(request.init, painted, mask, opts.seam_feather, window.slices)
+    h, w = request.height, request.width
+    parent_map = request.init_source_map
+    full_map = (
+        parent_map.astype(np.int32).copy()
+        if parent_map is not None and parent_map.shape == (h, w, 3)
+        else np.full((h, w, 3), -1, np.int32)
+    )
+    full_map[window.slices][mask] = source_map[mask]
+    return image, full_map
