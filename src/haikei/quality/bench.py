@@ -59,6 +59,7 @@ from haikei.quality.metrics import Reference, prepare_reference, score_painting
 
 __all__ = [
     "BASELINE",
+    "ONE_BOARD_CASES",
     "RETAKE_SHARES",
     "STAND_IN_VARIANT",
     "BenchCase",
@@ -436,16 +437,22 @@ def parse_sizes(text: str) -> list[tuple[int, int]]:
     return out
 
 
+# case -> (layout, the one bundled board it is painted from): a board that lacks classes the layout
+# needs (Altai shows no grass, tree, roof or wall), as a studio's boards often do
+ONE_BOARD_CASES: dict[str, tuple[str, str]] = {"village_trees_altai": ("village_trees", "altai")}
+
+
 def demo_cases(names: Sequence[str] | None, sizes: Sequence[tuple[int, int]]) -> list[BenchCase]:
-    """The bundled cases, each at each size, painted from the demo art boards: the six demo scenes
-    (``haikei.demo.scenes``), then three places that need classes the boards lack
-    (``haikei.demo.more_scenes``: a village with trees, rice terraces with a farmhouse, a beach)."""
+    """The bundled cases, each at each size: the six demo scenes (``haikei.demo.scenes``), then three
+    places that need classes the boards lack (``haikei.demo.more_scenes``: a village with trees, rice
+    terraces with a farmhouse, a beach), painted from both demo art boards; then
+    :data:`ONE_BOARD_CASES`, a layout painted from one board alone."""
     try:
         from haikei.demo import boards as demo_boards
         from haikei.demo import more_scenes, scenes
     except ImportError as exc:
         raise InputError(f"the bundled bench cases (haikei.demo) are not available here ({exc})") from None
-    known = [*scenes.SCENES, *more_scenes.MORE_SCENES]
+    known = [*scenes.SCENES, *more_scenes.MORE_SCENES, *ONE_BOARD_CASES]
     chosen = list(names) if names else known
     unknown = [n for n in chosen if n not in known]
     if unknown:
@@ -453,10 +460,12 @@ def demo_cases(names: Sequence[str] | None, sizes: Sequence[tuple[int, int]]) ->
     boards = tuple(demo_boards.load_boards())
     cases = []
     for name in chosen:
-        draw = scenes.make_scene if name in scenes.SCENES else more_scenes.make_more_scene
+        layout, board_name = ONE_BOARD_CASES.get(name, (name, ""))
+        draw = scenes.make_scene if layout in scenes.SCENES else more_scenes.make_more_scene
+        painted_from = tuple(b for b in boards if b.name == board_name) if board_name else boards
         for w, h in sizes:
-            scene = draw(name, w, h)
-            cases.append(BenchCase(f"{name}", scene.lines, scene.regions, boards))
+            scene = draw(layout, w, h)
+            cases.append(BenchCase(f"{name}", scene.lines, scene.regions, painted_from))
     return cases
 
 
