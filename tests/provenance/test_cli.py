@@ -41,9 +41,9 @@ def test_keys_init_then_verify(tmp_path: Path) -> None:
     report = json.loads(res.output)
     assert report["valid"] is True and report["actions"][1]["agent"].startswith("Aki Mori")
 
-    # no trust anchor known (another folder): signed but not trusted -> exit 1
+    # no trust anchor known (another folder): signed but not trusted -> its own exit code (issue 14)
     res = runner.invoke(app(), ["verify", str(tmp_path / "bg.png"), "-p", str(tmp_path / "elsewhere")])
-    assert res.exit_code == 1 and "INVALID" in res.output
+    assert res.exit_code == 7 and "signature valid, signer not trusted by this production" in res.output
 
     save_png(tmp_path / "plain.png", img)
     res = runner.invoke(app(), ["verify", str(tmp_path / "plain.png"), "-p", str(prod)])

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from haikei.domain.limits import DEFAULT_LIMITS, Limits
 from haikei.domain.models import FrameSize
 from haikei.errors import InputError
 from haikei.services.context import ServiceContext
@@ -46,12 +47,21 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def parse_frame(text: str, option: str = "--size") -> FrameSize:
-    """A WIDTHxHEIGHT option value, or InputError naming the option."""
+def parse_frame(text: str, option: str = "--size", limits: Limits = DEFAULT_LIMITS) -> FrameSize:
+    """A WIDTHxHEIGHT option value within the frame limits, or InputError naming the option."""
     try:
-        return FrameSize.parse(text)
+        frame = FrameSize.parse(text)
     except ValueError as exc:
         raise InputError(f"{option}: {exc}") from None
+    side = max(frame.width, frame.height)
+    if side > limits.max_frame_side:
+        raise InputError(
+            f"{option}: frame {frame} is over the {limits.max_frame_side} px limit per side; "
+            "a BG larger than its frame is a PAN (give pan_length in the cut sheet)"
+        )
+    if frame.width * frame.height > limits.max_pixels:
+        raise InputError(f"{option}: frame {frame} is over the {limits.describe_pixels()} limit")
+    return frame
 
 
 def print_json(obj: Any) -> None:

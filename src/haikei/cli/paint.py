@@ -53,7 +53,8 @@ def paint(
 
     t0 = time.perf_counter()
     vocab = Vocabulary()
-    # 1. inputs
+    # 1. inputs: the options first (cheap), then the files
+    fs = parse_frame(size) if size else None
     if len(artboard) != len(artboard_labels):
         raise InputError("give one --artboard-labels for each --artboard, in the same order")
     tags_list = list(artboard_tags or [])
@@ -88,8 +89,7 @@ def paint(
         raise InputError(
             f"{regions}: region map is not the size of the layout {layout}; export both at one size"
         )
-    if size:
-        fs = parse_frame(size)
+    if fs is not None:
         lines = resize(lines, fs.width, fs.height, labels=False)
         reg = resize(reg, fs.width, fs.height, labels=True)
     h, w = lines.shape

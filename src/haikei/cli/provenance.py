@@ -1,8 +1,9 @@
 """CLI: ``haikei verify FILE`` and ``haikei keys init``.
 
-``verify`` prints who and what made a delivered picture and exits 0 when its Content Credentials
-are valid and signed by a trusted studio chain, 1 otherwise. Errors are HaikeiErrors; the root CLI
-turns them into one line and an exit code.
+``verify`` prints who and what made a delivered picture. Exit codes: 0 valid and signed by a chain
+this production trusts; 7 the signature and the pixels check out but the signer is not trusted here
+(another studio's key, or no trust anchor); 1 invalid or no Content Credentials. Errors are
+HaikeiErrors; the root CLI turns them into one line and an exit code.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["register"]
+__all__ = ["EXIT_INVALID", "EXIT_UNTRUSTED", "register"]
+
+EXIT_INVALID = 1
+EXIT_UNTRUSTED = 7  # outside haikei's error codes (1-6): a script can tell it from every failure
 
 KEYS_DIR = "keys"
 ProductionOpt = Annotated[
@@ -30,7 +34,11 @@ def verify_command(
     sidecar: Annotated[Path | None, typer.Option(help="detached manifest (default: FILE with .c2pa)")] = None,
     production: ProductionOpt = Path("."),
 ) -> None:
-    """Check a file's signed provenance and show the chain of who / what made it."""
+    """Check a file's signed provenance and show the chain of who / what made it.
+
+    Exit code 0: valid, signed by a chain this production trusts. 7: signature valid, signer not
+    trusted by this production (signed by someone else's key, or no trust anchor known: pass --trust).
+    1: invalid (pixels or manifest changed, broken signature) or no Content Credentials."""
     from haikei.errors import ConfigError
     from haikei.provenance.c2pa_sign import report_json, verify
     from haikei.provenance.keys import ROOT_CERT_FILE
@@ -44,7 +52,8 @@ def verify_command(
         anchors = (production / KEYS_DIR / ROOT_CERT_FILE).read_bytes()
     report = verify(file, trust_anchors=anchors, sidecar=sidecar)
     typer.echo(report_json(report) if json_out else report.format_text())
-    raise typer.Exit(code=0 if report.valid else 1)
+    codes = {"trusted": 0, "untrusted": EXIT_UNTRUSTED}
+    raise typer.Exit(code=codes.get(report.verdict, EXIT_INVALID))
 
 
 def keys_init_command(

@@ -454,6 +454,11 @@ class ActionInfo:
     description: str
 
 
+NO_ANCHORS_NOTE = "no trust anchors given: pass the studio's root-ca.pem (haikei verify --trust)"
+# the failures that only say "this signer is not one we trust" (the signature itself checks out)
+_TRUST_ONLY = ("signingCredential.untrusted", NO_ANCHORS_NOTE)
+
+
 @dataclass(frozen=True)
 class VerifyReport:
     path: str
@@ -473,15 +478,35 @@ class VerifyReport:
     facts: Mapping[str, Any] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
 
+    @property
+    def verdict(self) -> str:
+        """``trusted`` (valid, signed by a trusted chain), ``untrusted`` (signature and content check
+        out, but the signer chains to no root this production trusts), ``missing`` (no Content
+        Credentials) or ``invalid`` (a broken signature, changed pixels, an unreadable manifest)."""
+        if self.valid:
+            return "trusted"
+        if self.state == "Missing":
+            return "missing"
+        if self.state == "Valid" and self.errors and all(e.startswith(_TRUST_ONLY) for e in self.errors):
+            return "untrusted"
+        return "invalid"
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["training_mining"] = dict(self.training_mining)
         d["facts"] = dict(self.facts)
+        d["verdict"] = self.verdict
         return d
 
     def format_text(self) -> str:
         short = lambda u: u.removeprefix(IPTC)  # noqa: E731
-        lines = [f"{self.path}: {'VALID' if self.valid else 'INVALID'} ({self.state or 'no manifest'})"]
+        headline = {
+            "trusted": "VALID (signed by a signer this production trusts)",
+            "untrusted": "signature valid, signer not trusted by this production",
+            "missing": "INVALID (no Content Credentials)",
+            "invalid": f"INVALID ({self.state or 'unreadable'})",
+        }[self.verdict]
+        lines = [f"{self.path}: {headline}"]
         if self.manifest_store:
             lines.append(f"  manifest: {self.manifest_store}")
         if self.signer:
@@ -632,7 +657,7 @@ def verify(
     failures = [f"{f.get('code')}: {f.get('explanation', '')}" for f in active.get("failure") or []]
     trusted = any(s.get("code") == "signingCredential.trusted" for s in active.get("success") or [])
     if not trust_anchors and not trusted:
-        failures.append("no trust anchors given: pass the studio's root-ca.pem (haikei verify --trust)")
+        failures.append(NO_ANCHORS_NOTE)
     valid = state == "Trusted" and trusted and not failures
     fields = _report_fields(manifest)
     return VerifyReport(str(p), valid, trusted, state, store, errors=tuple(failures), **fields)
