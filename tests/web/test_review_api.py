@@ -192,6 +192,7 @@ def test_changes_without_csrf_token_are_refused(clients, reviewed) -> None:
     d, _tok = clients("dir")
     st = bg_state(d)
     vid, lock = st["versions"][0]["id"], st["lock_version"]
+    _, other_tok = clients("dir2")  # logged in before the snapshot: a login stores its session
     before = snapshot(reviewed)
     r = d.post("/cut/c001/approve", data={"version_id": vid, "lock_version": lock})
     assert "CSRF" in refused(d, r, "/cut/c001")
@@ -205,7 +206,6 @@ def test_changes_without_csrf_token_are_refused(clients, reviewed) -> None:
     )
     assert r.status_code == 403 and "CSRF" in r.json()["error"]
     # another session's token does not work either
-    _, other_tok = clients("dir2")
     r = d.post("/cut/c001/approve", data={"version_id": vid, "lock_version": lock, "csrf_token": other_tok})
     assert "CSRF" in refused(d, r, "/cut/c001")
     assert snapshot(reviewed) == before
