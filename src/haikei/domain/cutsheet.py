@@ -15,9 +15,13 @@ CSV header (any order, case-insensitive; Japanese names accepted)::
 * Other columns (作監, 原画 ...) are kept as ``extra``; a header that looks like a misspelt known
   one (``widht``) is refused.
 
+* ``direction`` (美術指示 / 演出): the BG's art direction, as ``haikei direction`` sets it.
+
 The same fields in TOML: ``[[cut]]`` tables, with an optional top-level ``episode`` default.
 CSV is read as UTF-8 (BOM or not); a file that is not UTF-8 is read as Shift_JIS (cp932), the
-encoding Excel writes on Japanese Windows. Full-width digits (１９２０×１０８０) are accepted.
+encoding Excel writes on Japanese Windows; anything else, and any cell holding a control
+character, is refused naming the line and column. Frames and PAN lengths are capped by the
+production's ``[limits]`` (haikei.domain.limits). Full-width digits (１９２０×１０８０) are accepted.
 """
 
 from __future__ import annotations
