@@ -189,3 +189,39 @@ def test_haikei_status_shows_the_states(reviewed) -> None:
     js = CliRunner().invoke(build_app(), ["status", "-p", str(reviewed.root), "--json"])
     rows = {r["bg"]: r for r in json.loads(js.output)["backgrounds"]}
     assert rows["c001"]["status_name"] == "Waiting for approval" and rows["c001"]["delivery"] == ""
+
+
+@pytest.mark.slow
+def test_after_the_demo_the_overview_shows_waiting_bgs(tmp_path, capsys) -> None:
+    """`make demo` (small frame, baseline): the approved BGs were exported, so they are
+    Delivered; the others wait for review, counted on the overview's chips."""
+    from fastapi.testclient import TestClient
+
+    from haikei.app import open_production
+    from haikei.web import create_app
+    from tests.foundation.cli import run_cli
+    from tests.web.conftest import csrf_of
+
+    root = tmp_path / "demo"
+    code, out, err = run_cli(
+        ["demo", str(root), "--size", "480x270", "--engine", "baseline", "--candidates", "1", "--json"],
+        capsys,
+    )
+    assert code == 0, err
+    director = next(u for u in json.loads(out)["users"] if u["role"] == "director")
+    ctx = open_production(root)
+    try:
+        with TestClient(create_app(ctx, secret_key="demo-test"), follow_redirects=False) as c:
+            tok = csrf_of(c.get("/login").text)
+            r = c.post(
+                "/login",
+                data={"username": director["name"], "password": director["password"], "csrf_token": tok},
+            )
+            assert r.status_code == 303
+            chips = {s["short_name"]: s["count"] for s in c.get("/api/statuses").json()}
+            assert chips["wfa"] == 2 and chips["done"] == 4 and chips["todo"] == 0, chips
+            html = c.get("/?status=wfa").text
+            assert html.count('class="cutcard"') == 2 and "c005 · c006" in html and "兼用 ×2" in html
+            assert 'Waiting for approval <span class="n">2</span>' in c.get("/").text
+    finally:
+        ctx.close()

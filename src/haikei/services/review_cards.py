@@ -9,7 +9,7 @@ from typing import Any
 
 __all__ = ["RecipeCard", "recipe_card"]
 
-_DIRECTION_SKIP = {"text", "free_text", "unknown", "ignored"}
+_DIRECTION_SKIP = {"text", "free_text", "unknown", "ignored", "source"}
 
 
 @dataclass(frozen=True)

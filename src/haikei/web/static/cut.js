@@ -92,8 +92,12 @@
       stage.classList.toggle("drawmode", m === "draw");
     }
     if ($("drawtools")) $("drawtools").hidden = m !== "draw";
+    const size = document.querySelector(".brush-size");
+    if (size) size.hidden = m !== "brush";
     if (m === "draw") showShapes(myShapes, null);
   }
+  const sizeCtl = document.querySelector(".brush-size");
+  if (sizeCtl) sizeCtl.hidden = true;
   if ($("mode-pan")) $("mode-pan").addEventListener("click", () => setMode("pan"));
   if ($("mode-brush")) $("mode-brush").addEventListener("click", () => setMode("brush"));
   if ($("mode-draw")) $("mode-draw").addEventListener("click", () => setMode("draw"));
