@@ -778,3 +778,27 @@ def test_pages_and_api_docs_in_chromium_offline_under_the_csp(live: str, tmp_pat
         assert any("Content Security Policy" in v for v in violations), violations
         browser.close()
     assert not outside, outside
+
+
+def test_concurrent_labelling_leaves_no_orphan_blobs(clients, reviewed, tmp_path: Path) -> None:
+    """Next to item 5: two people label the same layout at once; the loser's region map blob
+    used to stay behind (written before the revision check inside the write)."""
+    from haikei.services.intake import import_folder
+    from tests.conftest import write_layout
+
+    folder = tmp_path / "unlabelled"
+    folder.mkdir()
+    write_layout(folder, "c010", regions=False)
+    import_folder(reviewed, folder)
+    people = [clients("art") for _ in range(3)]
+    points = [["sky@2,2"], ["ground@2,38"], ["sky@2,2", "ground@2,38"]]
+    orphans_before = _blobs_nobody_references(reviewed)
+
+    def label(i: int) -> int:
+        c, csrf = people[i]
+        body = {"points": points[i], "layout_revision": 1}
+        return c.post("/api/bgs/c010/labels", json=body, headers={"X-CSRF-Token": csrf}).status_code
+
+    codes = _at_once(3, label)
+    assert sorted(codes) == [200, 409, 409], codes
+    assert _blobs_nobody_references(reviewed) == orphans_before

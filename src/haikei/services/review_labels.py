@@ -111,15 +111,16 @@ def label_layout(
     )
     ids = label_regions(components, points, base=base)
     remaining = int((ids == UNLABELLED).sum())
-    # 3. the new region map blob (and its class map in the cache), then the revision
-    fields["regions_blob"] = ctx.blobs.put(png_bytes(encode_region_map(ids, ctx.vocabulary)))
-    _save_npy(_cache_dir(ctx) / f"ids-{_vocab_key(ctx)}-{fields['regions_blob']}.npy", ids)
-    with ctx.db.immediate() as s:
+    # 3. the revision checked again, then the new region map blob and the revision row in one
+    #    transaction: a labeller who lost the race writes nothing (BlobStore.scope)
+    regions_png = png_bytes(encode_region_map(ids, ctx.vocabulary))
+    with ctx.blobs.scope() as blobs, ctx.db.immediate() as s:
         rev = s.scalar(select(func.max(LayoutRow.revision)).where(LayoutRow.background_id == bg_id)) or 0
         if rev != int(expected_revision):
             raise ConflictError(
                 "the layout changed while you were labelling; reload the page and label again"
             )
+        fields["regions_blob"] = blobs.put(regions_png)
         s.add(
             LayoutRow(
                 background_id=bg_id,
@@ -129,4 +130,5 @@ def label_layout(
                 **fields,
             )
         )
+    _save_npy(_cache_dir(ctx) / f"ids-{_vocab_key(ctx)}-{fields['regions_blob']}.npy", ids)
     return rev + 1, remaining
