@@ -802,3 +802,50 @@ def test_concurrent_labelling_leaves_no_orphan_blobs(clients, reviewed, tmp_path
     codes = _at_once(3, label)
     assert sorted(codes) == [200, 409, 409], codes
     assert _blobs_nobody_references(reviewed) == orphans_before
+
+
+def _id_fields(route: Any) -> Iterator[tuple[str, Any]]:
+    """(where, FieldInfo) of every id a route takes in its query, form or JSON body."""
+    from pydantic import BaseModel
+
+    dep = route.dependant
+    for p in [*dep.query_params, *dep.body_params]:
+        ann = p.field_info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            for name, f in ann.model_fields.items():
+                if name == "id" or name.endswith("_id"):
+                    yield f"{route.path} body {name}", f
+        elif p.name == "id" or p.name.endswith("_id") or p.name == "v":
+            yield f"{route.path} {p.name}", p.field_info
+
+
+def _bounds(f: Any) -> list[Any]:
+    """The constraints on a field, also inside ``Annotated[...] | None``."""
+    import typing
+
+    out = list(f.metadata)
+    for arg in typing.get_args(f.annotation):
+        for meta in getattr(arg, "__metadata__", ()):
+            out.extend(getattr(meta, "metadata", [meta]))
+    return out
+
+
+def test_every_id_a_route_takes_in_a_body_form_or_query_is_range_checked(app) -> None:
+    """Item 4 at the edge, for routes added later too: every id field is typed with
+    haikei.web.ids (1 .. MAX_ID), so a 2^64 id is a 422, never an OverflowError."""
+    from annotated_types import Ge, Le
+    from fastapi.routing import APIRoute
+
+    from haikei.web.ids import MAX_ID
+
+    seen = []
+    for route in _all_routes(app.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        for where, f in _id_fields(route):
+            bounds = _bounds(f)
+            le = [m.le for m in bounds if isinstance(m, Le)]
+            ge = [m.ge for m in bounds if isinstance(m, Ge)]
+            assert le and le[0] <= MAX_ID and ge and ge[0] >= 1, f"{where}: use haikei.web.ids ({bounds})"
+            seen.append(where)
+    assert any("version_id" in w for w in seen) and len(seen) >= 6, seen
