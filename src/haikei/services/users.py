@@ -20,7 +20,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from haikei.domain.models import Role, User
 from haikei.errors import ConflictError, InputError, NotFoundError, PermissionDenied
@@ -235,7 +235,7 @@ def start_session(ctx: ServiceContext, user_id: int, *, lifetime_s: int = SESSIO
                 last_seen_at=now,
             )
         )
-        s.execute(WebSessionRow.__table__.delete().where(WebSessionRow.expires_at < now - timedelta(days=1)))
+        s.execute(delete(WebSessionRow).where(WebSessionRow.expires_at < now - timedelta(days=1)))
     return key
 
 
