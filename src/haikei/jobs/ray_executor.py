@@ -37,7 +37,8 @@ __all__ = ["CPU_ENGINES", "RayExecutor", "RenderActor", "join_cluster"]
 
 log = logging.getLogger("haikei.jobs")
 
-CPU_ENGINES = ("exemplar", "baseline")
+# engines a CPU actor may run: the painters, and comfyui (its GPUs are the ComfyUI servers')
+CPU_ENGINES = ("exemplar", "baseline", "comfyui")
 
 
 def _ray() -> Any:
