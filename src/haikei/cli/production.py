@@ -57,6 +57,9 @@ def status(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json
             row["direction"],
         )
     con.print(t)
+    for row in st["backgrounds"]:  # classes the engine painted without a board showing them
+        for name, why in row.get("flags", {}).items():
+            con.print(f"[yellow]{row['bg']}[/] {name}: {why}", highlight=False)
 
 
 def classes(

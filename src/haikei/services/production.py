@@ -70,6 +70,15 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
         from haikei.services.states import delivery_states  # review states (review loop)
 
         delivered = delivery_states(s)
+        # what the engine flagged on each current version ("tree: no board shows it; painted from a
+        # derived palette"): the engine recipe's "flags"
+        current_ids = [bg.current_version_id for bg in bgs if bg.current_version_id is not None]
+        flags: dict[int, dict[str, str]] = {
+            vid: dict(((recipe or {}).get("engine_recipe") or {}).get("flags") or {})
+            for vid, recipe in s.execute(
+                select(VersionRow.id, VersionRow.recipe).where(VersionRow.id.in_(current_ids))
+            )
+        }
         rows = []
         for bg in bgs:
             rows.append(
@@ -86,6 +95,7 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
                     "current_version_id": bg.current_version_id,
                     "approved_version_id": bg.approved_version_id,
                     "direction": bg.direction_text,
+                    "flags": flags.get(bg.current_version_id or 0, {}),
                 }
             )
         return {

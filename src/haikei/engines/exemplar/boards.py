@@ -13,19 +13,24 @@ Every class of the layout gets one of four plans (``ClassPlan.kind``):
   are wrong;
 - ``cloud``: clouds the boards do not label are painted from the sky's lightest tones.
 
-No plan at all: ``RenderRefused`` naming the class.
+A natural class no board shows, not even along its fallbacks (a tree on boards of a village
+street), is ``derived`` too, from the boards' colours for that kind of surface (their greens for
+foliage, their blues for water; :data:`.palettes.KINDS`) and flagged ``unseen``: the render goes on,
+its recipe says "tree: no board shows it; painted from a derived palette", and the artist fixes it
+in a paint-over. Only what cannot be painted at all is refused (``RenderRefused`` naming the class):
+a class on boards that show no lit surface at all (sky alone).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from haikei.domain.direction import Direction
 from haikei.domain.vocabulary import UNLABELLED, Vocabulary
 from haikei.engines.base import BoardInput
-from haikei.engines.exemplar.palettes import ROLES, role_of
+from haikei.engines.exemplar.palettes import ROLES, kind_of, role_of
 from haikei.errors import RenderRefused
 
 __all__ = ["ClassPlan", "board_scores", "plan_classes"]
@@ -42,7 +47,13 @@ class ClassPlan:
     source: int  # class id on the boards it is painted from (itself, a fallback, or sky for clouds)
     boards: tuple[int, ...]  # indices into request.boards
     kind: str = "board"  # board | fallback | derived | cloud
-    role: str = ""  # derived: the role whose lightness / hue it takes
+    role: str = ""  # derived: the role (or kind of surface) whose lightness / hue it takes
+    unseen: bool = False  # no board shows the class, not even along its fallbacks
+
+    @property
+    def flag(self) -> str | None:
+        """What the recipe and ``haikei status`` say about an unseen class (None when a board shows it)."""
+        return "no board shows it; painted from a derived palette" if self.unseen else None
 
     @property
     def is_fallback(self) -> bool:
@@ -54,6 +65,8 @@ class ClassPlan:
         return self.kind in ("board", "fallback")
 
     def describe(self, vocabulary: Vocabulary) -> str:
+        if self.kind == "derived" and self.unseen:
+            return f"palette derived from the boards' colours ({self.role})"
         if self.kind == "derived":
             return f"palette derived from the whole board ({self.role} role)"
         if self.kind == "cloud":
@@ -162,13 +175,24 @@ def plan_classes(
                     kind = "board" if sid == cid else "fallback"
                     chosen = ClassPlan(cid, sid, tuple(i for i in ok if scores[i] == top), kind)
                     break
+        if chosen is None and best_boards:
+            # nothing on the boards, not even along the fallbacks: the boards' colours for this kind
+            # of surface (a man-made class without a role: a generic face in the boards' colours)
+            chosen = ClassPlan(cid, cid, best_boards, "derived", kind_of(name, vocabulary).name)
         if chosen is None:
             tried = ", ".join([name, *vocabulary.fallback_chain(name)])
             raise RenderRefused(
-                f"no art board shows class '{name}' or any of its fallbacks ({tried}); "
-                f"add a board with '{name}' labelled, or relabel that area of the layout"
+                f"no art board shows class '{name}' or any of its fallbacks ({tried}), and no board shows "
+                f"a lit surface to derive its colours from; add a board with '{name}' labelled, or relabel "
+                "that area of the layout"
             )
-        if chosen.kind != "board":
+        if chosen.kind == "derived":
+            shown = [vocabulary.id_of(n) for n in [name, *vocabulary.fallback_chain(name)] if n in vocabulary]
+            if not any(c[sid] >= min_pixels for c in counts for sid in shown):
+                chosen = replace(chosen, unseen=True)
+        if chosen.flag is not None:
+            warnings.append(f"{name}: {chosen.flag}")
+        elif chosen.kind != "board":
             warnings.append(
                 f"class '{name}' is not usable on the art boards; painted from {chosen.describe(vocabulary)}"
             )

@@ -29,7 +29,7 @@ from haikei.engines.exemplar.palettes import (
     board_tones,
     cloud_palette,
     derived_palette,
-    role_of,
+    role_named,
 )
 from haikei.engines.exemplar.structured import (
     Palette,
@@ -64,7 +64,7 @@ def _ramp(pal: Palette, t: np.ndarray) -> np.ndarray:
 def paint_soft(
     regions: np.ndarray,
     ink: np.ndarray,
-    palettes: dict[int, tuple[Palette, bool]],
+    palettes: dict[int, tuple[Palette, str]],
     texture: np.ndarray,
     light: tuple[float, float],
     rng: np.random.Generator,
@@ -73,11 +73,13 @@ def paint_soft(
     boxes: dict[int, tuple[slice, slice]] | None = None,
     brush_contrast: float = 0.0,
 ) -> np.ndarray:
-    """Natural areas from a palette: (palette, is_cloud) per class, painted into ``canvas`` (float32
+    """Natural areas from a palette: (palette, style) per class, painted into ``canvas`` (float32
     RGB); returns the mask of the pixels painted. ``boxes``: the classes' boxes, if already known.
 
-    Clouds: light on the lit side and deep inside, shading softly to the palette's shadow towards
-    their outline and inner lines. Surfaces (ground, sand, path ...): the mid tone broken by
+    Clouds (style ``cloud``): light on the lit side and deep inside, shading softly to the palette's
+    shadow towards their outline and inner lines. Masses (``mass``: foliage no board shows): each
+    mass lit on the light's side and shaded on the other, broken into clumps at the board's stroke
+    scale, each clump lit on its own light side. Surfaces (ground, sand, path ...): the mid tone broken by
     low-frequency variation, lighter towards the horizon (top of the area), laid in with brush
     strokes (:mod:`.brushwork`, relative strength ``brush_contrast``) that lie along the area's
     outlines and shorten towards its top.
@@ -88,7 +90,8 @@ def paint_soft(
     if boxes is None:
         boxes = class_boxes(regions, sorted(palettes))
     for cid in sorted(palettes):
-        pal, is_cloud = palettes[cid]
+        pal, style = palettes[cid]
+        is_cloud = style == "cloud"
         box = boxes.get(cid)
         if box is None:
             continue
@@ -101,7 +104,9 @@ def paint_soft(
         xx = rx.astype(np.float32)
         cell = max(8.0, min(bh, bw) / 3.0)
         noise = G.smooth_noise(bh, bw, rng, cell)[ry, rx]
-        if is_cloud:
+        if style == "mass":
+            t, yn = _mass_tones(region, ink[box], ry, rx, noise, light, rng, stroke_length(h, w))
+        elif is_cloud:
             comp, n = ndimage.label(region)
             stats = _label_stats(comp, n)
             area = stats[0].astype(np.float32)
@@ -147,6 +152,46 @@ def paint_soft(
     return painted
 
 
+def _mass_tones(
+    region: np.ndarray,
+    ink: np.ndarray,
+    ry: np.ndarray,
+    rx: np.ndarray,
+    noise: np.ndarray,
+    light: tuple[float, float],
+    rng: np.random.Generator,
+    stroke: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ramp positions (0 shadow .. 1 light) for masses of foliage, and each pixel's height in its box
+    (0 top .. 1 bottom, for the strokes' perspective). A mass is lit on the light's side, darker deep
+    at its bottom, and broken into clumps (a smooth height field about two strokes across, shaded by
+    the light: each clump has a lit and a shadow side); the layout's strokes inside it cut clumps."""
+    ly, lx = light
+    comp, n = ndimage.label(region)
+    stats = _label_stats(comp, n)
+    size = np.sqrt(np.maximum(stats[0].astype(np.float32), 1.0))
+    cy = np.zeros(n + 1, np.float32)
+    cx = np.zeros(n + 1, np.float32)
+    if n:
+        cy[1:] = stats[1][1:] / stats[0][1:].astype(np.float64)
+        cx[1:] = stats[2][1:] / stats[0][1:].astype(np.float64)
+    lab = comp[ry, rx]
+    s = size[lab]
+    yy, xx = ry.astype(np.float32), rx.astype(np.float32)
+    side = np.clip(((yy - cy[lab]) * ly + (xx - cx[lab]) * lx) / np.maximum(0.5 * s, 1.0), -1.0, 1.0)
+    edge = np.pad(~region | (ink > 0.5), 1, constant_values=True)
+    d = distance_to(edge)[1:-1, 1:-1][ry, rx].astype(np.float32)
+    rim = np.exp(-d / max(0.6 * stroke, 1.0))  # a soft dark rim along outlines and the layout's strokes
+    bh, bw = region.shape
+    clumps = G.smooth_noise(bh, bw, rng, max(3.0, 2.0 * stroke))
+    gy, gx = np.gradient(clumps)
+    lit = -(gy * ly + gx * lx)
+    lit = (lit / max(float(lit[region].std()) if region.any() else 1.0, 1e-6))[ry, rx]
+    t = 0.5 + 0.28 * side + 0.14 * np.clip(lit, -2.0, 2.0) + 0.1 * clumps[ry, rx] - 0.18 * rim + 0.05 * noise
+    y0, y1 = float(ry.min()), float(max(ry.max(), ry.min() + 1))
+    return t.astype(np.float32), np.clip((yy - y0) / (y1 - y0), 0.0, 1.0)
+
+
 def _label_stats(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pixel count, row sum, column sum) per label 0..n; integer sums, so exact in any order."""
     h, w = labels.shape
@@ -163,6 +208,7 @@ def _class_palette(
     images: dict[int, np.ndarray],
     samples: dict[tuple[int, ...], _Samples],
 ) -> tuple[Palette, str]:
+    """The class's palette and how a natural class is laid in with it (cloud | mass | surface)."""
     vocab = request.vocabulary
     imgs = [images.get(b, request.boards[b].image) for b in plan.boards]
     labs = [request.boards[b].labels for b in plan.boards]
@@ -170,14 +216,13 @@ def _class_palette(
     if plan.kind == "cloud":
         return cloud_palette(imgs, labs, plan.source), "cloud"
     if plan.kind == "derived":
-        role = role_of(vocab.name_of(plan.target), vocab)
-        assert role is not None
+        role = role_named(plan.role)
         if plan.boards not in samples:
             f, sky_px = board_samples(imgs, labs, sky)
             samples[plan.boards] = (f, sky_px, board_tones(f, sky_px) if len(f) else None)
-        return derived_palette(role, *samples[plan.boards]), "derived"
+        return derived_palette(role, *samples[plan.boards]), role.style
     pix = np.concatenate([im[lb == plan.source] for im, lb in zip(imgs, labs, strict=True)])
-    return board_palette(pix), "board"
+    return board_palette(pix), "surface"
 
 
 def paint_palette_classes(
@@ -204,7 +249,7 @@ def paint_palette_classes(
     imgs = images or {}
     used: dict[str, list[str]] = {}
     structured: dict[int, Palette] = {}
-    soft: dict[int, tuple[Palette, bool]] = {}
+    soft: dict[int, tuple[Palette, str]] = {}
     samples: dict[tuple[int, ...], _Samples] = {}
     for c in classes:
         pal, how = _class_palette(request, plans[c], imgs, samples)
@@ -212,7 +257,7 @@ def paint_palette_classes(
         if vocab.classes[c].man_made:
             structured[c] = pal
         else:
-            soft[c] = (pal, how == "cloud")
+            soft[c] = (pal, how)
     first = plans[classes[0]].boards[0]
     src_img = imgs.get(first, request.boards[first].image)
     bh, bw = src_img.shape[:2]

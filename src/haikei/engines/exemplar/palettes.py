@@ -19,6 +19,8 @@ from haikei.engines.exemplar.guides import colour_features, features_to_rgb
 from haikei.engines.exemplar.structured import Palette, board_palette
 
 __all__ = [
+    "GENERIC",
+    "KINDS",
     "ROLES",
     "BoardTones",
     "Role",
@@ -26,6 +28,8 @@ __all__ = [
     "board_tones",
     "cloud_palette",
     "derived_palette",
+    "kind_of",
+    "role_named",
     "role_of",
 ]
 
@@ -43,6 +47,10 @@ class Role:
     spread: float = 0.1  # luma between mid and light / shadow
     reflects_sky: bool = False  # windows: the sky's colours, a little darker
     earth: bool = False  # the warm side is the board's earth (ochre, brown), not its reds
+    # a kind of natural surface: the direction (red-green, yellow-blue) its colours lie in; the palette
+    # is then read from the boards' own pixels of that hue (their greens for foliage, blues for water)
+    hue: tuple[float, float] | None = None
+    style: str = "surface"  # how the palette painter lays it in: surface | mass (foliage) | cloud
 
 
 ROLES: dict[str, Role] = {
@@ -63,6 +71,49 @@ ROLES: dict[str, Role] = {
 }
 GENERIC = Role("generic", 0.5, 0.3, 0.0, 0.08)
 
+# natural classes no board shows, not even along their fallbacks: the kind of surface each is, so its
+# palette comes from the boards' colours for that kind (a tree from the boards' greens, a sea from their
+# blues); classes with little hue of their own (snow, rock, far mountains) take the board's light and
+# its cool or warm side as the roles above do
+KINDS: dict[str, Role] = {
+    r.name: r
+    for r in (
+        Role("foliage", 0.36, 0.9, 0.0, 0.12, hue=(-0.75, 0.35), style="mass"),
+        Role("forest", 0.26, 0.9, 0.0, 0.1, hue=(-0.8, 0.2), style="mass"),
+        Role("flower", 0.62, 0.9, 0.0, 0.1, hue=(0.9, 0.1), style="mass"),
+        Role("grass", 0.55, 0.9, 0.0, 0.09, hue=(-0.55, 0.6)),
+        Role("field", 0.62, 0.8, 0.0, 0.08, hue=(-0.1, 1.0)),
+        Role("paddy", 0.58, 0.8, 0.0, 0.08, hue=(-0.6, 0.45)),
+        Role("water", 0.5, 0.9, 0.0, 0.1, hue=(-0.15, -1.0)),
+        Role("sky", 0.82, 0.8, 0.0, 0.08, hue=(-0.15, -1.0)),
+        Role("snow", 0.97, 0.15, -0.8, 0.04),
+        Role("rock", 0.42, 0.4, 0.3, 0.1),
+        Role("mountain", 0.45, 0.45, -0.7, 0.1),
+        Role("mountain_far", 0.62, 0.35, -0.8, 0.08),
+        Role("cloud", 0.93, 0.15, -0.5, 0.05, style="cloud"),
+    )
+}
+_KIND_OF = {
+    "tree": "foliage",
+    "bush": "foliage",
+    "forest": "forest",
+    "flower": "flower",
+    "grass": "grass",
+    "hill": "grass",
+    "field": "field",
+    "rice_paddy": "paddy",
+    "water": "water",
+    "river": "water",
+    "sea": "water",
+    "sky": "sky",
+    "snow": "snow",
+    "rock": "rock",
+    "cliff": "rock",
+    "mountain": "mountain",
+    "mountain_far": "mountain_far",
+    "cloud": "cloud",
+}
+
 
 def role_of(name: str, vocabulary: Vocabulary) -> Role | None:
     """The class's own role, else the first role along its fallback chain (studio classes), else None."""
@@ -73,6 +124,22 @@ def role_of(name: str, vocabulary: Vocabulary) -> Role | None:
             if fb in ROLES:
                 return ROLES[fb]
     return None
+
+
+def kind_of(name: str, vocabulary: Vocabulary) -> Role:
+    """The kind of surface a class is, for a palette derived when no board shows it: its own kind or
+    role, else the first along its fallback chain (studio classes), else :data:`GENERIC`."""
+    for cand in [name, *(vocabulary.fallback_chain(name) if name in vocabulary else [])]:
+        if cand in _KIND_OF:
+            return KINDS[_KIND_OF[cand]]
+        if cand in ROLES:
+            return ROLES[cand]
+    return GENERIC
+
+
+def role_named(name: str) -> Role:
+    """The role or kind of that name (as a class plan records it)."""
+    return ROLES.get(name) or KINDS.get(name) or GENERIC
 
 
 def _pixels(images: list[np.ndarray], labels: list[np.ndarray], cls: int | None) -> np.ndarray:
@@ -156,10 +223,16 @@ def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray, tones: BoardTone
         return Palette(pal.shadow * k * 0.8, pal.mid * k, np.clip(pal.light * 0.95, 0, 1), pal.shadow * 0.45)
     bt = tones if tones is not None else board_tones(f, sky)
     lo, hi = bt.lo, bt.hi
-    side = (bt.earth if role.earth else bt.warm) if role.warmth >= 0 else bt.cool
-    a = abs(role.warmth)
-    hue = (1 - a) * bt.family + a * side
     mid_y = lo + role.lightness * (hi - lo)
+    if role.hue is not None:
+        own = _kind_palette(role, f, mid_y)
+        if own is not None:
+            return own
+        hue = _kind_hue(role, f, bt)
+    else:
+        side = (bt.earth if role.earth else bt.warm) if role.warmth >= 0 else bt.cool
+        a = abs(role.warmth)
+        hue = (1 - a) * bt.family + a * side
     span = role.spread * max(hi - lo, 0.2) / 0.6
     c = role.chroma
     mid = np.array([mid_y, *(c * hue)], np.float32)
@@ -167,6 +240,44 @@ def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray, tones: BoardTone
     shadow = np.array([max(mid_y - span, 0.03), *(c * (0.6 * hue + 0.4 * bt.shadow_tint))], np.float32)
     s = _to_rgb(shadow)
     return Palette(s, _to_rgb(mid), _to_rgb(light), np.clip(s * 0.55, 0.0, 1.0))
+
+
+def _in_hue(role: Role, f: np.ndarray) -> np.ndarray:
+    """The boards' pixels whose colour lies within 40 degrees of the kind's hue (and is not near grey)."""
+    assert role.hue is not None
+    d = np.array(role.hue, np.float32)
+    d /= np.linalg.norm(d)
+    chroma = f[:, 1:]
+    mag = np.linalg.norm(chroma, axis=1)
+    cos = (chroma @ d) / np.maximum(mag, 1e-6)
+    return (mag > 0.04) & (cos > np.cos(np.radians(40.0)))
+
+
+def _kind_palette(role: Role, f: np.ndarray, target_y: float) -> Palette | None:
+    """The palette of the boards' own colours of that kind (their greens for foliage ...), its light
+    moved a little towards the kind's place in the boards' tonal range; None if they have too few
+    (under 2 % of their labelled pixels: a few tinted edges are not that kind's colours)."""
+    sel = _in_hue(role, f)
+    if int(sel.sum()) < max(64, len(f) // 50):
+        return None
+    rgb = np.clip(features_to_rgb(f[sel].reshape(-1, 1, 3)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    pal = board_palette(rgb.reshape(-1, 3))
+    lum = np.array([0.299, 0.587, 0.114], np.float32)
+    y = float(pal.mid @ lum)
+    k = float(np.clip((0.6 * y + 0.4 * target_y) / max(y, 1e-3), 0.75, 1.3))
+    scaled = [np.clip(c * k, 0.0, 1.0).astype(np.float32) for c in (pal.shadow, pal.mid, pal.light)]
+    return Palette(scaled[0], scaled[1], scaled[2], np.clip(scaled[0] * 0.55, 0.0, 1.0))
+
+
+def _kind_hue(role: Role, f: np.ndarray, bt: BoardTones) -> np.ndarray:
+    """A kind's chroma when the boards show too little of its hue: the kind's direction at the boards'
+    colourfulness (their 75th percentile, at least that of a muted meadow green), leaning a little
+    towards their colour family."""
+    assert role.hue is not None
+    d = np.array(role.hue, np.float32)
+    d /= np.linalg.norm(d)
+    vivid = float(np.quantile(np.linalg.norm(f[:, 1:], axis=1), 0.75)) if len(f) else 0.0
+    return np.asarray(0.85 * max(vivid, 0.12) * d + 0.15 * bt.family, np.float32)
 
 
 def cloud_palette(images: list[np.ndarray], labels: list[np.ndarray], sky_id: int) -> Palette:

@@ -9,7 +9,7 @@ from haikei.engines.exemplar.boards import board_scores
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import Plan, Pyramid, Window
 
-__all__ = ["ENGINE_NAME", "ENGINE_VERSION", "LINE_TREATMENT", "build_recipe", "variant_recipe"]
+__all__ = ["ENGINE_NAME", "ENGINE_VERSION", "LINE_TREATMENT", "build_recipe", "flags", "variant_recipe"]
 
 ENGINE_NAME = "exemplar"
 ENGINE_VERSION = "1.0.0"
@@ -65,6 +65,7 @@ def build_recipe(
             for c, p in sorted(plans.items())
         },
         "fallbacks": {vocab.name_of(c): p.describe(vocab) for c, p in sorted(plans.items()) if p.is_fallback},
+        "flags": flags(request, plan),
         "boards_used": sorted({request.boards[b].key for p in plans.values() for b in p.boards}),
         "patch_boards": [request.boards[b].key for b in plan.patch_boards],
         "structured_classes": sorted(structured),
@@ -94,4 +95,12 @@ def variant_recipe(
             vocab.name_of(c): {"painted_from": p.describe(vocab), "fallback": p.is_fallback}
             for c, p in sorted(plan.classes.items())
         },
+        "flags": flags(request, plan),
     }
+
+
+def flags(request: RenderRequest, plan: Plan) -> dict[str, str]:
+    """Class name -> what a reviewer must know about it: "no board shows it; painted from a derived
+    palette" for a class no board shows, not even along its fallbacks."""
+    vocab = request.vocabulary
+    return {vocab.name_of(c): p.flag for c, p in sorted(plan.classes.items()) if p.flag is not None}
