@@ -134,3 +134,35 @@ def test_web_sessions_migration_matches_the_table(production) -> None:
     with production.db.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert not [d for d in diffs if "web_sessions" in repr(d)], diffs
+
+
+@pytest.mark.postgres
+def test_web_sessions_on_postgresql(tmp_path, pg_url) -> None:
+    """The same session rules on a studio's PostgreSQL (0003 migrated there, login through the
+    app, a kept cookie refused after logout)."""
+    from fastapi.testclient import TestClient
+
+    from haikei.app import create_production
+    from haikei.domain.models import FrameSize
+    from haikei.web import create_app
+    from tests.web.conftest import csrf_of
+
+    ctx = create_production(tmp_path / "pg", "PG", FrameSize(64, 40), db_url=pg_url)
+    try:
+        add_user(ctx, "rin", "viewer", password="rin-password")
+        with TestClient(create_app(ctx, secret_key="k"), follow_redirects=False) as c:
+            tok = csrf_of(c.get("/login").text)
+            r = c.post("/login", data={"username": "rin", "password": "rin-password", "csrf_token": tok})
+            assert r.status_code == 303 and c.get("/api/me").status_code == 200
+            for big in (2**31, 2**64):  # past PostgreSQL's int4 ids, past SQLite's int64
+                assert c.get(f"/img/v/{big}").status_code == 404
+                assert c.get(f"/api/jobs/{big}").status_code == 404
+            kept = dict(c.cookies.items())
+            assert c.post("/logout", data={"csrf_token": csrf_of(c.get("/login").text)}).status_code == 303
+            c.cookies.clear()
+            for k, v in kept.items():
+                c.cookies.set(k, v)
+            r = c.get("/api/me")
+            assert r.status_code == 401 and "ended" in r.json()["error"]
+    finally:
+        ctx.close()
