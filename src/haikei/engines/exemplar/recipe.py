@@ -91,6 +91,8 @@ def variant_recipe(
         "boards": [
             {"index": b, "key": request.boards[b].key, "name": request.boards[b].name} for b in boards
         ],
+        # credits and C2PA ingredients name the boards a variant painted from: those whose repaints it used
+        "boards_used": sorted({request.boards[b].key for b in boards}),
         "classes": {
             vocab.name_of(c): {"painted_from": p.describe(vocab), "fallback": p.is_fallback}
             for c, p in sorted(plan.classes.items())
