@@ -8,8 +8,9 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 CONSTRAINTS := constraints.txt
 DEMO_DIR ?= demo-production
 # Debian packages the test suite drives for real: Chromium (browser tests), PostgreSQL (queue
-# tests), iproute2 + util-linux (private network namespaces for Ray tests)
-APT_TEST_PKGS := chromium chromium-driver fonts-ipafont-gothic postgresql iproute2 util-linux
+# tests), iproute2 + util-linux (private network namespaces for Ray tests), redis-server (the Kitsu
+# test server, scripts/kitsu-test-server.sh)
+APT_TEST_PKGS := chromium chromium-driver fonts-ipafont-gothic postgresql iproute2 util-linux redis-server
 
 .PHONY: demo test setup setup-dev system-deps lint typecheck bench clean
 
@@ -22,7 +23,7 @@ $(VENV)/.core-installed: pyproject.toml $(CONSTRAINTS) | $(PY)
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml $(CONSTRAINTS) $(VENV)/.core-installed
-	$(PIP) install -c $(CONSTRAINTS) -e '.[dev,sd,ray,postgres]'
+	$(PIP) install -c $(CONSTRAINTS) -e '.[dev,sd,ray,postgres,kitsu]'
 	touch $@
 
 setup: $(VENV)/.core-installed

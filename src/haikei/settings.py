@@ -191,7 +191,10 @@ class KitsuSection(BaseModel):
     users: dict[str, str] = Field(
         default_factory=dict, description="Kitsu e-mail -> haikei user name, where the names differ"
     )
-    poll_seconds: float = Field(default=10.0, ge=1, le=3600, description="--watch: seconds between passes")
+    poll_seconds: float = Field(default=10.0, ge=0.5, le=3600, description="--watch: seconds between passes")
+    retries: int = Field(default=4, ge=0, le=20, description="tries again after a refused connection or 5xx")
+    backoff_seconds: float = Field(default=0.5, ge=0.01, le=60, description="first wait; doubles each retry")
+    timeout_seconds: float = Field(default=30.0, ge=1, le=600, description="one request's time limit")
 
 
 class Settings(BaseModel):

@@ -310,6 +310,61 @@ class ExportJobRow(Base):
 # --- 0005 kitsu sync ---
 
 
+class KitsuShotRow(Base):
+    """A Kitsu shot pulled as a haikei cut, with its Background and Layout tasks."""
+
+    __tablename__ = "kitsu_shots"
+    kitsu_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    cut_id: Mapped[int] = mapped_column(ForeignKey("cuts.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    nb_frames: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bg_task_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    layout_task_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    layout_preview_id: Mapped[str | None] = mapped_column(String(36), nullable=True)  # last imported
+    pulled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class KitsuTaskCursorRow(Base):
+    """Per Kitsu Background task: how far its comments were read, and the status haikei last set."""
+
+    __tablename__ = "kitsu_task_cursors"
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_comment_at: Mapped[str] = mapped_column(String(40), default="")  # Kitsu's own time text
+    pushed_status: Mapped[str] = mapped_column(String(20), default="")  # short name haikei set
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class KitsuCommentRow(Base):
+    """One Kitsu comment read by the sync and what haikei made of it (pending until done)."""
+
+    __tablename__ = "kitsu_comments"
+    kitsu_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    background_id: Mapped[int] = mapped_column(ForeignKey("backgrounds.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), nullable=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done
+    action: Mapped[str] = mapped_column(String(20), default="")  # comment|retake|reject|approve|kept|skip
+    author: Mapped[str] = mapped_column(String(100), default="")  # the haikei user who acted
+    text: Mapped[str] = mapped_column(Text, default="")  # the text haikei wrote
+    objects: Mapped[list[Any]] = mapped_column(JSON, default=list)  # annotation object ids used
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class KitsuPushRow(Base):
+    """One BG version published on one Kitsu task (pending until its preview is uploaded)."""
+
+    __tablename__ = "kitsu_pushes"
+    __table_args__ = (UniqueConstraint("version_id", "task_id", name="uq_kitsu_push"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    task_id: Mapped[str] = mapped_column(String(36), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done
+    comment_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    preview_file_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    preview_at: Mapped[str] = mapped_column(String(40), default="")  # Kitsu's time of the preview
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 # --- 0006 locations ---
 
 

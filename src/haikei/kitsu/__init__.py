@@ -1,0 +1,1 @@
+"""haikei inside the studio's Kitsu tracker: client (gazu), annotations -> masks, sync (specs/kitsu.md)."""
