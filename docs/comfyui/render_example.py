@@ -6,7 +6,8 @@ Starts the stand-in server (tests/engines/comfy_server.py, as a process: it stan
 which cannot be installed here), makes a small production in a temporary folder configured with
 the shipped SDXL + line-art ControlNet + IP-Adapter template, runs `haikei render --engine comfyui`
 and `haikei export`, and writes here: c001_comfyui.png (the delivered PNG), c001_sheet.png (layout |
-art board | render), c001_recipe.json (the version's recipe) and c001_verify.txt (`haikei verify`).
+art board | render), c001_recipe.json (the version's recipe), c001_verify.txt (`haikei verify`) and
+c001_review.png (the review page's recipe card, in Debian's headless Chromium).
 The stand-in "paints" the IP-Adapter's art board under the layout's lines with seeded grain; a real
 ComfyUI paints with the models the template names.
 """
@@ -68,6 +69,9 @@ def main() -> None:
         from haikei.services.intake import import_folder
 
         import_folder(ctx, work / "layouts", artist="Layout Artist")
+        from haikei.services.backgrounds import set_direction
+
+        set_direction(ctx, "c001", "夏の夕方、逆光、山道")
         ctx.close()
         t0 = time.perf_counter()
         subprocess.run(
@@ -97,12 +101,50 @@ def main() -> None:
         board = Image.fromarray(load_rgb(ctx.blobs.get(board_key))).resize((640, 360))
         sheet = np.concatenate([lines, np.asarray(board), render], axis=1)
         Image.fromarray(sheet).save(OUT / "c001_sheet.png")
+        screenshot(ctx)
         ctx.close()
         print(f"wrote {OUT / 'c001_comfyui.png'} and {OUT / 'c001_sheet.png'}")
     finally:
         server.terminate()
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def screenshot(ctx: object) -> None:
+    """The review page of c001 with its recipe card, logged in as a director."""
+    import threading
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from haikei.services.users import add_user
+    from haikei.web import create_app
+
+    add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")  # type: ignore[arg-type]
+    app = create_app(ctx, secret_key="comfyui-example", workers=1, executor_mode="thread")  # type: ignore[arg-type]
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"], headless=True
+            )
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.goto(base + "/cut/c001")
+            page.fill('input[name="username"]', "director")
+            page.fill('input[name="password"]', "director-pw")
+            page.click("button.primary")
+            page.wait_for_url(base + "/cut/c001")
+            page.screenshot(path=str(OUT / "c001_review.png"), full_page=False)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(30)
 
 
 if __name__ == "__main__":

@@ -336,6 +336,12 @@ def test_cancel_interrupts_the_running_job(comfy: ComfyStandIn) -> None:
     (entry,) = comfy.history.values()
     assert entry["status"]["status_str"] == "error"
     assert entry["status"]["messages"][-1][0] == "execution_interrupted"
+    # rendering it again paints it again (the canceled attempt in the history is not the result)
+    comfy.control(step_delay=0.0)
+    res = engine(comfy).render(request(), EngineContext())
+    assert not res.recipe["found_again"] and res.recipe["submissions"] == 1
+    (entry,) = comfy.history.values()
+    assert entry["status"]["status_str"] == "success"
 
 
 # -- errors: one line each, nothing painted -------------------------------------------------------

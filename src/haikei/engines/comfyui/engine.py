@@ -126,6 +126,7 @@ class ComfyUIEngine:
         self.pool: ServerPool = pool_for(config.servers, config.connect_timeout_s)
         self._checked: set[str] = set()  # servers whose /object_info matched the template
         self._check_lock = threading.Lock()
+        self._board_png: dict[tuple[str, str | None], bytes] = {}  # art board PNGs by (key, variant)
 
     # -- public ---------------------------------------------------------------------------
     def render(self, request: RenderRequest, context: EngineContext) -> RenderResult:
@@ -269,7 +270,17 @@ class ComfyUIEngine:
             )
 
         def image(key: str, i: int, node: str, inp: str, arr: np.ndarray, board: str | None = None) -> None:
-            data = _png(arr)
+            if board is not None:  # a board's PNG is made once per process (every cut sends it)
+                cache_key = (board, request.variant)
+                with self._check_lock:
+                    hit = self._board_png.get(cache_key)
+                data = hit if hit is not None else _png(arr)
+                with self._check_lock:
+                    self._board_png[cache_key] = data
+                    while len(self._board_png) > 8:
+                        self._board_png.pop(next(iter(self._board_png)))
+            else:
+                data = _png(arr)
             digest = hashlib.sha256(data).hexdigest()
             name = f"haikei-{key}-{digest[:24]}.png"
             uploads.append(_Upload(key, i, name, data, board))
@@ -398,8 +409,9 @@ class ComfyUIEngine:
                 running, pending = client.queue()
                 if prompt_id in running or prompt_id in pending:
                     return url, "queued"
-                if client.history(prompt_id) is not None:
-                    return url, "done"
+                entry = client.history(prompt_id)
+                if entry is not None and (entry.get("status") or {}).get("status_str") != "error":
+                    return url, "done"  # a failed or canceled attempt is painted again instead
             except (ServerDown, EngineError):
                 continue
         return None
