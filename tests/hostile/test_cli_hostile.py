@@ -211,6 +211,36 @@ CASES: list[Case] = [
         r"Invalid value for '--candidates'",
     ),
     Case(
+        "job-id-over-int4",
+        {},
+        ["jobs", "cancel", "99999999999999999999", "-p", "{prod}"],
+        r"Invalid value for 'job_id'.*less than or equal to 2147483647",
+    ),
+    Case(
+        "unknown-job-state",
+        {},
+        ["jobs", "-p", "{prod}", "--state", "bogus"],
+        r"--state bogus: not a job state",
+    ),
+    Case(
+        "seed-over-int64",
+        {},
+        ["render", "-p", "{prod}", "--seed", "9" * 30, "--no-wait"],
+        r"Invalid value for '--seed'",
+    ),
+    Case(
+        "priority-over-int4",
+        {},
+        ["render", "-p", "{prod}", "--priority", "-" + "9" * 30, "--no-wait"],
+        r"Invalid value for '--priority'",
+    ),
+    Case(
+        "organisation-with-a-terminal-escape",
+        {},
+        ["keys", "init", "-p", "{prod}", "--org", "Evil\x1b[2J Studio"],
+        r"organisation name must be 1\.\.64 printable characters",
+    ),
+    Case(
         "candidates-out-of-range",
         {},
         ["render", "-p", "{prod}", "--candidates", "100000"],
@@ -369,3 +399,25 @@ def test_verify_says_valid_but_untrusted(
     png.write_bytes(bytes(data))
     code, out, _err = run_cli(["verify", "-p", str(production.root), str(png)], capsys)
     assert code == 1 and "INVALID" in out.splitlines()[0]
+
+
+def test_verify_never_sends_a_files_control_characters_to_the_terminal(
+    production, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A neighbour of the verify fault: the title and names in a manifest come from whoever made the
+    file; terminal escape sequences and bidi overrides in them are shown escaped, not obeyed."""
+    from haikei.provenance.c2pa_sign import ALGORITHMIC_MEDIA, EngineStep, HumanStep, ManifestSpec, sign_png
+    from haikei.provenance.keys import init_keys, load_studio_keys
+
+    init_keys(production.root / "keys", org="Our Studio")
+    png = tmp_path / "bg.png"
+    save_png(png, np.full((40, 64, 3), 120, np.uint8))
+    spec = ManifestSpec(
+        "c001\x1b[2J\x1b[31m BG",
+        (EngineStep("exemplar", "0.3", ALGORITHMIC_MEDIA), HumanStep("\u202eiroM ikA")),
+    )
+    sign_png(png, png, spec, load_studio_keys(production.root / "keys"))
+    code, out, _err = run_cli(["verify", "-p", str(production.root), str(png)], capsys)
+    assert code == 0, out
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "\\u202eiroM ikA" in out

@@ -18,6 +18,10 @@ from haikei.errors import InputError
 from haikei.services.context import ServiceContext
 
 __all__ = [
+    "MAX_PRIORITY",
+    "MAX_ROW_ID",
+    "MAX_SEED",
+    "MIN_PRIORITY",
     "DbOpt",
     "JsonOpt",
     "ProductionOpt",
@@ -37,6 +41,13 @@ DbOpt = Annotated[
     typer.Option("--db", help="database URL overriding haikei.toml (sqlite:///FILE or postgresql://...)"),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+
+
+# row ids are int4 in PostgreSQL (and SQLite refuses 2^63 and more): a larger id is a typo, refused
+# while the command line is parsed, before anything reaches the database (as in haikei.web.ids)
+MAX_ROW_ID = 2**31 - 1
+MAX_SEED = 2**63 - 1 - 64  # seeds go into recipes as int64; candidate i uses seed + i (i < 64)
+MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1  # the jobs table's priority column is an int4
 
 
 def console() -> Console:

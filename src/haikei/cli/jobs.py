@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production
+from haikei.cli.common import MAX_ROW_ID, DbOpt, JsonOpt, ProductionOpt, console, print_json, production
+from haikei.domain.models import JobState
+from haikei.errors import InputError
 
 __all__ = ["register", "worker_options"]
 
@@ -26,7 +28,6 @@ StaleOpt = Annotated[
 
 
 def worker_options(heartbeat_s: float, stale_s: float, engines: str | None = None, batch: int = 1):  # type: ignore[no-untyped-def]
-    from haikei.errors import InputError
     from haikei.jobs.worker import WorkerOptions
 
     try:
@@ -57,6 +58,10 @@ def jobs_list(
     from haikei.jobs.queue import job_rows
 
     states = [s.strip() for s in state.split(",") if s.strip()] if state else None
+    known = [s.value for s in JobState]
+    unknown = [s for s in states or [] if s not in known]
+    if unknown:
+        raise InputError(f"--state {', '.join(unknown)}: not a job state; use {', '.join(known)}")
     with production(production_path, db) as pctx:
         rows = job_rows(pctx, states=states, background=bg)
     if as_json:
@@ -90,14 +95,13 @@ def jobs_list(
 
 @jobs_app.command("cancel")
 def jobs_cancel(
-    job_id: Annotated[int | None, typer.Argument(help="job id")] = None,
+    job_id: Annotated[int | None, typer.Argument(min=1, max=MAX_ROW_ID, help="job id")] = None,
     all_jobs: Annotated[bool, typer.Option("--all", help="cancel every pending and running job")] = False,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel a job (a running one stops at its next heartbeat), or all of them."""
-    from haikei.errors import InputError
     from haikei.jobs import queue
 
     if (job_id is None) == (not all_jobs):
@@ -115,7 +119,7 @@ def jobs_cancel(
 
 @jobs_app.command("retry")
 def jobs_retry(
-    job_id: Annotated[int, typer.Argument(help="a failed or canceled job")],
+    job_id: Annotated[int, typer.Argument(min=1, max=MAX_ROW_ID, help="a failed or canceled job")],
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
     as_json: JsonOpt = False,

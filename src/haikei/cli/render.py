@@ -12,7 +12,18 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, err_console, print_json, production
+from haikei.cli.common import (
+    MAX_PRIORITY,
+    MAX_SEED,
+    MIN_PRIORITY,
+    DbOpt,
+    JsonOpt,
+    ProductionOpt,
+    console,
+    err_console,
+    print_json,
+    production,
+)
 from haikei.cli.jobs import HeartbeatOpt, StaleOpt, worker_options
 
 __all__ = ["register"]
@@ -66,9 +77,13 @@ def render(
     candidates: Annotated[
         int | None, typer.Option("--candidates", min=1, max=16, help="candidates per BG")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="first seed; candidate i uses seed+i")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, max=MAX_SEED, help="first seed; candidate i uses seed+i")
+    ] = 0,
     user: Annotated[str, typer.Option("--user", help="who asks (recorded in the recipe)")] = "",
-    priority: Annotated[int, typer.Option("--priority", help="higher runs first")] = 0,
+    priority: Annotated[
+        int, typer.Option("--priority", min=MIN_PRIORITY, max=MAX_PRIORITY, help="higher runs first")
+    ] = 0,
     executor: Annotated[
         str, typer.Option("--executor", help="local (worker processes here) or ray")
     ] = "local",

@@ -120,8 +120,11 @@ def init_keys(
     from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
     org = org.strip()
-    if not org or len(org) > 64:
-        raise ConfigError("the organisation name must be 1..64 characters (--org 'Studio Name')")
+    if not org or len(org) > 64 or not org.isprintable():
+        raise ConfigError(
+            "the organisation name must be 1..64 printable characters, no control characters "
+            "(--org 'Studio Name')"
+        )
     d = Path(directory)
     files = KeyFiles(d, d / ROOT_CERT_FILE, d / ROOT_KEY_FILE, d / SIGNING_CHAIN_FILE, d / SIGNING_KEY_FILE)
     existing = [
