@@ -361,11 +361,15 @@ def test_server_down_is_one_line() -> None:
 
 def test_missing_node_class_from_object_info(comfy: ComfyStandIn) -> None:
     comfy.control(missing_classes=["IPAdapterAdvanced"])
+    e = engine(comfy)
     with pytest.raises(RenderRefused) as exc:
-        engine(comfy).render(request(), EngineContext())
+        e.render(request(), EngineContext())
     text = _one_line(exc.value)
     assert "no node class 'IPAdapterAdvanced' (template node 9)" in text
     assert comfy.posts == [] and comfy.uploads == []
+    # the studio installs the custom node: the same engine asks /object_info again and paints
+    comfy.control(missing_classes=[])
+    assert e.render(request(), EngineContext()).recipe["submissions"] == 1
 
 
 def test_model_file_missing_on_the_server(comfy: ComfyStandIn, tmp_path: Path) -> None:

@@ -364,7 +364,15 @@ class ComfyUIEngine:
         """Every node class of the template exists on the server, every bound input and model file too."""
         if not self.config.check_nodes or client.url in self._checked:
             return
-        info = client.object_info()
+        try:
+            self._check_nodes_against(client, client.object_info())
+        except RenderRefused:
+            client.forget_object_info()  # the studio may install the node or model: ask again next time
+            raise
+        with self._check_lock:
+            self._checked.add(client.url)
+
+    def _check_nodes_against(self, client: ComfyClient, info: dict[str, Any]) -> None:
         graph = self.template.graph
         for nid, node in sorted(graph.items()):
             cls = node["class_type"]
@@ -398,8 +406,6 @@ class ComfyUIEngine:
                     f"ComfyUI at {client.url}: node {t.node} ({cls}) has no input {t.input!r} "
                     f"(binding.{key}); the server's node is another version than the template's"
                 )
-        with self._check_lock:
-            self._checked.add(client.url)
 
     def _find(self, prompt_id: str) -> tuple[str, str] | None:
         """(server, 'queued' | 'done') of a job already on a server: a restarted haikei's job."""
@@ -481,7 +487,9 @@ class ComfyUIEngine:
                 proxy=None,
             )
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            job.events.append(f"websocket: {type(exc).__name__}")
+            text = f"websocket: {type(exc).__name__}"
+            if not job.events or job.events[-1] != text:
+                job.events.append(text)
             return None  # followed by polling /queue and /history instead
 
     def _follow(
@@ -499,6 +507,11 @@ class ComfyUIEngine:
         step = 0.0
         last_fraction = 0.1
         last_seen = time.monotonic()
+        next_connect, backoff = time.monotonic() + 0.5, 0.5
+
+        def event(text: str) -> None:
+            if not job.events or job.events[-1] != text:
+                job.events.append(text)
 
         def report(text: str) -> None:
             nonlocal last_fraction
@@ -524,12 +537,16 @@ class ComfyUIEngine:
                 except TimeoutError:
                     raw = None
                 except ConnectionClosed:
-                    job.events.append("websocket dropped")
+                    event("websocket dropped")
                     ws = None
             else:
                 time.sleep(RECV_S)
-            if ws is None and time.monotonic() - last_seen > 0.5:
-                ws = self._connect(client, job, context, deadline)  # reconnect; polled below meanwhile
+            if ws is None and time.monotonic() >= next_connect:
+                ws = self._connect(client, job, context, deadline)  # same clientId: the session resumes
+                if ws is None:
+                    next_connect, backoff = time.monotonic() + backoff, min(backoff * 2, 5.0)
+                else:
+                    backoff = 0.5
                 last_seen = time.monotonic() - POLL_S  # poll now: messages may have been missed
             msg = parse_message(raw) if raw is not None else None
             if msg is not None:
@@ -583,7 +600,7 @@ class ComfyUIEngine:
                         return "done"
                     return "lost"
                 except ServerDown:
-                    job.events.append("server not answering; waiting")
+                    event("server not answering; waiting")
                     continue
 
     def _stop(self, client: ComfyClient, job: _Job) -> None:
