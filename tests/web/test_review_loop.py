@@ -225,3 +225,43 @@ def test_after_the_demo_the_overview_shows_waiting_bgs(tmp_path, capsys) -> None
             assert 'Waiting for approval <span class="n">2</span>' in c.get("/").text
     finally:
         ctx.close()
+
+
+def test_a_retake_note_reaches_the_engine_and_the_page_says_what_it_ignores(clients, reviewed) -> None:
+    from haikei.jobs.local import LocalExecutor
+
+    art, tok = clients("art")
+    st = bg_state(art)
+    vid = st["current_version_id"]
+    r = art.get(
+        "/api/bgs/c001/retake-note", params={"version_id": vid, "text": "summer evening, less grey"}
+    ).json()
+    assert r["engine"] == "baseline"
+    said = {(u["field"], u["value"]) for u in r["understood"]}
+    assert ("season", "summer") in said and ("time of day", "evening") in said
+    assert any("tagged summer (tiny)" in u for u in r["used"]), r
+    assert any("evening" in i and "no art board is tagged evening" in i for i in r["ignored"]), r
+    assert any("less grey" in i and "does not read words" in i for i in r["ignored"]), r
+    assert "summer" in r["direction"] and "evening" in r["direction"]
+    nothing = art.get("/api/bgs/c001/retake-note", params={"version_id": vid, "text": "fix this"}).json()
+    assert nothing["direction"] == "" and "does not read words" in nothing["ignored"][0]
+    # sent: the render request and the recipe carry the merged direction (the BG's own is unchanged)
+    m = np.zeros((H, W, 4), np.uint8)
+    m[8:24, 10:30] = (255, 40, 80, 255)
+    sent = art.post(
+        "/api/bgs/c001/retake",
+        headers={"X-CSRF-Token": tok},
+        json={
+            "version_id": vid,
+            "lock_version": st["lock_version"],
+            "text": "summer evening, less grey",
+            "mask": "data:image/png;base64," + base64.b64encode(png_bytes(m)).decode(),
+        },
+    ).json()
+    LocalExecutor(reviewed, workers=1, mode="thread").run_until_empty([sent["job"]["id"]], timeout_s=60)
+    new = bg_state(art)["versions"][0]
+    d = new["recipe"]["inputs"]["direction"]
+    assert d["season"] == "summer" and d["time_of_day"] == "evening" and d["text"] == r["direction"]
+    assert bg_state(art)["direction_text"] == ""
+    # the page's retake card has the place where the reading is shown
+    assert 'id="retake-reading"' in art.get("/cut/c001").text

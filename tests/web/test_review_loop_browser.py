@@ -18,8 +18,15 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "review"
 
 
 def _doc(target: Any, name: str) -> None:
+    """A screenshot for docs/review, kept modest: 256-colour PNG."""
+    from PIL import Image
+
     DOCS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(DOCS / f"{name}.png"))
+    path = DOCS / f"{name}.png"
+    target.screenshot(path=str(path))
+    with Image.open(path) as im:
+        small = im.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    small.save(path, optimize=True)
 
 
 def _pixel(page: Any, canvas: str, fx: float, fy: float) -> list[int]:
@@ -144,6 +151,10 @@ def test_compare_draw_retake_approve_deliver(site: tuple[str, Any], browser: Any
     )
     assert 160 * 90 * 0.8 < masked < 480 * 272 * 0.5, masked  # the filled rectangle, not the frame
     assert "dry earth" in page.locator("#retake-text").input_value()
+    # before sending, the page says what the engine will use of the note and what it ignores
+    expect(page.locator("#retake-reading")).to_contain_text("Read by baseline")
+    expect(page.locator("#retake-reading .ignored")).to_contain_text("does not read words")
+    _doc(page.locator("#retake-card"), "08b-retake-note-as-understood")
     _doc(page.locator("section.compare"), "08-drawing-as-retake-mask")
     page.click("#retake-send")
     page.wait_for_url("**ok=arrived*", timeout=90_000)

@@ -80,10 +80,19 @@ def test_options_follow_the_boards_and_refuse_with_the_reason(boards, clients) -
     base = st["versions"][0]["id"]
     d.post("/api/bgs/c001/approve", json={"version_id": base, "lock_version": 0}, headers=h)
     opts = bg_state(d)["variant_options"]
-    assert set(opts) == {"summer", "winter"}
+    # 'summer' would repaint from the same 'tiny' board with the same seed: the same picture, so
+    # it is not offered (honest variants); 'winter' paints from 'snowy'
+    assert set(opts) == {"winter"}
     assert opts["winter"]["method"] == "rerender" and opts["winter"]["boards"] == ["snowy"]
     assert opts["winter"]["label"] == "re-render from the 'snowy' board"
+    assert opts["winter"]["needs_paint_over_again"] is False
     before = snapshot(boards)
+    r = d.post("/api/bgs/c001/variants", json={"tags": ["summer"], "lock_version": 1}, headers=h)
+    assert (
+        r.status_code == 400
+        and "same board (tiny)" in r.json()["error"]
+        and "would not differ" in r.json()["error"]
+    )
     r = d.post("/api/bgs/c001/variants", json={"tags": ["winter", "evening"], "lock_version": 1}, headers=h)
     err = r.json()["error"]
     assert (
@@ -224,3 +233,50 @@ def test_render_with_a_parent_records_lineage_but_paints_fresh(boards) -> None:
         boards, RenderSpec(bg="c001", engine="baseline", kind="refine", parent_version_id=parent)
     )
     assert refine.request.init is not None
+
+
+def test_a_variant_of_a_painted_over_bg_says_it_needs_the_paint_over_again(boards, clients) -> None:
+    """Re-rendering the layout for 'winter' cannot carry the artist's paint-over: the offer says
+    so, and the made variant is flagged on the page and by `haikei status`."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from haikei.cli.main import build_app
+    from haikei.jobs.local import LocalExecutor
+    from tests.web.test_review_api import painted_over
+
+    d, tok = clients("dir")
+    h = {"X-CSRF-Token": tok}
+    st = bg_state(d)
+    parent = st["versions"][0]["id"]
+    r = d.post(
+        "/api/bgs/c001/paintover",
+        data={"version_id": parent, "lock_version": st["lock_version"]},
+        files={"file": ("over.png", png_bytes(painted_over(boards, parent)), "image/png")},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    human = r.json()
+    st = bg_state(d)
+    d.post(
+        "/api/bgs/c001/approve",
+        json={"version_id": human["id"], "lock_version": st["lock_version"]},
+        headers=h,
+    )
+    st = bg_state(d)
+    winter = st["variant_options"]["winter"]
+    assert winter["needs_paint_over_again"] is True
+    assert f"r{human['revision']}'s paint-over is not carried over: needs paint-over again" in winter["label"]
+    jobs = d.post(
+        "/api/bgs/c001/variants", json={"tags": ["winter"], "lock_version": st["lock_version"]}, headers=h
+    )
+    assert jobs.status_code == 200, jobs.text
+    LocalExecutor(boards, workers=1, mode="thread").run_until_empty(
+        [j["id"] for j in jobs.json()], timeout_s=60
+    )
+    assert "needs paint-over again</span>" in d.get("/cut/c001").text
+    out = CliRunner().invoke(build_app(), ["status", "-p", str(boards.root), "--json"])
+    rows = {r["bg"]: r for r in json.loads(out.output)["backgrounds"]}
+    assert rows["c001"]["variants_needing_paint_over"] == ["winter"]
+    assert rows["c002"]["variants_needing_paint_over"] == []

@@ -51,7 +51,9 @@ def status(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json
             row["bg"],
             ",".join(row["cuts"]),
             row["size"],
-            row["status_name"] + (f" ({row['delivery']})" if row["delivery"] else ""),
+            row["status_name"]
+            + (f" ({row['delivery']})" if row["delivery"] else "")
+            + "".join(f"; {t} variant needs paint-over again" for t in row["variants_needing_paint_over"]),
             str(row["versions"]),
             str(row["retakes"]),
             row["direction"],

@@ -70,6 +70,9 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
         from haikei.services.states import delivery_states  # review states (review loop)
 
         delivered = delivery_states(s)
+        from haikei.services.review_variants import needs_paint_over_again
+
+        redo = needs_paint_over_again(s)
         # what the engine flagged on each current version ("tree: no board shows it; painted from a
         # derived palette"): the engine recipe's "flags"
         current_ids = [bg.current_version_id for bg in bgs if bg.current_version_id is not None]
@@ -90,6 +93,7 @@ def production_status(ctx: ServiceContext) -> dict[str, Any]:
                     "status_name": bg.status.name,
                     "delivery": delivered[bg.id].words if bg.id in delivered else "",
                     "needs_redelivery": bool(bg.id in delivered and delivered[bg.id].needs_redelivery),
+                    "variants_needing_paint_over": redo.get(bg.id, []),
                     "versions": int(version_counts.get(bg.id, 0)),
                     "retakes": int(retakes.get(bg.id, 0)),
                     "current_version_id": bg.current_version_id,

@@ -251,13 +251,17 @@ def request_retake(
     mask = _decode_mask(mask_png, w, h)
     mask_file = png_bytes(np.where(mask, 255, 0).astype(np.uint8))
     mask_key = sha256_bytes(mask_file)  # written only once the request is accepted (below)
+    from haikei.services.retake_notes import read_note  # the note reaches the engine (review loop)
+
+    use_engine = _engine_for(ctx, parent_engine, engine)
     spec = RenderSpec(
         bg=name,
-        engine=_engine_for(ctx, parent_engine, engine),
+        engine=use_engine,
         seed=seed,
         kind="retake",
         parent_version_id=int(version_id),
         mask_blob=mask_key,
+        direction=read_note(ctx, name, text, use_engine).direction or None,
         actor=user.name,
     )
     plan(ctx, spec)  # refuses now what a worker would refuse later (unknown engine, no weights)

@@ -33,6 +33,9 @@ from haikei.store.tables import ArtBoardRow, BackgroundRow, VersionRow
 __all__ = [
     "METHOD_LABELS",
     "VariantOption",
+    "english_direction",
+    "needs_paint_over_again",
+    "same_direction",
     "tag_order",
     "variant_direction",
     "variant_options",
@@ -53,8 +56,9 @@ class VariantOption:
     tag: str
     method: str | None  # revote | rerender | sd | None (not available)
     engine: str = ""
-    boards: tuple[str, ...] = ()  # the boards that make it possible
+    boards: tuple[str, ...] = ()  # the boards that make it possible (re-render: the boards it paints from)
     reason: str = ""  # why it is not available (method None)
+    redo: str = ""  # what of the approved version it drops ("... needs paint-over again"), or ""
 
     @property
     def available(self) -> bool:
@@ -65,9 +69,12 @@ class VariantOption:
         if self.method is None:
             return self.reason
         names = ", ".join(f"'{b}'" for b in self.boards)
-        return METHOD_LABELS[self.method].format(
+        said = METHOD_LABELS[self.method].format(
             boards=names if len(self.boards) < 4 else f"{len(self.boards)}"
         )
+        if len(self.boards) > 1 and said.endswith(" board"):
+            said += "s"
+        return f"{said}; {self.redo}" if self.redo else said
 
 
 def _field_of(tag: str) -> str | None:
@@ -146,7 +153,22 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
     tagged = [b for b in f.boards if tag in (b.tags or [])]
     if fld is not None and tagged:
         engine = _fallback_engine(ctx, f.approved.engine if f.approved is not None else None)
-        return VariantOption(tag, "rerender", engine, tuple(b.name for b in tagged))
+        picked = _boards_picked(f, variant_direction(f.direction_text, tag))
+        rev = f"r{f.approved.revision}" if f.approved is not None else "the approved version"
+        if (
+            f.approved is not None
+            and f.approved.kind == "render"
+            and {b.id for b in picked} == f.parent_board_ids
+        ):
+            # the same boards, the same seed, the same layout: the same picture (honest: not offered)
+            return VariantOption(
+                tag,
+                None,
+                reason=f"a '{tag}' re-render of {f.bg_name} would paint from the same board"
+                f"{'s' if len(picked) != 1 else ''} ({', '.join(b.name for b in picked)}) as {rev} "
+                "with the same seed: it would not differ",
+            )
+        return VariantOption(tag, "rerender", engine, tuple(b.name for b in picked), redo=_dropped(f))
     # 3. img2img with the sd engine and the changed direction
     if fld is not None and _sd_configured(ctx):
         return VariantOption(tag, "sd", "sd")
@@ -177,6 +199,24 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
     return VariantOption(
         tag, None, reason=f"no '{tag}' variant of {f.bg_name} can be made: {'; '.join(problems)}"
     )
+
+
+def _boards_picked(f: _Facts, direction_text: str) -> list[ArtBoardRow]:
+    """The boards an engine paints from for this direction: those carrying the most of its tags
+    (every board when none carries any), as the exemplar's and the baseline's board choice does."""
+    wanted = (parse_direction(direction_text) if direction_text.strip() else Direction()).tags()
+    scores = [len(wanted & set(b.tags or [])) for b in f.boards]
+    top = max(scores, default=0)
+    return [b for b, sc in zip(f.boards, scores, strict=True) if sc == top]
+
+
+def _dropped(f: _Facts) -> str:
+    """What a re-render of the layout would not carry over from the approved version: its
+    paint-over or engine retake ("" when it is a plain render)."""
+    if f.approved is None or f.approved.kind == "render":
+        return ""
+    what = "paint-over" if f.approved.kind == "human" else "retake"
+    return f"r{f.approved.revision}'s {what} is not carried over: needs paint-over again"
 
 
 def _candidate_tags(ctx: ServiceContext, f: _Facts) -> list[str]:
@@ -250,6 +290,18 @@ def _same(a: Direction, b: Direction) -> bool:
     ) == (set(b.extra_tags), set(b.mood), set(b.avoid), list(b.free_text))
 
 
+def same_direction(a: Direction, b: Direction) -> bool:
+    """Whether two directions ask for the same thing (fields, tags, mood, avoid, free text)."""
+    return _same(a, b)
+
+
+def english_direction(d: Direction, fallback: str) -> str:
+    """``d`` written as English glossary words that parse back to exactly ``d``; ``fallback``
+    where they would not (free text that reads as direction words)."""
+    out = _serialise(d)
+    return out if _same(parse_direction(out), d) else fallback
+
+
 def variant_direction(text: str, tag: str) -> str:
     """The direction ``text`` with its season or time of day replaced by ``tag``, as text that
     parses back to exactly that (English glossary words; free text kept as written)."""
@@ -309,3 +361,22 @@ def variant_specs(
             )
         )
     return specs, options, approved_id
+
+
+def needs_paint_over_again(s: Any, bg_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """{BG id: variant tags} of variants re-rendered from the layout of an approved version that
+    carried a paint-over or an engine retake: the variant does not have them, so it needs the
+    paint-over again (shown on the BG's page and by ``haikei status``)."""
+    q = select(VersionRow).where(VersionRow.variant.is_not(None))
+    if bg_ids is not None:
+        q = q.where(VersionRow.background_id.in_(bg_ids))
+    out: dict[int, list[str]] = {}
+    for v in s.scalars(q.order_by(VersionRow.id)):
+        if (v.recipe or {}).get("kind") != "render" or v.parent_id is None:
+            continue
+        parent = s.get(VersionRow, v.parent_id)
+        if parent is not None and parent.kind in ("human", "composite"):
+            out.setdefault(v.background_id, [])
+            if v.variant not in out[v.background_id]:
+                out[v.background_id].append(str(v.variant))
+    return out

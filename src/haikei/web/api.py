@@ -11,7 +11,7 @@ import binascii
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from haikei.domain.models import Job, Note, User, Version
@@ -19,7 +19,7 @@ from haikei.errors import InputError
 from haikei.jobs.queue import get_job
 from haikei.services import review, review_read
 from haikei.web.auth import api_actor, app_ctx, reader
-from haikei.web.ids import FormId, PathId, RowId
+from haikei.web.ids import FormId, PathId, QueryId, RowId
 
 __all__ = ["router"]
 
@@ -179,7 +179,13 @@ def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> di
         "comments": len(d.comments),
         "variant_tags": d.variant_tags,
         "variant_options": {
-            t: {"method": o.method, "label": o.label, "engine": o.engine, "boards": list(o.boards)}
+            t: {
+                "method": o.method,
+                "label": o.label,
+                "engine": o.engine,
+                "boards": list(o.boards),
+                "needs_paint_over_again": bool(o.redo),
+            }
             for t, o in d.variant_options.items()
         },
     }
@@ -471,3 +477,19 @@ def credits(request: Request, user: Annotated[User, Depends(reader)], format: st
         "text": "text/plain; charset=utf-8",
     }[format]
     return Response(text, media_type=media)
+
+
+@router.get("/bgs/{ref}/retake-note")
+def retake_note(
+    request: Request,
+    ref: str,
+    version_id: QueryId,
+    user: Annotated[User, Depends(reader)],
+    text: Annotated[str, Query(max_length=4000)] = "",
+    engine: Annotated[str | None, Query(max_length=50)] = None,
+) -> dict[str, Any]:
+    """How a retake note would be read before it is sent: what the engine uses (into the render
+    request and the recipe) and what it ignores."""
+    from haikei.services.retake_notes import read_note_on
+
+    return read_note_on(app_ctx(request), ref, text, version_id, engine).as_json()

@@ -250,6 +250,13 @@ def _cut_page(
             if can["assign"]
             else [],
             "variant_how": {v.id: variant_how(v) for v in d.variants},
+            "redo": {
+                v.id
+                for v in d.variants
+                if (v.recipe or {}).get("kind") == "render"
+                and v.parent_id in by_id
+                and by_id[v.parent_id].kind.value in ("human", "composite")
+            },
             "approved": by_id.get(d.bg.approved_version_id) if d.bg.approved_version_id else None,
             "active_jobs": [j for j in d.jobs if not j.state.is_final],
             "names": d.status_names,

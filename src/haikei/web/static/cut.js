@@ -172,6 +172,46 @@
     });
   }
 
+  // 4b. what the engine will understand of the note, before it is sent
+  const reading = $("retake-reading");
+  let readTimer = null;
+  async function readNote() {
+    if (!reading) return;
+    const text = $("retake-text").value.trim();
+    if (!text) { reading.replaceChildren(); return; }
+    const q = new URLSearchParams({ text: text, version_id: page.dataset.version });
+    const resp = await fetch(api(`/retake-note?${q}`), { headers: { Accept: "application/json" } });
+    if (!resp.ok) return;
+    const r = await resp.json();
+    const parts = [];
+    const head = document.createElement("div");
+    head.className = "small";
+    head.append(`Read by ${r.engine}: `);
+    if (!r.understood.length) head.append("no direction words.");
+    for (const u of r.understood) {
+      const t = document.createElement("span");
+      t.className = "tag";
+      t.textContent = `${u.field}: ${u.value}`;
+      head.append(t, " ");
+    }
+    parts.push(head);
+    for (const [cls, items] of [["used", r.used], ["ignored", r.ignored]]) {
+      if (!items.length) continue;
+      const ul = document.createElement("ul");
+      ul.className = cls;
+      for (const it of items) {
+        const li = document.createElement("li");
+        li.textContent = (cls === "used" ? "✓ " : "✗ ") + it;
+        ul.append(li);
+      }
+      parts.push(ul);
+    }
+    reading.replaceChildren(...parts);
+  }
+  if (reading) {
+    $("retake-text").addEventListener("input", () => { clearTimeout(readTimer); readTimer = setTimeout(readNote, 300); });
+  }
+
   // 5. drawing on the picture (JSON shapes in BG pixels), kept with a comment
   const myShapes = [];
   let tool = "pen", colour = "#e53935";
@@ -296,6 +336,7 @@
     setMode("brush");
     const text = li.querySelector(".text");
     if (text && !$("retake-text").value.trim()) $("retake-text").value = text.textContent.trim();
+    readNote();
     $("retake-msg").textContent = "The drawing is now the retake mask (red): paint to add, Clear mask to start again, then Send retake.";
     $("retake-card").scrollIntoView({ block: "center" });
   }
