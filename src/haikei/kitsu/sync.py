@@ -951,7 +951,9 @@ def push(
         for f in tmp.iterdir():
             f.unlink()
         tmp.rmdir()
-    _push_statuses(ctx, proj, report, bg_tasks)
+    # a task just published shows "waiting" (the push comment set it)
+    fresh = {task_id: conf.status_waiting for task_id, _shot, _bg, _v in todo}
+    _push_statuses(ctx, proj, report, bg_tasks, fresh)
     return report
 
 
@@ -1030,7 +1032,11 @@ def _set_push(ctx: ServiceContext, version_id: int, task_id: str, **values: Any)
 
 
 def _push_statuses(
-    ctx: ServiceContext, proj: KitsuProject, report: PushReport, bg_tasks: list[dict[str, Any]] | None
+    ctx: ServiceContext,
+    proj: KitsuProject,
+    report: PushReport,
+    bg_tasks: list[dict[str, Any]] | None,
+    fresh: dict[str, str],
 ) -> None:
     """haikei's approvals, retakes and deliveries -> the mapped Kitsu status (once per change)."""
     conf = ctx.settings.kitsu
@@ -1057,7 +1063,9 @@ def _push_statuses(
             task = tasks.get(task_id)
             if want is None or task is None:
                 continue
-            now = proj.status_by_id.get(task.get("task_status_id") or "", {}).get("short_name")
+            now = fresh.get(task_id) or proj.status_by_id.get(task.get("task_status_id") or "", {}).get(
+                "short_name"
+            )
             cur = cursors.get(task_id)
             if now == want or (cur is not None and cur.pushed_status == want):
                 continue
