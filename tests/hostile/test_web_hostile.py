@@ -849,3 +849,32 @@ def test_every_id_a_route_takes_in_a_body_form_or_query_is_range_checked(app) ->
             assert le and le[0] <= MAX_ID and ge and ge[0] >= 1, f"{where}: use haikei.web.ids ({bounds})"
             seen.append(where)
     assert any("version_id" in w for w in seen) and len(seen) >= 6, seen
+
+
+def test_no_import_cycles_in_the_web_layer() -> None:
+    """Issue 17: web/auth and web/templating imported each other (templating lazily). Every
+    import among haikei.web's modules, lazy ones included, read with ast: no cycle."""
+    import ast
+
+    import haikei.web
+    from tests.engines.test_engine_imports import find_cycle
+
+    root = Path(haikei.web.__file__).parent
+    mods = {
+        "haikei.web" + ("" if p.stem == "__init__" else f".{p.stem}"): p for p in sorted(root.glob("*.py"))
+    }
+    graph: dict[str, set[str]] = {m: set() for m in mods}
+    for name, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                targets = [
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in mods else node.module
+                    for a in node.names
+                ]
+            graph[name].update(t for t in targets if t in mods and t != name)
+    assert "haikei.web.session" in graph["haikei.web.templating"]  # the graph sees lazy imports too
+    cycle = find_cycle({k: v - {"haikei.web"} for k, v in graph.items()})
+    assert cycle is None, " -> ".join(cycle or [])
