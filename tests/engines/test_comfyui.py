@@ -243,6 +243,14 @@ def test_retake_sends_mask_parent_and_note(comfy: ComfyStandIn) -> None:
     assert json.loads(comfy.posts[1])["prompt"]["14"]["inputs"]["denoise"] == 0.3
 
 
+def test_bad_options_are_refused_before_anything_is_sent(comfy: ComfyStandIn) -> None:
+    with pytest.raises(RenderRefused, match=r"comfyui option strength: .*; fix the render's options"):
+        engine(comfy).render(request(options={"strength": 3.0}), EngineContext())
+    with pytest.raises(RenderRefused, match="comfyui option steps"):
+        engine(comfy).render(request(options={"steps": 3}), EngineContext())
+    assert comfy.posts == [] and comfy.uploads == []
+
+
 def test_template_without_init_refuses_a_retake(comfy: ComfyStandIn, tmp_path: Path) -> None:
     binding = sdxl_binding()
     binding.pop("init")

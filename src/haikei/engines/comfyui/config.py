@@ -6,7 +6,7 @@ prompts, seed, size, init image, mask, denoise) and which node's images are the 
 checked against the template when the engine loads: every error is one line naming the binding
 key, the node and the input.
 
-Pure pydantic and json: importing this module needs no network client.
+Importing this module needs no network client.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from haikei.engines.base import parse_config as _parse_engine_config
 from haikei.errors import ConfigError
 
 __all__ = [
@@ -223,12 +224,8 @@ def _problem(where: str, text: str) -> ConfigError:
 
 
 def parse_config(config: Mapping[str, Any]) -> ComfyUIConfig:
-    try:
-        return ComfyUIConfig.model_validate(dict(config))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(table)"
-        raise _problem(where, f"{first['msg']} ({exc.error_count()} problem(s))") from None
+    """The [engines.comfyui] table, checked like every engine's (engines.base.parse_config)."""
+    return _parse_engine_config(ComfyUIConfig, "comfyui", config)
 
 
 def _read_template(spec: str) -> tuple[str, bytes, dict[str, Any] | None]:

@@ -26,8 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel, ValidationError
-from scipy import ndimage
+from pydantic import BaseModel
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
@@ -38,6 +37,8 @@ from haikei.engines.base import (
     RenderRequest,
     RenderResult,
     check_common_inputs,
+    composite_retake,
+    parse_options,
 )
 from haikei.engines.comfyui.client import ComfyClient, ServerDown, parse_message
 from haikei.engines.comfyui.config import ComfyUIConfig, ComfyUIOptions, Template
@@ -46,7 +47,7 @@ from haikei.engines.sd.ade20k import seg_condition
 from haikei.engines.sd.prompts import direction_prompt
 from haikei.errors import EngineError, HaikeiError, RenderCanceled, RenderRefused
 
-__all__ = ["ComfyUIEngine", "composite_retake", "line_image"]
+__all__ = ["ComfyUIEngine", "line_image"]
 
 # the most times one render queues its graph again after a server lost it (restart)
 MAX_RESUBMITS = 2
@@ -58,18 +59,6 @@ def line_image(lines: np.ndarray, polarity: str) -> np.ndarray:
     """Layout lines (0 = ink) -> HxWx3 uint8 in the template's polarity."""
     gray = 255 - lines if polarity == "white_on_black" else lines
     return np.repeat(gray[..., None], 3, axis=2).astype(np.uint8)
-
-
-def composite_retake(image: np.ndarray, init: np.ndarray, mask: np.ndarray, feather: int) -> np.ndarray:
-    """The parent's pixels outside the mask, byte for byte; a seam feathered inside it."""
-    if feather:
-        dist = ndimage.distance_transform_edt(mask)
-        alpha = np.clip(dist / float(feather), 0.0, 1.0)[..., None]
-    else:
-        alpha = mask[..., None].astype(np.float64)
-    out = np.rint(image * alpha + init * (1.0 - alpha)).astype(np.uint8)
-    out[~mask] = init[~mask]
-    return out
 
 
 def _png(arr: np.ndarray) -> bytes:
@@ -134,11 +123,7 @@ class ComfyUIEngine:
         # 1. check inputs and options
         context.check_cancel()
         check_common_inputs(request)
-        try:
-            opts = ComfyUIOptions.model_validate(dict(request.options))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise RenderRefused(f"comfyui options: {first['loc']}: {first['msg']}") from None
+        opts = parse_options(ComfyUIOptions, self.name, request.options)
         self._check_board_coverage(request)
         b = self.template.binding
         mode = "retake" if request.mask is not None else ("render" if request.init is None else "refine")
@@ -187,7 +172,7 @@ class ComfyUIEngine:
         image = np.asarray(got, dtype=np.uint8)[:h, :w].copy()
         if mode == "retake":
             assert request.mask is not None and request.init is not None
-            image = composite_retake(image, request.init, request.mask, opts.feather)
+            image = composite_retake(request.init, image, request.mask, opts.feather)
         context.progress(1.0, "done")
 
         # 5. describe
