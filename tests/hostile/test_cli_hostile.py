@@ -241,12 +241,35 @@ CASES: list[Case] = [
         r"organisation name must be 1\.\.64 printable characters",
     ),
     Case(
+        "a-folder-where-a-key-file-goes",
+        lambda drop: (drop / "keys" / "signer.key").mkdir(parents=True),
+        ["keys", "init", "--dir", "{drop}/keys", "--force"],
+        r"keys: signer\.key is a folder \(or another non-file\) where a key file goes; nothing was written",
+    ),
+    Case(
+        "escape-sequence-in-a-path",
+        {},
+        ["import", "-p", "{prod}", "{drop}/evil\x1b[2J\nname"],
+        r"evil\\x1b\[2J name: not a folder",
+    ),
+    Case(
+        "escape-sequence-in-artist",
+        {},
+        ["import", "-p", "{prod}", "{drop}", "--artist", "Aki\x1b[2J"],
+        r"--artist 'Aki\\x1b\[2J': a layout artist's name is 0\.\.200 printable characters",
+    ),
+    Case(
         "candidates-out-of-range",
         {},
         ["render", "-p", "{prod}", "--candidates", "100000"],
         r"--candidates",
     ),
 ]
+
+
+def _tree(p: Path) -> dict[str, bytes | None]:
+    """Every file (bytes) and folder (None) under p."""
+    return {str(f.relative_to(p)): None if f.is_dir() else f.read_bytes() for f in sorted(p.rglob("*"))}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -272,7 +295,7 @@ def test_hostile_cli_input_is_refused_and_stores_nothing(
         doc = tomllib.loads(cfg.read_text(encoding="utf-8"))
         doc.setdefault("limits", {}).update(case.limits)
         cfg.write_text(tomli_w.dumps(doc), encoding="utf-8")
-    dropped = {p.name: p.read_bytes() for p in drop.iterdir()}
+    dropped = _tree(drop)
     before = snapshot(production)
     argv = [a.replace("{prod}", str(production.root)).replace("{drop}", str(drop)) for a in case.argv]
     code, out, err = run_cli(argv, capsys)
@@ -282,7 +305,7 @@ def test_hostile_cli_input_is_refused_and_stores_nothing(
     assert re.search(case.refusal, lines[0]), lines[0]
     assert code == case.code, (code, lines[0])
     assert snapshot(production) == before  # a refused request stores nothing
-    assert {p.name: p.read_bytes() for p in drop.iterdir()} == dropped
+    assert _tree(drop) == dropped
 
 
 # --------------------------------------------------------------------------- not refusals

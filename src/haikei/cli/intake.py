@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production
+from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production, shown
 
 __all__ = ["register"]
 
@@ -43,8 +43,8 @@ def import_(
         con.print(f"  {bg}: layout r{rev}")
     for bg in rep.unlabelled:
         con.print(f"  [yellow]{bg}: no region map; label it with 'haikei regions label {bg} sky@X,Y ...'[/]")
-    for f, why in rep.skipped:
-        con.print(f"  [dim]skipped {f}: {why}[/]")
+    for f, why in rep.skipped:  # file names are anyone's: shown, not obeyed
+        con.print(f"  [dim]skipped {shown(f)}: {shown(why)}[/]")
 
 
 @regions_app.command("label")

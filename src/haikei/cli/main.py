@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from typing import Any
 
@@ -67,8 +68,14 @@ def _debug() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line a terminal shows as written: line breaks become spaces; other control characters (from a
+    file name or a file's contents: escape sequences, bidi overrides) are shown escaped, not obeyed."""
+    flat = " ".join(str(text).replace("\t", " ").splitlines())
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), flat)
 
 
 def _is_command_line_error(exc: BaseException) -> bool:
@@ -109,7 +116,7 @@ def _last_resort(exc: BaseException) -> int:
     """One line for an exception nobody expected; the traceback only with HAIKEI_DEBUG=1."""
     hint = f"run again with {DEBUG_ENV}=1 to see the traceback"
     if isinstance(exc, OSError):
-        where = exc.filename if exc.filename is not None else ""
+        where = _one_line(str(exc.filename)) if exc.filename is not None else ""
         reason = exc.strerror or _one_line(str(exc)) or type(exc).__name__
         print(f"error: {where}{': ' if where else ''}{reason}; {hint}", file=sys.stderr)
         return 1
@@ -145,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         # standalone_mode=False: click returns typer.Exit's code instead of raising it
         rc = app(args=argv, prog_name="haikei", standalone_mode=False)
     except HaikeiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

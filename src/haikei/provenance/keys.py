@@ -127,11 +127,16 @@ def init_keys(
         )
     d = Path(directory)
     files = KeyFiles(d, d / ROOT_CERT_FILE, d / ROOT_KEY_FILE, d / SIGNING_CHAIN_FILE, d / SIGNING_KEY_FILE)
-    existing = [
-        p.name
-        for p in (files.root_cert, files.root_key, files.signing_chain, files.signing_key)
-        if p.exists()
-    ]
+    targets = (files.root_cert, files.root_key, files.signing_chain, files.signing_key)
+    if d.exists() and not d.is_dir():
+        raise ConfigError(f"{d}: exists and is not a folder; choose another --dir")
+    in_the_way = [p.name for p in targets if p.exists() and not p.is_file()]
+    if in_the_way:  # checked before writing anything: a half-replaced chain signs nothing that verifies
+        raise ConfigError(
+            f"{d}: {', '.join(in_the_way)} is a folder (or another non-file) where a key file goes; "
+            "nothing was written; move it away or choose another --dir"
+        )
+    existing = [p.name for p in targets if p.exists()]
     if existing and not force:
         raise ConfigError(
             f"{d} already holds {', '.join(existing)}; keep them, or pass --force to replace them "

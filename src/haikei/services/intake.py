@@ -251,6 +251,11 @@ def _prepare(ctx: ServiceContext, g: _Group, rows: dict[str, CutSheetRow]) -> _P
 def import_folder(ctx: ServiceContext, folder: str | Path, *, artist: str = "") -> ImportReport:
     """Import every layout in ``folder``. Nothing is written unless every file is good."""
     folder = Path(folder)
+    if len(artist) > 200 or not artist.isprintable():
+        raise InputError(
+            f"--artist {artist[:40]!r}: a layout artist's name is 0..200 printable characters "
+            "(no control characters); it is printed in credits and signed into deliveries"
+        )
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; give the folder that holds the layout files")
     report = ImportReport()
