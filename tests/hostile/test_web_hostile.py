@@ -636,6 +636,10 @@ def test_security_headers_on_every_kind_of_answer(app, clients) -> None:
         assert r.headers.get("x-frame-options") == "DENY", what
         assert r.headers.get("x-content-type-options") == "nosniff", what
         assert r.headers.get("referrer-policy") == "same-origin", what
+    for what in ("page", "json", "json 404", "docs", "validation 422"):  # no cached copies of work
+        assert answers[what].headers.get("cache-control") == "no-store", what
+    assert "immutable" in answers["image"].headers["cache-control"]
+    assert answers["static"].headers.get("cache-control") != "no-store"
     # a fresh nonce per answer
     assert (
         answers["page"].headers["content-security-policy"]

@@ -169,8 +169,9 @@ class SecurityHeaders:
     """Security headers on every response, whoever answers it (pages, API, static files, the
     body limit, errors): a Content-Security-Policy that allows the pages' own scripts (files
     under /static, inline blocks carrying the request's nonce ``csp_nonce``, and the templates'
-    own inline event handlers by hash), no framing by other sites, no MIME sniffing, and
-    referrers only within the site (refused forms go back by Referer)."""
+    own inline event handlers by hash), no framing by other sites, no MIME sniffing, referrers
+    only within the site (refused forms go back by Referer), and ``Cache-Control: no-store`` on
+    pages and JSON that do not say otherwise."""
 
     def __init__(self, app: Any, handler_hashes: list[str]) -> None:
         self.app = app
@@ -213,10 +214,17 @@ class SecurityHeaders:
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in extra if k not in have
-                ]
+                headers = list(message.get("headers", []))
+                have = {k.lower(): v for k, v in headers}
+                headers += [(k, v) for k, v in extra if k not in have]
+                media = have.get(b"content-type", b"")
+                if b"cache-control" not in have and (
+                    media.startswith(b"text/html") or media.startswith(b"application/json")
+                ):
+                    # pages and API answers show unreleased work: no copy in any cache (the Back
+                    # button after logout shows nothing); static files and images set their own
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
