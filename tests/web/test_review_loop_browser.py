@@ -17,13 +17,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "review"
 
 
-def _doc(target: Any, name: str) -> None:
+def _doc(target: Any, name: str, **kw: Any) -> None:
     """A screenshot for docs/review, kept modest: 256-colour PNG."""
     from PIL import Image
 
     DOCS.mkdir(parents=True, exist_ok=True)
     path = DOCS / f"{name}.png"
-    target.screenshot(path=str(path))
+    target.screenshot(path=str(path), **kw)
     with Image.open(path) as im:
         small = im.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
     small.save(path, optimize=True)
@@ -227,6 +227,8 @@ def test_keyboard_playlist_help_tab_and_narrow_window(site: tuple[str, Any], bro
     page.click('.cutcard[data-cut="c001"]')
     page.wait_for_url("**/cut/c001")
     expect(page.locator("#pos")).to_have_text("1 of 2")
+    _wait_until(lambda: page.locator("#compare").get_attribute("data-ready") is not None)
+    _doc(page, "00-cut-page", full_page=True)
     page.keyboard.press("j")
     page.wait_for_url("**/cut/c002")
     page.keyboard.press("k")
