@@ -166,3 +166,33 @@ def test_web_sessions_on_postgresql(tmp_path, pg_url) -> None:
             assert r.status_code == 401 and "ended" in r.json()["error"]
     finally:
         ctx.close()
+
+
+def test_someone_leaving_is_locked_out_everywhere(production, capsys) -> None:
+    """Next to item 1: tokens outlived every change and no account could be disabled. Now
+    `haikei user token NAME --revoke` deletes tokens and `haikei user disable NAME` ends the
+    sessions, deletes the tokens and refuses the login, in one transaction."""
+    from haikei.cli.main import main
+    from haikei.services.users import start_session, user_for_session
+
+    root = str(production.root)
+    u = add_user(production, "sora", "artist", password="sora-password")
+    nightly = create_token(production, "sora", "nightly")
+    other = create_token(production, "sora", "kitsu")
+    main(["user", "token", "sora", "--revoke", "--label", "nightly", "-p", root])
+    assert "1 API token(s) of sora revoked" in capsys.readouterr().out
+    with pytest.raises(PermissionDenied):
+        user_for_token(production, nightly)
+    assert user_for_token(production, other).name == "sora"
+    key = start_session(production, u.id)
+    main(["user", "disable", "sora", "-p", root])
+    assert "sora disabled; 1 web session(s) ended, 1 API token(s) deleted" in capsys.readouterr().out
+    with pytest.raises(PermissionDenied, match="account disabled"):
+        user_for_session(production, key)
+    with pytest.raises(PermissionDenied):
+        user_for_token(production, other)
+    with pytest.raises(PermissionDenied, match="wrong user name or password"):
+        authenticate(production, "sora", "sora-password")
+    with pytest.raises(SystemExit) as exc:
+        main(["user", "disable", "sora", "-p", root])
+    assert exc.value.code == NotFoundError.exit_code

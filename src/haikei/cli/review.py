@@ -1,4 +1,4 @@
-"""haikei serve / user add / user token / user passwd / user role / user list."""
+"""haikei serve / user add / token / passwd / role / disable / list."""
 
 from __future__ import annotations
 
@@ -73,15 +73,36 @@ def user_add(
 def user_token(
     name: Annotated[str, typer.Argument(help="login name")],
     label: Annotated[str, typer.Option("--label", help="what the token is for")] = "",
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="delete NAME's tokens instead (only --label's, if given)")
+    ] = False,
     production_path: ProductionOpt = Path("."),
     db: DbOpt = None,
 ) -> None:
     """Make an API token (Authorization: Bearer TOKEN). It is shown once; only its hash is kept."""
-    from haikei.services.users import create_token
+    from haikei.services.users import create_token, revoke_tokens
 
     with production(production_path, db) as ctx:
+        if revoke:
+            n = revoke_tokens(ctx, name, label or None)
+            console().print(f"{n} API token(s) of {name} revoked")
+            return
         token = create_token(ctx, name, label)
     typer.echo(token)
+
+
+def user_disable(
+    name: Annotated[str, typer.Argument(help="login name")],
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+) -> None:
+    """Someone leaves: no more logins, their web sessions end and their API tokens are deleted
+    (their notes and credits stay)."""
+    from haikei.services.users import disable_user
+
+    with production(production_path, db) as ctx:
+        ended, tokens = disable_user(ctx, name)
+    console().print(f"{name} disabled; {ended} web session(s) ended, {tokens} API token(s) deleted")
 
 
 def user_passwd(
@@ -135,5 +156,6 @@ def register(app: typer.Typer) -> None:
     user_app.command("token")(user_token)
     user_app.command("passwd")(user_passwd)
     user_app.command("role")(user_role)
+    user_app.command("disable")(user_disable)
     user_app.command("list")(user_list)
     app.add_typer(user_app, name="user")

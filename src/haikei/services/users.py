@@ -35,11 +35,13 @@ __all__ = [
     "add_user",
     "authenticate",
     "create_token",
+    "disable_user",
     "end_session",
     "end_sessions",
     "get_user",
     "list_users",
     "require",
+    "revoke_tokens",
     "set_password",
     "set_role",
     "start_session",
@@ -109,6 +111,33 @@ def set_password(ctx: ServiceContext, name: str, password: str) -> int:
             raise NotFoundError(f"no user {name!r}; add one with 'haikei user add'")
         row.password_hash = pw_hash
         return _end_sessions(s, row.id, "password changed")
+
+
+def revoke_tokens(ctx: ServiceContext, name: str, label: str | None = None) -> int:
+    """Delete ``name``'s API tokens (only those made with ``label`` if given); returns how many.
+    A script using one is refused from its next request."""
+    with ctx.db.session() as s:
+        uid = s.scalar(select(UserRow.id).where(UserRow.name == name))
+        if uid is None:
+            raise NotFoundError(f"no user {name!r}")
+        q = delete(ApiTokenRow).where(ApiTokenRow.user_id == uid)
+        if label is not None:
+            q = q.where(ApiTokenRow.name == label[:100])
+        return int(s.execute(q).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def disable_user(ctx: ServiceContext, name: str) -> tuple[int, int]:
+    """Someone leaves the production: the account can no longer log in, every web session ends
+    and every API token is deleted, in one transaction (their notes and credits stay, under
+    their name). Returns (sessions ended, tokens deleted)."""
+    with ctx.db.session() as s:
+        row = s.scalars(select(UserRow).where(UserRow.name == name)).first()
+        if row is None or not row.active:
+            raise NotFoundError(f"no active user {name!r}")
+        row.active = False
+        ended = _end_sessions(s, row.id, "account disabled")
+        tokens = s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id)).rowcount  # type: ignore[attr-defined]
+        return ended, int(tokens or 0)
 
 
 def set_role(ctx: ServiceContext, name: str, role: str | Role) -> int:
