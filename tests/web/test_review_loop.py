@@ -178,6 +178,30 @@ def test_export_job_delivers_marks_delivered_and_a_change_needs_redelivery(clien
     assert "Layout" in d.get("/credits").text or "layout" in d.get("/credits").text
 
 
+def test_an_export_that_cannot_sign_fails_with_its_reason_and_changes_nothing(clients, reviewed) -> None:
+    d, tok = clients("dir")
+    art, atok = clients("art")
+    st = bg_state(d)
+    d.post(
+        "/api/bgs/c001/approve",
+        headers={"X-CSRF-Token": tok},
+        json={"version_id": st["versions"][0]["id"], "lock_version": st["lock_version"]},
+    )
+    # an artist's form post is refused with a message on the page it came from
+    r = art.post(
+        "/delivery/export", data={"csrf_token": atok}, headers={"referer": "http://testserver/delivery"}
+    )
+    assert r.status_code == 303
+    assert "may not deliver" in art.get(r.headers["location"]).text
+    # no signing keys in this production: the job fails with the one-line reason
+    r = d.post("/delivery/export", data={"csrf_token": tok, "scope": "approved"})
+    assert r.status_code == 303 and "/delivery?job=" in r.headers["location"]
+    page = d.get(r.headers["location"]).text
+    job = d.get("/api/exports/1").json()
+    assert job["state"] == "failed" and job["error"] and job["error"] in page.replace("&#39;", "'")
+    assert bg_state(d)["status"] == "approved" and d.get("/api/deliveries").json() == []
+
+
 def test_haikei_status_shows_the_states(reviewed) -> None:
     from typer.testing import CliRunner
 

@@ -252,6 +252,7 @@ def test_keyboard_playlist_help_tab_and_narrow_window(site: tuple[str, Any], bro
     assert page.evaluate("() => document.activeElement.id") == "mode-draw"
     # Japanese is marked lang="ja"
     assert page.locator(".direction").get_attribute("lang") == "ja"
+    assert page.locator("header .prod").get_attribute("lang") == "ja"  # ブラウザ試験 (browser test)
     # a narrow window (800 px): the picture comes first, above the recipe card
     page.set_viewport_size({"width": 800, "height": 900})
     page.goto(base + "/cut/c001")
