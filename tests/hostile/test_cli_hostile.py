@@ -444,3 +444,15 @@ def test_verify_never_sends_a_files_control_characters_to_the_terminal(
     assert code == 0, out
     assert "\x1b" not in out and "\u202e" not in out
     assert "\\u202eiroM ikA" in out
+
+
+def test_credits_text_shows_control_characters_escaped() -> None:
+    """A display name set elsewhere (the web page) may carry an escape sequence: the credits printed to a
+    terminal show it, they do not obey it; the CSV keeps the name as typed, formula-safe."""
+    from haikei.provenance.credits import CreditsInput, LayoutWork, build_credits, format_credits
+
+    data = CreditsInput(
+        production="Show", layouts=[LayoutWork(cut="c001", artist="Aki\x1b]0;pwned\x07 Mori")]
+    )
+    text = format_credits(build_credits(data), "text")
+    assert "\x1b" not in text and "\x07" not in text and "Aki\\x1b]0;pwned\\x07 Mori" in text

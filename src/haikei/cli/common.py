@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from rich.markup import escape
 
 from haikei.domain.limits import DEFAULT_LIMITS, Limits
 from haikei.domain.models import FrameSize
+from haikei.domain.text import printable
 from haikei.errors import InputError
 from haikei.services.context import ServiceContext
 
@@ -53,14 +53,10 @@ MAX_SEED = 2**63 - 1 - 64  # seeds go into recipes as int64; candidate i uses se
 MIN_PRIORITY, MAX_PRIORITY = -(2**31), 2**31 - 1  # the jobs table's priority column is an int4
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def shown(text: object) -> str:
     """Text from a file name or a file, safe to print on a rich console: control characters (terminal
     escape sequences, line breaks, bidi overrides) escaped, rich markup ('[red]') shown as written."""
-    flat = _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), str(text))
-    return escape(flat)
+    return escape(printable(text))
 
 
 def console() -> Console:

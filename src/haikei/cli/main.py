@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
 import sys
 from typing import Any
 
 import typer
 
+from haikei.domain.text import printable
 from haikei.errors import HaikeiError
 
 __all__ = ["DEBUG_ENV", "EXIT_INTERNAL", "EXIT_USAGE", "build_app", "main"]
@@ -68,14 +68,10 @@ def _debug() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
 
 
-_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _one_line(text: str) -> str:
     """One line a terminal shows as written: line breaks become spaces; other control characters (from a
     file name or a file's contents: escape sequences, bidi overrides) are shown escaped, not obeyed."""
-    flat = " ".join(str(text).replace("\t", " ").splitlines())
-    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), flat)
+    return printable(" ".join(str(text).replace("\t", " ").splitlines()))
 
 
 def _is_command_line_error(exc: BaseException) -> bool:

@@ -25,12 +25,12 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from haikei.domain.text import printable
 from haikei.engines.base import ALGORITHMIC_MEDIA, TRAINED_ALGORITHMIC_MEDIA
 from haikei.errors import ConfigError, InputError
 from haikei.imaging.io import atomic_write_bytes
@@ -455,13 +455,6 @@ class ActionInfo:
     description: str
 
 
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def _printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
-
-
 NO_ANCHORS_NOTE = "no trust anchors given: pass the studio's root-ca.pem (haikei verify --trust)"
 # the failures that only say "this signer is not one we trust" (the signature itself checks out)
 _TRUST_ONLY = ("signingCredential.untrusted", NO_ANCHORS_NOTE)
@@ -538,7 +531,7 @@ class VerifyReport:
         lines.extend(f"  error: {e}" for e in self.errors)
         # everything above came out of a file someone handed us: its control characters (terminal
         # escape sequences, bidi overrides) are shown as \x1b / \u202e, never sent to the terminal
-        return "\n".join(_printable(line) for line in lines)
+        return "\n".join(printable(line) for line in lines)
 
 
 def _report_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from haikei.domain.spreadsheet import csv_text
+from haikei.domain.text import printable
 from haikei.errors import InputError
 
 __all__ = [
@@ -292,5 +293,5 @@ def format_credits(credits: Credits, fmt: str = "text") -> str:
                     f"  {e.engine} {e.version} [{e.digital_source_type.removeprefix(IPTC)}]: {', '.join(e.cuts)}"
                 )
             out.append("")
-        return "\n".join(out)
+        return "\n".join(printable(line) for line in out)  # names typed by people: shown, not obeyed
     raise InputError(f"credits format {fmt!r} is not one of text, csv, json")
