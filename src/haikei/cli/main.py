@@ -112,9 +112,11 @@ def _last_resort(exc: BaseException) -> int:
     """One line for an exception nobody expected; the traceback only with HAIKEI_DEBUG=1."""
     hint = f"run again with {DEBUG_ENV}=1 to see the traceback"
     if isinstance(exc, OSError):
-        where = _one_line(str(exc.filename)) if exc.filename is not None else ""
         reason = exc.strerror or _one_line(str(exc)) or type(exc).__name__
-        print(f"error: {where}{': ' if where else ''}{reason}; {hint}", file=sys.stderr)
+        if exc.filename is not None:  # the file system said no about a path: that path is the answer
+            print(f"error: {_one_line(str(exc.filename))}: {reason}", file=sys.stderr)
+        else:
+            print(f"error: {reason}; {hint}", file=sys.stderr)
         return 1
     detail = _one_line(str(getattr(exc, "orig", None) or exc))
     if _is_database_error(exc):

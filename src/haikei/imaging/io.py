@@ -19,7 +19,7 @@ from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from haikei.domain.limits import DEFAULT_LIMITS
 from haikei.domain.vocabulary import UNLABELLED, UNLABELLED_COLOUR, Vocabulary
-from haikei.errors import ImageError, RegionMapError
+from haikei.errors import ImageError, InputError, RegionMapError
 
 __all__ = [
     "MAX_PIXELS",
@@ -235,8 +235,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, mode: int = 0o
     ``mode`` is applied with the process umask like open() does (0o600 for private keys).
     """
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = _create_temp(p.parent, f".{p.name}.", mode)
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder; give a file name (nothing was written)")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temp(p.parent, f".{p.name}.", mode)
+    except OSError as exc:  # name the file the user asked for, not our temporary one
+        raise OSError(exc.errno, exc.strerror, str(p)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
