@@ -74,6 +74,7 @@ def version_count(root: Path) -> int:
         ctx.close()
 
 
+@pytest.mark.slow
 def test_haikei_render_through_a_pool_of_two_comfyui_servers(
     tmp_path: Path, servers: tuple[ComfyStandIn, ComfyStandIn]
 ) -> None:
