@@ -76,6 +76,8 @@ def test_location_commands_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
     assert d["bgs"][0]["board"] == "house/c001-r1" and d["boards"][0]["usable"] is True
     assert d["boards"][0]["chain"][0]["artist"] == "Aki Tanaka"
     assert d["consistency"] == []  # one approved BG: nothing to compare yet
+    code, out, err = ok(["location", "show", "house"])
+    assert "board house/c001-r1 (usable): painted from tiny (Aki Tanaka)" in out, out
     code, out, err = ok(["location", "list", "--json"])
     assert json.loads(out)[0]["boards"] == 1
     code, out, err = ok(["artboard", "list", "--json"])

@@ -95,7 +95,8 @@ def test_approving_a_located_bg_makes_its_location_board(place) -> None:
     (v,) = _render(place, "c001")
     blobs_before = place.blobs.snapshot()
     _approve(place, "c001", v.id)
-    assert place.blobs.snapshot() == blobs_before  # the board is the stored pixels: no new blob
+    # the board is the stored pixels; one new blob: its labels (the region map without the ink)
+    assert len(set(place.blobs.snapshot()) - set(blobs_before)) == 1
     (board,) = _boards(place)
     with place.db.session() as s:
         ver = s.get(VersionRow, v.id)
@@ -103,7 +104,16 @@ def test_approving_a_located_bg_makes_its_location_board(place) -> None:
         from haikei.store.tables import LayoutRow
 
         layout = s.get(LayoutRow, ver.layout_id)
-    assert board.image_blob == ver.image_blob and board.labels_blob == layout.regions_blob
+    assert board.image_blob == ver.image_blob
+    from haikei.domain.vocabulary import UNLABELLED
+    from haikei.imaging.io import load_gray, load_region_map
+
+    labels = load_region_map(place.blobs.get(board.labels_blob), place.vocabulary)
+    regions = load_region_map(place.blobs.get(layout.regions_blob), place.vocabulary)
+    ink = load_gray(place.blobs.get(layout.lines_blob)) < 128
+    assert ink.any() and (labels[ink] == UNLABELLED).all()
+    kept = labels != UNLABELLED
+    assert (labels[kept] == regions[kept]).all() and kept.mean() > 0.5
     assert board.source_version_id == v.id and board.location_id == bg.location_id
     assert board.consent and board.allows_derived_use and board.retired_at is None
     assert board.tags == ["evening", "summer"]  # from c001's direction 夏の夕方
@@ -186,7 +196,7 @@ def test_paint_over_needs_the_directors_confirmation(place) -> None:
     _approve(place, "c001", po)  # no confirmation
     assert _boards(place) == []
     why = {b.name: b.why_no_board for b in location_detail(place, "house").bgs}["c001"]
-    assert "painted over by Yuki Ito" in why and "--confirm-painters" in why
+    assert "painted over by Yuki Ito" in why and "haikei location confirm c001 --as DIRECTOR" in why
     _approve(place, "c001", po, confirm=True)
     (board,) = _boards(place)
     with place.db.session() as s:
@@ -200,6 +210,11 @@ def test_paint_over_needs_the_directors_confirmation(place) -> None:
     }
     assert "confirmed by Haruka Aoki" in board.licence
     shown = {b.name: b for b in location_detail(place, "house").bgs}["c001"]
+    assert shown.painters_confirmed_by == "Haruka Aoki"
+    # approved again without the confirmation: its board stands (it was confirmed when made)
+    _approve(place, "c001", po)
+    shown = {b.name: b for b in location_detail(place, "house").bgs}["c001"]
+    assert shown.board == board.name and shown.why_no_board == "" and len(_boards(place)) == 1
     assert shown.painters_confirmed_by == "Haruka Aoki"
 
 

@@ -103,11 +103,14 @@ def show_cmd(
         state = "retired" if board["retired_at"] else ("usable" if board["usable"] else board["why_not"])
         chain = ", ".join(f"{c['name']} ({c['artist']})" for c in board["chain"])
         people = ", ".join(sorted({p["name"] for p in board["painters"]}))
-        out.print(f"  board {board['name']} [{state}]: painted from {chain}; credited: {people}")
+        out.print(
+            f"  board {board['name']} ({state}): painted from {chain}; credited: {people}", markup=False
+        )
     for c in d.consistency:
         dist = "n/a (no shared class)" if c["distance"] is None else f"{c['distance']:.2f}"
         out.print(
-            f"  consistency {c['a']} ~ {c['b']}: {dist} (Lab; lower = more alike; shared: {', '.join(c['shared'])})"
+            f"  consistency {c['a']} ~ {c['b']}: {dist} (Lab; lower = more alike; shared: {', '.join(c['shared'])})",
+            markup=False,
         )
 
 

@@ -7,8 +7,8 @@ The model (see specs/locations.md):
   through :func:`set_location`.
 - Approving a version of a located BG (:func:`on_approve`, called once from
   ``review.approve`` inside its transaction) makes that version a **location board**: an art-board
-  row whose image is the approved pixels (paint-over included), whose labels are its layout's region
-  map (both blobs already stored: nothing new is written to the blob store), tagged with the BG's
+  row whose image is the approved pixels (paint-over included, the version's own blob), whose labels
+  are its layout's region map without the layout's ink (one small new blob), tagged with the BG's
   direction (season, time of day, weather, light), crediting the paint-over artists and the
   painters of every board it was painted from (its *chain*). A new approval of the same BG replaces
   its board: a new row, the old one retired (renders that used it keep pointing at it).
@@ -318,6 +318,22 @@ def _approved_variants(s: Any, bg: BackgroundRow, v: VersionRow) -> dict[str, st
     return out
 
 
+def _board_labels(ctx: ServiceContext, ids: np.ndarray, lines_blob: str) -> str:
+    """The location board's label map: its layout's region map without the layout's ink (the
+    lines drawn into the painting are not paint of the class they cross; copied as paint they
+    come back as dark streaks in the cuts painted from the board). The blob is written here, before
+    the row that names it (an unreferenced blob at worst, which 'haikei gc' removes)."""
+    from scipy import ndimage
+
+    from haikei.imaging.io import encode_region_map, load_gray, png_bytes
+
+    lines = load_gray(ctx.blobs.get(lines_blob), name="layout lines")
+    out = ids.copy()
+    if lines.shape == ids.shape:
+        out[ndimage.binary_dilation(lines < 128, iterations=1)] = UNLABELLED
+    return ctx.blobs.put(png_bytes(encode_region_map(out, ctx.vocabulary)))
+
+
 def on_approve(
     ctx: ServiceContext,
     s: Any,
@@ -328,7 +344,8 @@ def on_approve(
     confirm_painters: bool = False,
 ) -> LocationBoardRecordRow | None:
     """Called by ``review.approve`` inside its write transaction: when the BG has a location, the
-    approved version becomes its location board (or the record says why not). Writes no blobs."""
+    approved version becomes its location board (or the record says why not). Writes one blob
+    (the board's labels) before its row."""
     if bg.location_id is None:
         return None
     loc = s.get(LocationRow, bg.location_id)
@@ -374,23 +391,31 @@ def _make_board(
     )
     same = [b for b in active if b.source_version_id == v.id]
     reason = _chain_refusal(chain)
+    if not reason and same:  # approved again: its board (and the confirmation it was made with) stands
+        record.outcome, record.artboard_id = "board", same[0].id
+        record.reason = "already the location board"
+        made = s.scalars(
+            select(LocationBoardRecordRow)
+            .where(LocationBoardRecordRow.artboard_id == same[0].id)
+            .order_by(LocationBoardRecordRow.id)
+        ).first()
+        if made is not None and record.painters_confirmed_by is None:
+            record.painters_confirmed_by = made.painters_confirmed_by
+            record.painters_confirmed_at = made.painters_confirmed_at
+        s.add(record)
+        s.flush()
+        return record
     if not reason and painters and not confirm_painters:
         who = ", ".join(names.get(p, p) for p in painters)
         reason = (
             f"painted over by {who}: the director did not confirm on approval that they agree to it "
-            f"becoming a location board (approve with --confirm-painters, or 'haikei location confirm {bg.name}')"
+            f"becoming a location board (approve with confirm_painters, or 'haikei location confirm {bg.name} --as DIRECTOR')"
         )
     if reason:
         record.reason = reason
         for b in active:  # the BG's approved painting changed: its old board no longer shows the place
             if b.source_version_id != v.id:
                 b.retired_at = now
-        s.add(record)
-        s.flush()
-        return record
-    if same:
-        record.outcome, record.artboard_id = "board", same[0].id
-        record.reason = "already the location board"
         s.add(record)
         s.flush()
         return record
@@ -401,6 +426,7 @@ def _make_board(
         s.flush()
         return record
     ids = load_region_map(ctx.blobs.get(layout.regions_blob), ctx.vocabulary, name=f"region map of {bg.name}")
+    labels_blob = _board_labels(ctx, ids, layout.lines_blob)
     classes = sorted({ctx.vocabulary.name_of(int(c)) for c in np.unique(ids) if c != UNLABELLED})
     text = bg.direction_text or ""
     tags = sorted(parse_direction(text).tags()) if text.strip() else []
@@ -436,7 +462,7 @@ def _make_board(
     board = ArtBoardRow(
         name=_board_name(s, loc, bg, v),
         image_blob=v.image_blob,
-        labels_blob=layout.regions_blob,
+        labels_blob=labels_blob,
         width=int(bg.width),
         height=int(bg.height),
         artist=", ".join(people)[:200],
