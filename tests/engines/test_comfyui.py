@@ -251,6 +251,22 @@ def test_bad_options_are_refused_before_anything_is_sent(comfy: ComfyStandIn) ->
     assert comfy.posts == [] and comfy.uploads == []
 
 
+def test_output_bound_to_a_node_that_saves_nothing(comfy: ComfyStandIn) -> None:
+    binding = {**sdxl_binding(), "output": "15"}  # the VAEDecode, not the SaveImage
+    template = str(TEMPLATES / "sdxl_lineart_ipadapter.json")
+    with pytest.raises(RenderRefused) as exc:
+        create({"servers": [comfy.url], "template": template, "binding": binding}).render(
+            request(), EngineContext()
+        )
+    assert "binding.output node 15 (VAEDecode) is not an output node" in _one_line(exc.value)
+    assert comfy.posts == []
+    # without the /object_info check the job runs once and its missing image is named
+    e = create({"servers": [comfy.url], "template": template, "binding": binding, "check_nodes": False})
+    with pytest.raises(RenderRefused, match=r"the output node 15 \(VAEDecode\) gave no image"):
+        e.render(request(), EngineContext())
+    assert len(comfy.posts) == 1
+
+
 def test_template_without_init_refuses_a_retake(comfy: ComfyStandIn, tmp_path: Path) -> None:
     binding = sdxl_binding()
     binding.pop("init")

@@ -383,6 +383,12 @@ class ComfyUIEngine:
                         f"ComfyUI at {client.url}: node {nid} ({cls}) input {inp!r}: {value!r} is not "
                         f"on the server (it has: {shown or 'none'})"
                     )
+        out = self.template.binding.output
+        if not (info[graph[out]["class_type"]] or {}).get("output_node"):
+            raise RenderRefused(
+                f"ComfyUI at {client.url}: binding.output node {out} ({graph[out]['class_type']}) is not an "
+                "output node; bind output to the SaveImage whose image is the BG"
+            )
         for key, t in self.template.binding.targets():
             cls = graph[t.node]["class_type"]
             spec = (info[cls] or {}).get("input") or {}
@@ -455,6 +461,8 @@ class ComfyUIEngine:
                 self._raise_on_error(client, job, entry)
                 try:
                     return self._fetch(client, job, entry)
+                except RenderRefused:
+                    raise  # the binding's output gave no image: painting again cannot help
                 except EngineError:
                     if job.submissions > MAX_RESUBMITS:
                         raise
