@@ -8,8 +8,8 @@ defaults are these); every check in the code base reads them from here or from t
 * ``max_pan_length``: how far a PAN travels (the long side of a PAN BG), in a cut sheet;
   16384 at most, the largest side an engine paints (haikei.engines.base);
 * ``max_pixels``: any image haikei reads (layouts, region maps, art boards, uploads, blobs) and any
-  BG it would make. haikei's own check runs before an image is decoded; Pillow's decompression-bomb
-  guard (89 Mpx) is switched off in haikei.imaging.io so that this one limit is the one that holds.
+  BG it would make. It is checked from an image's header, before decoding; haikei.imaging.io ties
+  Pillow's decompression-bomb guard (89 Mpx by default) to this limit, so that one limit holds.
 """
 
 from __future__ import annotations

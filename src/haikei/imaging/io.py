@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -42,12 +44,21 @@ __all__ = [
 MAX_PIXELS = DEFAULT_LIMITS.max_pixels  # the default; the limit in force is max_pixels()
 MAX_FILE_BYTES = 512 * 1024 * 1024
 
-# haikei checks the pixel count itself, from the header and before decoding (see _open). Pillow's own
-# decompression-bomb guard would fire first, at 89 Mpx (a warning) and 179 Mpx (an error), whatever
-# haikei's limit says: one limit, stated once (haikei.domain.limits), so Pillow's is switched off.
-Image.MAX_IMAGE_PIXELS = None
+# One pixel limit, stated once (haikei.domain.limits). Pillow's own decompression-bomb guard, left at
+# its default, refused at 89 Mpx (its warning turned into an error) whatever haikei's limit said. It is
+# kept, for every Image.open in the process (an engine decoding a server's answer too), but tied to
+# haikei's limit: Pillow warns above MAX_IMAGE_PIXELS, set to the limit, and that warning is an error
+# (Pillow itself raises above twice the limit). Both are checked from the header, before decoding;
+# _open turns them into haikei's one line naming the file and the setting.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
+def _tie_pillow_guard(limit: int) -> None:
+    Image.MAX_IMAGE_PIXELS = limit
+
 
 _max_pixels = DEFAULT_LIMITS.max_pixels
+_tie_pillow_guard(_max_pixels)
 
 
 def max_pixels() -> int:
@@ -61,6 +72,7 @@ def set_max_pixels(limit: int) -> None:
     if limit < 1:
         raise ValueError(f"pixel limit {limit} must be positive")
     _max_pixels = int(limit)
+    _tie_pillow_guard(_max_pixels)
 
 
 def check_pixels(label: str, width: int, height: int, what: str = "image") -> None:
@@ -97,8 +109,14 @@ def _open(source: str | os.PathLike[str] | bytes, name: str | None = None) -> tu
         img.load()
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # pragma: no cover - guard is off
-        raise ImageError(label, "image is too large (decompression bomb guard)", "scale it down") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow, from the header
+        m = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"image of {int(m[1]) / 1_000_000:.1f} Mpx" if m else "image"
+        raise ImageError(
+            label,
+            f"{size} is over the {_max_pixels / 1_000_000:g} Mpx limit",
+            "scale it down (or raise [limits] max_pixels in haikei.toml)",
+        ) from None
     except UnidentifiedImageError:
         raise ImageError(label, "not an image haikei can read", "save it as PNG, JPEG, TIFF or PSD") from None
     except (OSError, SyntaxError, ValueError) as exc:
