@@ -882,3 +882,22 @@ def test_no_import_cycles_in_the_web_layer() -> None:
     assert "haikei.web.session" in graph["haikei.web.templating"]  # the graph sees lazy imports too
     cycle = find_cycle({k: v - {"haikei.web"} for k, v in graph.items()})
     assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_even_a_bug_answers_with_the_security_headers_and_no_traceback(reviewed) -> None:
+    from haikei.web import create_app
+
+    app = create_app(reviewed, secret_key="k")
+
+    def broken() -> None:
+        raise RuntimeError("a bug with a secret path /srv/studio/x")
+
+    app.add_api_route("/api/broken", broken)
+    app.add_api_route("/broken", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for url in ("/api/broken", "/broken"):
+            r = c.get(url)
+            assert r.status_code == 500, url
+            assert "frame-ancestors 'none'" in r.headers["content-security-policy"], url
+            assert "secret path" not in r.text and "Traceback" not in r.text, r.text
+        assert c.get("/api/broken").json()["kind"] == "InternalError"

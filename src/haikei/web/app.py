@@ -18,7 +18,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -212,8 +212,12 @@ class SecurityHeaders:
             (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
         ]
 
-        async def send_with_headers(message: dict[str, Any]) -> None:
+        started = False
+
+        async def send_with_headers(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 have = {k.lower(): v for k, v in headers}
                 headers += [(k, v) for k, v in extra if k not in have]
@@ -227,7 +231,21 @@ class SecurityHeaders:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # a bug: answer a plain 500 with the headers (the last-resort handler outside this
+            # middleware would send one without them), then let it log the traceback
+            if not started:
+                api = str(scope.get("path", "")).startswith("/api/")
+                text = "internal error in haikei; the server log has the details"
+                resp: Response = (
+                    JSONResponse({"error": text, "kind": "InternalError"}, status_code=500)
+                    if api
+                    else HTMLResponse(f"<!doctype html><title>haikei</title><p>{text}</p>", status_code=500)
+                )
+                await resp(scope, receive, send_with_headers)
+            raise
 
 
 def template_handler_hashes(folder: Path = HERE / "templates") -> list[str]:
