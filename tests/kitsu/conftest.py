@@ -226,3 +226,106 @@ def comment(admin: Any, task_id: str, status: str, text: str, person_id: str) ->
         f"actions/tasks/{task_id}/comment",
         {"task_status_id": st["id"], "comment": text, "person_id": person_id},
     )
+
+
+@pytest.fixture
+def reviewed_in_kitsu(kitsu_prod: KitsuProd, layouts_dir: Path) -> KitsuProd:
+    """Cuts c001, c002 and the shared c003-c004 in haikei (intake), rendered; the same shots in
+    Kitsu; Dana (director) and Aki (artist) in both."""
+    from haikei.services.intake import import_folder
+    from haikei.services.rendering import render_backgrounds
+    from haikei.services.users import add_user
+
+    ctx, admin = kitsu_prod.ctx, kitsu_prod.admin
+    import_folder(ctx, layouts_dir, artist="Layout Person")
+    render_backgrounds(ctx, ["c001", "c002"], engine="baseline", candidates=1, actor="test")
+    render_backgrounds(ctx, ["c003"], engine="baseline", candidates=2, actor="test")
+    add_user(ctx, "dana", "director", password="dana-password", display_name="Dana Director")
+    add_user(ctx, "aki", "artist", password="aki-password", display_name="Aki Tanaka")
+    person(admin, "Dana", "Director", "dana@haikei-studio.jp", role="supervisor")
+    person(admin, "Aki", "Tanaka", "aki@haikei-studio.jp")
+    new_shots(admin, kitsu_prod.project, ["c001", "c002", "c003", "c004"])
+    return kitsu_prod
+
+
+def bg_task(kp: KitsuProd, shot: str) -> dict[str, Any]:
+    admin = kp.admin
+    sh = admin.fetch_first("entities", {"project_id": kp.project["id"], "name": shot})
+    tt = admin.fetch_first("task-types", {"name": "Background"})
+    return admin.fetch_first("tasks", {"entity_id": sh["id"], "task_type_id": tt["id"]})  # type: ignore[no-any-return]
+
+
+def task_comments(kp: KitsuProd, task_id: str) -> list[dict[str, Any]]:
+    return sorted(kp.admin.get(f"data/tasks/{task_id}/comments"), key=lambda c: c["created_at"])
+
+
+# -- a flaky network in front of the real server -------------------------------------------------------
+
+
+class FlakyProxy:
+    """An HTTP proxy on 127.0.0.1 in front of the real Kitsu: answers ``fail_status`` (503) to the
+    next ``fail_next`` requests, or to every request while ``down`` is set, and forwards the rest
+    unchanged. (What it stands in for, a load balancer answering 5xx, cannot run here.)"""
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.fail_next = 0
+        self.down = False
+        self.fail_status = 503
+        self.failed = 0
+        self.forwarded = 0
+        up = urlsplit(upstream)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.down or proxy.fail_next > 0:
+                    proxy.fail_next = max(0, proxy.fail_next - 1)
+                    proxy.failed += 1
+                    page = b"<h1>Service unavailable</h1>"
+                    self.send_response(proxy.fail_status)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
+                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                r = conn.getresponse()
+                data = r.read()
+                proxy.forwarded += 1
+                self.send_response(r.status)
+                for k, v in r.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky(kitsu_server: KitsuServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[FlakyProxy]:
+    p = FlakyProxy(kitsu_server.host)
+    yield p
+    p.close()

@@ -3,47 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from haikei.imaging.io import load_gray
-from haikei.services.users import add_user, get_user
+from haikei.services.users import get_user
 from haikei.store.tables import BackgroundRow, JobRow, NoteRow, VersionRow
 from tests.foundation.cli import run_cli
-from tests.kitsu.conftest import KitsuProd, comment, new_shots, person
-
-
-@pytest.fixture
-def reviewed_in_kitsu(kitsu_prod: KitsuProd, layouts_dir: Path) -> KitsuProd:
-    """Cuts c001, c002 and the shared c003-c004 in haikei (intake), rendered; the same shots in
-    Kitsu; Dana (director) and Aki (artist) in both."""
-    from haikei.services.intake import import_folder
-    from haikei.services.rendering import render_backgrounds
-
-    ctx, admin = kitsu_prod.ctx, kitsu_prod.admin
-    import_folder(ctx, layouts_dir, artist="Layout Person")
-    render_backgrounds(ctx, ["c001", "c002"], engine="baseline", candidates=1, actor="test")
-    render_backgrounds(ctx, ["c003"], engine="baseline", candidates=2, actor="test")
-    add_user(ctx, "dana", "director", password="dana-password", display_name="Dana Director")
-    add_user(ctx, "aki", "artist", password="aki-password", display_name="Aki Tanaka")
-    person(admin, "Dana", "Director", "dana@haikei-studio.jp", role="supervisor")
-    person(admin, "Aki", "Tanaka", "aki@haikei-studio.jp")
-    new_shots(admin, kitsu_prod.project, ["c001", "c002", "c003", "c004"])
-    return kitsu_prod
-
-
-def bg_task(kp: KitsuProd, shot: str) -> dict[str, Any]:
-    admin = kp.admin
-    sh = admin.fetch_first("entities", {"project_id": kp.project["id"], "name": shot})
-    tt = admin.fetch_first("task-types", {"name": "Background"})
-    return admin.fetch_first("tasks", {"entity_id": sh["id"], "task_type_id": tt["id"]})  # type: ignore[no-any-return]
-
-
-def task_comments(kp: KitsuProd, task_id: str) -> list[dict[str, Any]]:
-    return sorted(kp.admin.get(f"data/tasks/{task_id}/comments"), key=lambda c: c["created_at"])
+from tests.kitsu.conftest import KitsuProd, bg_task, comment, task_comments
 
 
 def sync(kp: KitsuProd, capsys: Any, *extra: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, err_console, print_json, production
+from haikei.cli.common import DbOpt, JsonOpt, ProductionOpt, console, print_json, production
 
 __all__ = ["register"]
 
@@ -25,7 +25,7 @@ kitsu_app = typer.Typer(
 def _connect(ctx: Any) -> Any:
     from haikei.kitsu.client import Kitsu
 
-    return Kitsu.from_settings(ctx.settings, on_retry=lambda line: err_console().print(f"[yellow]{line}[/]"))
+    return Kitsu.from_settings(ctx.settings)  # retries are silent: one line when they are spent
 
 
 @kitsu_app.command("check")
@@ -153,7 +153,7 @@ def sync_cmd(
                 print_json(rep.as_json()) if as_json else _print_sync(rep)
                 wait = every
             except KitsuUnavailable as exc:
-                err_console().print(f"[yellow]{exc}[/]")
+                typer.echo(f"warning: {exc}", err=True)  # one line a failed pass
                 wait = min(max(wait * 2, every), 300.0)  # back off while Kitsu is down
                 k = None
             n += 1

@@ -611,8 +611,10 @@ def review(
         if not last or (last <= cursors.get(tid, "") and tid not in pending_tasks):
             continue  # nothing written since the cursor
         report.tasks_read += 1
+        # Kitsu lists them newest first (its order is finer than the whole seconds it shows):
+        # reversed, then a stable sort by time, is the order they were written in
         comments = sorted(
-            proj.kitsu.get(f"data/tasks/{tid}/comments"), key=lambda c: (c["created_at"], c["id"])
+            reversed(proj.kitsu.get(f"data/tasks/{tid}/comments")), key=lambda c: c["created_at"]
         )
         since = cursors.get(tid, "")
         with ctx.db.session() as s:
