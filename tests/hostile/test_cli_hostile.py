@@ -29,6 +29,7 @@ import pytest
 import tomli_w
 from PIL import Image
 
+from haikei.imaging import io as hio
 from haikei.imaging.io import encode_region_map, save_png
 from tests.conftest import VOCAB, snapshot, tiny_layout, write_layout
 from tests.foundation.cli import run_cli
@@ -275,6 +276,7 @@ def _tree(p: Path) -> dict[str, bytes | None]:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_hostile_cli_input_is_refused_and_stores_nothing(
     case: Case,
+    request: pytest.FixtureRequest,
     production,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -291,6 +293,9 @@ def test_hostile_cli_input_is_refused_and_stores_nothing(
         for name, data in case.files.items():
             (drop / name).write_bytes(data)
     if case.limits:
+        # the pixel limit in force is the process's (the production opened last): put the default back
+        # for the tests that follow in this process, whatever this case sets
+        request.addfinalizer(lambda: hio.set_max_pixels(hio.MAX_PIXELS))
         cfg = production.root / "haikei.toml"
         doc = tomllib.loads(cfg.read_text(encoding="utf-8"))
         doc.setdefault("limits", {}).update(case.limits)
