@@ -14,6 +14,7 @@ ComfyUI paints with the models the template names.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -100,7 +101,7 @@ def main() -> None:
         board_key = recipe["engine_recipe"]["boards_used"][0]
         board = Image.fromarray(load_rgb(ctx.blobs.get(board_key))).resize((640, 360))
         sheet = np.concatenate([lines, np.asarray(board), render], axis=1)
-        Image.fromarray(sheet).save(OUT / "c001_sheet.png")
+        Image.fromarray(sheet).quantize(256).save(OUT / "c001_sheet.png", optimize=True)  # docs kept modest
         screenshot(ctx)
         ctx.close()
         print(f"wrote {OUT / 'c001_comfyui.png'} and {OUT / 'c001_sheet.png'}")
@@ -140,7 +141,8 @@ def screenshot(ctx: object) -> None:
             page.fill('input[name="password"]', "director-pw")
             page.click("button.primary")
             page.wait_for_url(base + "/cut/c001")
-            page.screenshot(path=str(OUT / "c001_review.png"), full_page=False)
+            shot = page.screenshot(full_page=False)
+            Image.open(io.BytesIO(shot)).quantize(256).save(OUT / "c001_review.png", optimize=True)
             browser.close()
     finally:
         server.should_exit = True
