@@ -75,6 +75,7 @@ class ReviewStatusRow(Base):
 
 class BackgroundRow(Base):
     __tablename__ = "backgrounds"
+    __table_args__ = (Index("ix_backgrounds_location", "location_id"),)  # 0006
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     width: Mapped[int] = mapped_column(Integer)
@@ -135,6 +136,7 @@ class LayoutRow(Base):
 
 class ArtBoardRow(Base):
     __tablename__ = "artboards"
+    __table_args__ = (Index("ix_artboards_location", "location_id"),)  # 0006
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     image_blob: Mapped[str] = mapped_column(String(64))
