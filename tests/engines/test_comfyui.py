@@ -186,6 +186,19 @@ def test_what_reaches_the_graph(comfy: ComfyStandIn) -> None:
     assert res.timings["total_s"] >= res.timings["server_s"] >= 0
 
 
+def test_flux_example_runs(comfy: ComfyStandIn) -> None:
+    """The shipped FLUX template: its graph is valid for the stand-in and its binding complete."""
+    e = create({"servers": [comfy.url], "template": "example:flux_lineart"})
+    res = e.render(request(), EngineContext())
+    assert res.image.shape == (40, 64, 3)
+    models = res.recipe["models"]
+    assert models["1"]["unet_name"] == "flux1-dev.safetensors" and models["3"]["vae_name"] == "ae.safetensors"
+    assert models["2"]["clip_name1"] == "t5xxl_fp16.safetensors"
+    assert res.recipe["boards_used"] == []  # no IP-Adapter: no board reaches the graph
+    g = json.loads(comfy.posts[0])["prompt"]
+    assert g["14"]["inputs"]["seed"] == 7 and "summer" in g["4"]["inputs"]["text"]
+
+
 def test_polarity_and_region_map_in_a_studio_template(comfy: ComfyStandIn, tmp_path: Path) -> None:
     """A template that inverts the lines itself (black on white in) and a seg ControlNet."""
     g = sdxl_graph()
