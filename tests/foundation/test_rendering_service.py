@@ -113,5 +113,9 @@ def test_retake_arrival_moves_bg_to_waiting_for_approval(imported) -> None:
     with imported.db.session() as s:
         bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == "c002")).unique().one()
         assert bg.status.short_name == "wfa" and bg.lock_version == lock + 1 and bg.current_version_id == v.id
-        note = s.scalars(select(NoteRow).where(NoteRow.background_id == bg.id)).one()
+        # the candidate's arrival was noted first (review loop: rendered -> waiting), then the retake's
+        first, note = s.scalars(
+            select(NoteRow).where(NoteRow.background_id == bg.id).order_by(NoteRow.id)
+        ).all()
+        assert first.status_change == "wfa" and first.text.startswith("candidates rendered")
         assert note.status_change == "wfa" and note.author == "haruka" and note.version_id == v.id
