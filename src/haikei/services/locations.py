@@ -581,14 +581,15 @@ def location_first(
             for r in s.scalars(select(ArtBoardRow).where(ArtBoardRow.id.in_([b.id for b in boards])))
         }
         loc_name = loc.name
-    # which classes the location boards paint: enough of their paint for the cut's area
-    target = np.bincount(
-        load_region_map(ctx.blobs.get(regions_blob), ctx.vocabulary, name="region map").ravel(), minlength=256
-    )
+    # which classes the location boards paint: enough of their paint for the cut's area (class
+    # maps from the production's disk cache of decoded region maps: a plan stays cheap)
+    from haikei.services.review_labels import _class_map
+
+    target = np.bincount(_class_map(ctx, regions_blob).ravel(), minlength=256)
     h_w = float(target[:UNLABELLED].sum())
     paint = np.zeros(256)
     for b in loc_boards:
-        labels = load_region_map(ctx.blobs.get(b.labels_blob), ctx.vocabulary, name=f"labels of {b.name}")
+        labels = _class_map(ctx, b.labels_blob)
         scale2 = min(1.0, h_w / float(labels.size))  # never enlarged: a same-size frame is 1
         paint += np.bincount(labels.ravel(), minlength=256) * scale2
     reserved = sorted(
