@@ -152,3 +152,22 @@ def test_a_refused_render_stores_nothing(tmp_path: Path, servers: tuple[ComfySta
     text = out.stdout + out.stderr
     assert "no node class 'IPAdapterAdvanced' (template node 9)" in text and "Traceback" not in text
     assert version_count(root) == 0 and a.posts == [] and b.posts == []
+
+
+@pytest.mark.slow
+def test_haikei_render_with_worker_processes(
+    tmp_path: Path, servers: tuple[ComfyStandIn, ComfyStandIn]
+) -> None:
+    """`--mode process`: each worker process has its own pool and spreads out by the servers' queues."""
+    a, b = servers
+    root = tmp_path / "prod"
+    make_production(root, tmp_path / "layouts", [a.url, b.url])
+    out = haikei(
+        "render", "--cuts", "c001,c002", "--engine", "comfyui", "--candidates", "2", "--workers", "2",
+        "--mode", "process", "-p", str(root), "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr + out.stdout
+    assert json.loads(out.stdout)["done"] == 4
+    runs = a.executions + b.executions
+    assert len(runs) == 4 and set(runs.values()) == {1}, "a job was painted twice"
+    assert version_count(root) == 4

@@ -10,6 +10,7 @@ not answer are skipped; when none answers the job fails with one line naming the
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,11 @@ class ServerPool:
         self.clients = {u: ComfyClient(u, timeout_s) for u in urls}
         self._busy: set[str] = set()
         self._cond = threading.Condition()
+
+    def _order(self, url: str) -> int:
+        """Tie-break among equally idle servers, rotated per process: processes that look at the
+        same idle servers at the same moment tend to take different ones."""
+        return (self.urls.index(url) - os.getpid()) % len(self.urls)
 
     def client(self, url: str) -> ComfyClient:
         return self.clients[url]
@@ -76,10 +82,10 @@ class ServerPool:
                     + ", ".join(self.urls)
                     + "); start one or fix [engines.comfyui] servers"
                 )
-            idle = sorted((n, self.urls.index(u), u) for u, n in answering.items() if n == 0)
+            idle = sorted((n, self._order(u), u) for u, n in answering.items() if n == 0)
             pick = idle[0][2] if idle else None
             if pick is None and answering and time.monotonic() > deadline:
-                pick = min((n, self.urls.index(u), u) for u, n in answering.items())[2]
+                pick = min((n, self._order(u), u) for u, n in answering.items())[2]
             if pick is not None:
                 with self._cond:
                     if pick not in self._busy:
