@@ -280,6 +280,30 @@ def test_output_bound_to_a_node_that_saves_nothing(comfy: ComfyStandIn) -> None:
     assert len(comfy.posts) == 1
 
 
+def test_variant_sends_the_boards_variant_and_its_tag(comfy: ComfyStandIn) -> None:
+    from dataclasses import replace
+
+    board = tiny_board()
+    winter = np.clip(board.image.astype(np.int16) + 90, 0, 255).astype(np.uint8)
+    board = replace(board, variants={"winter": winter})
+    req = request()
+    parent = np.full((req.height, req.width, 3), 90, np.uint8)
+    res = engine(comfy).render(
+        request(boards=(board,), init=parent, variant="winter", options={"strength": 0.6}), EngineContext()
+    )
+    g = json.loads(comfy.posts[0])["prompt"]
+    assert np.array_equal(np.asarray(Image.open(comfy.input_dir / g["7"]["inputs"]["image"])), winter)
+    assert g["14"]["inputs"]["denoise"] == 0.6 and "winter" in g["2"]["inputs"]["text"]
+    assert res.recipe["mode"] == "variant" and res.recipe["variant"] == "winter"
+
+
+def test_japanese_text_encoder_gets_the_direction_as_written(comfy: ComfyStandIn) -> None:
+    e = engine(comfy, prompt_language="ja")
+    e.render(request(direction=parse_direction("夏の夕方、逆光")), EngineContext())
+    text = json.loads(comfy.posts[0])["prompt"]["2"]["inputs"]["text"]
+    assert text.startswith("夏の夕方、逆光") and "背景美術" in text
+
+
 def test_template_without_init_refuses_a_retake(comfy: ComfyStandIn, tmp_path: Path) -> None:
     binding = sdxl_binding()
     binding.pop("init")
