@@ -196,3 +196,28 @@ def test_someone_leaving_is_locked_out_everywhere(production, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["user", "disable", "sora", "-p", root])
     assert exc.value.code == NotFoundError.exit_code
+
+
+def test_last_seen_is_written_sparingly_and_long_expired_sessions_are_pruned(production) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from haikei.services.users import SEEN_EVERY_S, start_session, user_for_session
+    from haikei.store.tables import WebSessionRow, utcnow
+
+    u = add_user(production, "nao", "viewer", password="nao-password")
+    key = start_session(production, u.id)
+    with production.db.session() as s:
+        first = s.scalars(select(WebSessionRow.last_seen_at)).one()
+    user_for_session(production, key)
+    with production.db.session() as s:
+        assert s.scalars(select(WebSessionRow.last_seen_at)).one() == first  # no write per request
+        s.execute(update(WebSessionRow).values(last_seen_at=first - timedelta(seconds=SEEN_EVERY_S + 1)))
+    user_for_session(production, key)
+    with production.db.session() as s:
+        assert s.scalars(select(WebSessionRow.last_seen_at)).one() > first - timedelta(seconds=1)
+        s.execute(update(WebSessionRow).values(expires_at=utcnow() - timedelta(days=2)))
+    start_session(production, u.id)  # a later login prunes sessions long past their expiry
+    with production.db.session() as s:
+        assert len(s.scalars(select(WebSessionRow.id)).all()) == 1
