@@ -233,6 +233,18 @@ def test_keyboard_playlist_help_tab_and_narrow_window(site: tuple[str, Any], bro
     page.wait_for_url("**/cut/c002")
     page.keyboard.press("k")
     page.wait_for_url("**/cut/c001")
+    # arrows step B through the versions (Shift: A), in the order they were made
+    before = page.locator("#cmp-b").input_value()
+    options = page.locator("#cmp-b option").evaluate_all("os => os.map(o => o.value)")
+    page.keyboard.press("ArrowRight")
+    after = page.locator("#cmp-b").input_value()
+    assert options.index(after) == min(options.index(before) + 1, len(options) - 2)  # never the layout
+    page.keyboard.press("ArrowLeft")
+    assert page.locator("#cmp-b").input_value() == before
+    a_before = page.locator("#cmp-a").input_value()  # the other candidate, r2
+    assert options.index(a_before) == 1
+    page.keyboard.press("Shift+ArrowLeft")
+    assert page.locator("#cmp-a").input_value() == options[0]
     # ? shows the keys; Esc closes
     page.keyboard.press("?")
     expect(page.locator("#help")).to_be_visible()
