@@ -69,6 +69,7 @@ __all__ = [
     "location_detail",
     "location_first",
     "on_approve",
+    "on_variant_approved",
     "require_consent_chain",
     "set_derived_use",
     "set_location",
@@ -488,6 +489,22 @@ def _make_board(
     return record
 
 
+def on_variant_approved(s: Any, bg: BackgroundRow, v: VersionRow) -> None:
+    """Called by ``review.approve_variant`` in its transaction: an approved variant of the version a
+    location board is made from is an aligned repaint of that board (same layout, and for a re-vote
+    the same correspondences), so the board carries it as its variant for that tag. Every other BG
+    painted from the board can then get the same season by re-voting over it (seasons carry across
+    the location). The board's image and labels stay as they were."""
+    if bg.location_id is None or v.parent_id is None or not v.variant:
+        return
+    for b in s.scalars(
+        select(ArtBoardRow).where(
+            ArtBoardRow.source_version_id == v.parent_id, ArtBoardRow.retired_at.is_(None)
+        )
+    ):
+        b.variants = {**(b.variants or {}), str(v.variant): v.image_blob}
+
+
 def confirm_painters(ctx: ServiceContext, user: User, ref: str) -> LocationBoardRecordRow:
     """After approval: the director confirms that the paint-over artists of the BG's approved
     version agree to it becoming a location board; the board is made if the chain allows it."""
@@ -553,17 +570,44 @@ def _reserved_key(image_blob: str, reserved: Sequence[str]) -> str:
 
 
 def location_first(
-    ctx: ServiceContext, bg_id: int, boards: list[ArtBoard], regions_blob: str
+    ctx: ServiceContext,
+    bg_id: int,
+    boards: list[ArtBoard],
+    regions_blob: str,
+    *,
+    kind: str = "render",
+    parent_version_id: int | None = None,
 ) -> tuple[list[ArtBoard], dict[str, Any] | None]:
     """For a located BG with usable location boards: (location boards + the production boards
     that still paint something, the recipe's ``location`` entry). Otherwise (boards, None) and
-    the render is exactly as without locations (same boards, same render key)."""
+    the render is exactly as without locations (same boards, same render key).
+
+    A retake, refine or variant works from its parent's correspondences, so it takes the location
+    boards its parent was painted from (kept even when retired since), not today's: approving
+    another cut of the place must not change the boards under a BG's retake."""
     with ctx.db.session() as s:
         bg = s.get(BackgroundRow, bg_id)
-        if bg is None or bg.location_id is None:
+        if bg is None:
             return boards, None
-        loc = s.get(LocationRow, bg.location_id)
-        rows = _active_boards(s, bg.location_id, bg.id)
+        from_parent = kind in ("retake", "refine", "variant") and parent_version_id is not None
+        if from_parent:
+            parent = s.get(VersionRow, parent_version_id)
+            entry = (
+                ((parent.recipe or {}).get("inputs") or {}).get("location") if parent is not None else None
+            )
+            if not entry:
+                return boards, None
+            loc = s.scalars(select(LocationRow).where(LocationRow.name == entry.get("name"))).first()
+            rows = [
+                r
+                for r in (s.get(ArtBoardRow, int(b["id"])) for b in entry.get("boards", []))
+                if r is not None and not _chain_usable(s, r, retired_ok=True)
+            ]
+        else:
+            if bg.location_id is None:
+                return boards, None
+            loc = s.get(LocationRow, bg.location_id)
+            rows = _active_boards(s, bg.location_id, bg.id)
         if loc is None or not rows:
             return boards, None
         loc_boards = [to_artboard(r) for r in rows]

@@ -163,7 +163,9 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         raise RenderRefused("a retake needs a mask")
     direction = _direction(direction_text)
     boards = boards_for_render(ctx, explicit, direction)
-    boards, location = location_first(ctx, bg_id, boards, regions_blob)  # location boards first
+    boards, location = location_first(  # location boards first
+        ctx, bg_id, boards, regions_blob, kind=spec.kind, parent_version_id=spec.parent_version_id
+    )
     inputs = {
         "background": bg_name,
         "layout_id": layout_id,

@@ -431,6 +431,9 @@ def approve_variant(ctx: ServiceContext, user: User, ref: str, version_id: int, 
             s, bg, user, f"approved the {v.variant} variant r{v.revision}", version_id=v.id, status="approved"
         )
         s.flush()
+        from haikei.services.locations import on_variant_approved
+
+        on_variant_approved(s, bg, v)  # locations: the location board gets the aligned repaint
         return to_note(note)
 
 
