@@ -147,6 +147,7 @@
     return g.getImageData(0, 0, c.width, c.height);
   }
   function makeHeat() {
+    const t0 = performance.now();
     const a = pixels(A), b = pixels(B);
     const c = document.createElement("canvas");
     c.width = a.width; c.height = a.height;
@@ -173,6 +174,7 @@
     const share = changed / (a.width * a.height);
     heatInfo = `${(share * 100).toFixed(1)}% of pixels differ (max ${maxd}/255)`;
     sec.dataset.diffShare = share.toFixed(4);
+    sec.dataset.diffMs = String(Math.round(performance.now() - t0));
   }
 
   async function refresh(keepView) {
