@@ -99,7 +99,11 @@ class _Facts:
 def _facts(s: Any, ref: str) -> _Facts:
     bg: BackgroundRow = find_background(s, ref)
     approved = s.get(VersionRow, bg.approved_version_id) if bg.approved_version_id else None
-    boards = [b for b in s.scalars(select(ArtBoardRow).order_by(ArtBoardRow.id)) if b.consent]
+    boards = [
+        b
+        for b in s.scalars(select(ArtBoardRow).order_by(ArtBoardRow.id))
+        if b.consent and b.location_id in (None, bg.location_id)  # another place's location boards: never
+    ]
     if bg.artboard_ids:
         chosen = set(bg.artboard_ids)
         boards = [b for b in boards if b.id in chosen]
