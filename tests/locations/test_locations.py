@@ -307,3 +307,18 @@ def test_delivery_refuses_when_the_chain_withdraws_consent(place, tmp_path: Path
         export(place, tmp_path / "d", cuts=["c002"])
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").iterdir())
     del v2
+
+
+def test_a_cut_sheet_does_not_move_a_bg_a_person_placed(place, tmp_path: Path) -> None:
+    """Re-importing a changed layout with the sheet's location keeps a person's choice, and says so."""
+    from haikei.imaging.io import load_gray, save_png
+    from haikei.services.intake import import_folder
+
+    assert set_location(place, "c001", "station") == "station"
+    lo = tmp_path / "layouts"  # the fixture's folder: change c001's lines so it is imported again
+    lines = load_gray(lo / "c001_lo.png").copy()
+    lines[5:7, 5:20] = 0
+    save_png(lo / "c001_lo.png", lines)
+    report = import_folder(place, lo, artist="Kenji Mori")
+    assert any("c001" in n and "'house'" in n and "kept" in n for n in report.notes), report.notes
+    assert {loc.name: loc.bgs for loc in list_locations(place)}["station"] == ["c001"]
