@@ -182,7 +182,9 @@ class KitsuSection(BaseModel):
     bg_task_type: str = Field(default="Background", min_length=1, max_length=80)
     layout_task_type: str = Field(default="Layout", min_length=1, max_length=80)
     shared_bg_field: str = Field(
-        default="bg", max_length=80, description="shot data field naming the BG shared by several shots (兼用)"
+        default="bg",
+        max_length=80,
+        description="shot data field naming the BG shared by several shots (兼用)",
     )
     status_waiting: str = Field(default="wfa", min_length=1, max_length=20)
     status_retake: str = Field(default="retake", min_length=1, max_length=20)
@@ -195,6 +197,7 @@ class KitsuSection(BaseModel):
     retries: int = Field(default=4, ge=0, le=20, description="tries again after a refused connection or 5xx")
     backoff_seconds: float = Field(default=0.5, ge=0.01, le=60, description="first wait; doubles each retry")
     timeout_seconds: float = Field(default=30.0, ge=1, le=600, description="one request's time limit")
+    push_workers: int = Field(default=4, ge=1, le=16, description="previews uploaded at once")
 
 
 class Settings(BaseModel):

@@ -79,13 +79,29 @@ def pull_cmd(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_js
 
 
 @kitsu_app.command("push")
-def push_cmd(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def push_cmd(
+    create_shots: Annotated[
+        bool,
+        typer.Option(
+            "--create-shots",
+            help="make the Kitsu project (default name: the production's) and a shot per haikei cut it lacks",
+        ),
+    ] = False,
+    production_path: ProductionOpt = Path("."),
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Each BG version Kitsu has not seen -> a preview on its shots' Background tasks."""
-    from haikei.kitsu.sync import KitsuProject, push
+    from haikei.kitsu import sync
 
     with production(production_path, db) as ctx:
         k = _connect(ctx)
-        rep = push(ctx, KitsuProject.load(ctx, k))
+        if create_shots:
+            name, made = sync.create_shots(ctx, k)
+            sync.pull(ctx, sync.KitsuProject.load(ctx, k))
+            if not as_json:
+                console().print(f"Kitsu project {name!r}: {len(made)} shots made")
+        rep = sync.push(ctx, sync.KitsuProject.load(ctx, k))
     if as_json:
         print_json(
             {

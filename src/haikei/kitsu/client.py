@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -93,6 +94,7 @@ class Kitsu:
         self.sleep = sleep
         self.on_retry = on_retry
         self.requests = 0  # requests sent (for the scale figures)
+        self._lock = threading.Lock()
         gazu = _gazu()
         self._gazu = gazu
         self.client = gazu.client.create_client(host)
@@ -140,7 +142,8 @@ class Kitsu:
 
     # -- the rules around every request --------------------------------------------------------
     def _count_and_check(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self.requests += 1
+        with self._lock:  # pushes upload from a few threads
+            self.requests += 1
         if response.status_code >= 500:
             raise _ServerDown(response.status_code, response.request.path_url)
         return response
@@ -195,7 +198,7 @@ class Kitsu:
         rows = self.fetch_all(model, params)
         return rows[0] if rows else None
 
-    def post(self, path: str, data: dict[str, Any]) -> Any:
+    def post(self, path: str, data: dict[str, Any] | list[Any]) -> Any:
         def send() -> Any:
             try:
                 return self._gazu.client.post(path, data, client=self.client)

@@ -563,7 +563,7 @@ def _layouts(
 
 
 def _mark_layout(ctx: ServiceContext, shot_id: str, pf_id: str) -> None:
-    with ctx.db.session() as s:
+    with ctx.db.immediate() as s:
         link = s.get(KitsuShotRow, shot_id)
         if link is not None:
             link.layout_preview_id = pf_id
@@ -638,7 +638,7 @@ def review(
             _apply_comment(ctx, proj, people, linked[tid], task, c, status, changed or first, report)
             if step is not None:
                 step(c["id"])
-        with ctx.db.session() as s:
+        with ctx.db.immediate() as s:
             cur = s.get(KitsuTaskCursorRow, tid)
             if cur is None:
                 cur = KitsuTaskCursorRow(task_id=tid, last_comment_at="", pushed_status="")
@@ -718,7 +718,9 @@ def _decide(
         if vid is None or vid != current:
             on = f"on r{revs.get(vid, '?')}" if vid else "before any haikei version"
             return (
-                kept(f"{on}, an older version than haikei's r{revs.get(current, '?')}; kept as a comment"),
+                kept(
+                    f"{on}, an older version than haikei's r{revs.get(current or 0, '?')}; kept as a comment"
+                ),
                 bg_name,
                 lock,
             )
@@ -753,7 +755,9 @@ def _decide(
         if vid is None or vid != current:
             on = f"on r{revs.get(vid, '?')}" if vid else "before any haikei version"
             return (
-                kept(f"{on}, an older version than haikei's r{revs.get(current, '?')}; kept as a comment"),
+                kept(
+                    f"{on}, an older version than haikei's r{revs.get(current or 0, '?')}; kept as a comment"
+                ),
                 bg_name,
                 lock,
             )
@@ -826,16 +830,17 @@ def _apply_comment(
 ) -> None:
     with ctx.db.session() as s:
         row = s.get(KitsuCommentRow, c["id"])
-        if row is not None and row.state == "done":
-            return
-        resumed = row is not None and _effect_exists(ctx, row)
-        if resumed:
+    if row is not None and row.state == "done":
+        return
+    if row is not None and _effect_exists(ctx, row):  # the service acted before a kill
+        with ctx.db.immediate() as s:
+            row = s.get(KitsuCommentRow, c["id"])
             assert row is not None
             row.state = "done"
             report.lines.append(f"finished after an interruption: Kitsu comment {c['id'][:8]} ({row.action})")
-            return
+        return
     d, bg_name, lock = _decide(ctx, proj, people, shot_id, task, c, status, status_changed)
-    with ctx.db.session() as s:
+    with ctx.db.immediate() as s:
         bg_id = s.scalars(select(BackgroundRow.id).where(BackgroundRow.name == bg_name)).one()
         row = s.get(KitsuCommentRow, c["id"])
         if row is None:
@@ -857,12 +862,12 @@ def _apply_comment(
             f"{d.text} (from Kitsu; could not be applied in haikei: {exc})",
             d.version_id,
         )
-        with ctx.db.session() as s:
+        with ctx.db.immediate() as s:
             row3 = s.get(KitsuCommentRow, c["id"])
             assert row3 is not None
             row3.action, row3.author, row3.text, row3.created_at = d.action, d.user.name, d.text, utcnow()
         _act(ctx, d, bg_name, lock, report)
-    with ctx.db.session() as s:
+    with ctx.db.immediate() as s:
         row2 = s.get(KitsuCommentRow, c["id"])
         assert row2 is not None
         row2.state = "done"
@@ -942,16 +947,27 @@ def push(
         for task_id, shot, bid in rows:
             bg = bgs[bid]
             v = s.get(VersionRow, bg.current_version_id)
-            p = done.get((bg.current_version_id, task_id))
+            p = done.get((int(bg.current_version_id or 0), str(task_id)))
             if v is not None and (p is None or p.state != "done"):
-                todo.append((task_id, shot, bg, v))
+                todo.append((str(task_id), shot, bg, v))
     tmp = Path(tempfile.mkdtemp(prefix="haikei-kitsu-"))
     try:
-        for task_id, shot, bg, v in todo:
-            _push_one(ctx, proj, task_id, shot, bg.name, v, shots_of[bg.id], wfa, tmp, report, step)
+        # Kitsu makes its thumbnails while it receives a picture: a few uploads at once keep
+        # its workers busy (each (version, task) is its own ledger row, so order does not matter)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, conf.push_workers)) as pool:
+            futures = [
+                pool.submit(
+                    _push_one, ctx, proj, task_id, shot, bg.name, v, shots_of[bg.id], wfa, tmp, report, step
+                )
+                for task_id, shot, bg, v in todo
+            ]
+            for f in futures:
+                f.result()  # the first failure (Kitsu down ...) is raised; the others stay pending
     finally:
-        for f in tmp.iterdir():
-            f.unlink()
+        for leftover in tmp.iterdir():
+            leftover.unlink()
         tmp.rmdir()
     # a task just published shows "waiting" (the push comment set it)
     fresh = {task_id: conf.status_waiting for task_id, _shot, _bg, _v in todo}
@@ -974,7 +990,7 @@ def _push_one(
 ) -> None:
     k = proj.kitsu
     mark = MARK.format(vid=v.id)
-    with ctx.db.session() as s:
+    with ctx.db.immediate() as s:
         row = s.scalars(
             select(KitsuPushRow).where(KitsuPushRow.version_id == v.id, KitsuPushRow.task_id == task_id)
         ).first()
@@ -982,16 +998,19 @@ def _push_one(
             row = KitsuPushRow(version_id=v.id, task_id=task_id, state="pending")
             s.add(row)
             s.flush()
+            resumed = False
         else:
             report.resumed += 1
+            resumed = True
         comment_id, pf_id = row.comment_id, row.preview_file_id
     comment: dict[str, Any] | None = None
-    if comment_id is None:
+    if comment_id is None and resumed:
         # after a kill the comment may exist without its id recorded: find it by its mark
         for c in k.get(f"data/tasks/{task_id}/comments"):
             if c.get("person_id") == k.person.get("id") and str(c.get("text") or "").rstrip().endswith(mark):
                 comment = c
                 break
+    if comment_id is None:
         if comment is None:
             comment = k.post(
                 f"actions/tasks/{task_id}/comment",
@@ -1012,7 +1031,7 @@ def _push_one(
         _set_push(ctx, v.id, task_id, preview_file_id=pf_id)
         if step is not None:
             step("preview")
-    pf = k.get(f"data/preview-files/{pf_id}")
+    pf = k.get(f"data/preview-files/{pf_id}") if resumed else {}
     if pf.get("status") != "ready" or not pf.get("file_size"):
         path = tmp / f"{bg_name}_r{v.revision:03d}.png"
         path.write_bytes(ctx.blobs.get(v.image_blob))
@@ -1025,7 +1044,7 @@ def _push_one(
 
 
 def _set_push(ctx: ServiceContext, version_id: int, task_id: str, **values: Any) -> None:
-    with ctx.db.session() as s:
+    with ctx.db.immediate() as s:  # pushes run in a few threads: take the write lock up front
         row = s.scalars(
             select(KitsuPushRow).where(KitsuPushRow.version_id == version_id, KitsuPushRow.task_id == task_id)
         ).one()
@@ -1062,13 +1081,14 @@ def _push_statuses(
             bg = s.get(BackgroundRow, bid)
             assert bg is not None
             want = want_of.get(bg.status.short_name)
-            task = tasks.get(task_id)
+            tid = str(task_id)
+            task = tasks.get(tid)
             if want is None or task is None:
                 continue
-            now = fresh.get(task_id) or proj.status_by_id.get(task.get("task_status_id") or "", {}).get(
+            now = fresh.get(tid) or proj.status_by_id.get(task.get("task_status_id") or "", {}).get(
                 "short_name"
             )
-            cur = cursors.get(task_id)
+            cur = cursors.get(tid)
             if now == want or (cur is not None and cur.pushed_status == want):
                 continue
             if not (
@@ -1092,19 +1112,65 @@ def _push_statuses(
                 if last
                 else ""
             )
-            todo.append((task_id, shot, want, said))
+            todo.append((tid, shot, want, said))
     for task_id, shot, want, said in todo:
         proj.kitsu.post(
             f"actions/tasks/{task_id}/comment",
             {"task_status_id": proj.statuses[want]["id"], "comment": said or f"{want} in haikei"},
         )
-        with ctx.db.session() as s:
+        with ctx.db.immediate() as s:
             cur = s.get(KitsuTaskCursorRow, task_id)
             if cur is None:
                 cur = KitsuTaskCursorRow(task_id=task_id, last_comment_at="", pushed_status="")
                 s.add(cur)
             cur.pushed_status = want
         report.statuses.append((shot, want))
+
+
+# -- a haikei-first production: its cuts become Kitsu shots --------------------------------------------
+
+
+def create_shots(ctx: ServiceContext, k: Kitsu) -> tuple[str, list[str]]:
+    """Make the Kitsu project (``[kitsu] project``, else the production's name) when it is missing,
+    and a shot for every haikei cut Kitsu does not have (one sequence per episode, frame size in
+    the shot's ``resolution`` data, the BG's name in the shared-BG field for 兼用 cuts). Returns
+    (project name, shots made). The cuts are then linked by an ordinary pull."""
+    conf = ctx.settings.kitsu
+    name = conf.project or ctx.settings.production.name
+    conf.project = name
+    project = k.fetch_first("projects", {"name": name})
+    if project is None:
+        project = k.post("data/projects", {"name": name, "production_type": "short"})
+    have = {sh["name"] for sh in k.fetch_all(f"projects/{project['id']}/shots")}
+    seqs = {sq["name"]: sq for sq in k.fetch_all(f"projects/{project['id']}/sequences")}
+    with ctx.db.session() as s:
+        cuts = [
+            (
+                c.number,
+                c.episode,
+                c.width,
+                c.height,
+                c.background.name if c.background else "",
+                len(c.background.cuts) if c.background else 1,
+            )
+            for c in s.scalars(select(CutRow).order_by(CutRow.number))
+        ]
+    made: list[str] = []
+    for number, episode, w, h, bg_name, shared in cuts:
+        if number in have:
+            continue
+        seq_name = episode or "SQ01"
+        if seq_name not in seqs:
+            seqs[seq_name] = k.post(f"data/projects/{project['id']}/sequences", {"name": seq_name})
+        data: dict[str, Any] = {"resolution": f"{w}x{h}"}
+        if shared > 1 and conf.shared_bg_field:
+            data[conf.shared_bg_field] = bg_name
+        k.post(
+            f"data/projects/{project['id']}/shots",
+            {"name": number, "sequence_id": seqs[seq_name]["id"], "data": data},
+        )
+        made.append(number)
+    return name, made
 
 
 # -- one pass ---------------------------------------------------------------------------------------
