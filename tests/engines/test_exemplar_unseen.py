@@ -127,3 +127,33 @@ def test_haikei_status_shows_the_flag(tmp_path: Path, capsys: pytest.CaptureFixt
     assert bg["flags"] == {"tree": FLAG}
     code, out, _ = run_cli(["status", "-p", p], capsys)
     assert code == 0 and f"tree: {FLAG}" in " ".join(out.split())
+
+
+def test_a_class_whose_board_paint_is_too_little_to_copy_is_derived_and_its_variant_too() -> None:
+    """A 9x9 px tree on a board passes the plan (a board shows it) but vanishes at the search's coarse
+    levels; it was refused ("the art boards are too small to paint class 'tree'"): now it is derived,
+    flagged, and a variant of that render re-plans it the same way."""
+    b = tiny_board(h=96, w=160)
+    labels, img = b.labels.copy(), b.image.copy()
+    labels[70:79, 20:29] = VOCAB.id_of("tree")
+    img[70:79, 20:29] = (40, 110, 50)
+    evening = (img.astype(np.float32) * np.array([0.9, 0.6, 0.5])).astype(np.uint8)
+    board = BoardInput(key="smalltree", image=img, labels=labels, variants={"evening": evening})
+    lines, regions = tiny_layout(400, 720)
+    regions = regions.copy()
+    regions[220:360, 72:288] = VOCAB.id_of("tree")
+    tree = regions == VOCAB.id_of("tree")
+    res = _render(regions, lines, (board,))
+    assert res.recipe["flags"] == {
+        "tree": "too little of it on the boards to copy; painted from a derived palette"
+    }
+    assert res.recipe["classes"]["tree"]["plan"] == "derived"
+    assert res.source_map is not None and (res.source_map[tree] == -1).all()
+    req = RenderRequest(
+        lines=lines, regions=regions, boards=(board,), seed=2, vocabulary=VOCAB, variant="evening",
+        init=res.image, init_source_map=res.source_map,
+    )  # fmt: skip
+    var = create({}).render(req, EngineContext())
+    assert var.recipe["mode"] == "variant" and var.recipe["flags"] == res.recipe["flags"]
+    # the tree follows the evening light too: its palette mapped from the board's to the repaint's
+    assert var.image[tree][:, 2].mean() < res.image[tree][:, 2].mean() - 10

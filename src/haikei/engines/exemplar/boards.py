@@ -49,11 +49,17 @@ class ClassPlan:
     kind: str = "board"  # board | fallback | derived | cloud
     role: str = ""  # derived: the role (or kind of surface) whose lightness / hue it takes
     unseen: bool = False  # no board shows the class, not even along its fallbacks
+    too_small: bool = False  # the boards' paint of it vanished at the search's coarse levels
 
     @property
     def flag(self) -> str | None:
-        """What the recipe and ``haikei status`` say about an unseen class (None when a board shows it)."""
-        return "no board shows it; painted from a derived palette" if self.unseen else None
+        """What the recipe and ``haikei status`` say about a class painted without its boards' paint
+        (None when it is painted as planned from what a board shows)."""
+        if self.unseen:
+            return "no board shows it; painted from a derived palette"
+        if self.too_small:
+            return "too little of it on the boards to copy; painted from a derived palette"
+        return None
 
     @property
     def is_fallback(self) -> bool:
@@ -65,7 +71,7 @@ class ClassPlan:
         return self.kind in ("board", "fallback")
 
     def describe(self, vocabulary: Vocabulary) -> str:
-        if self.kind == "derived" and self.unseen:
+        if self.kind == "derived" and (self.unseen or self.too_small):
             return f"palette derived from the boards' colours ({self.role})"
         if self.kind == "derived":
             return f"palette derived from the whole board ({self.role} role)"
@@ -90,8 +96,13 @@ def plan_classes(
     min_pixels: int,
     max_reuse: float,
     fallback_min_share: float,
+    derive: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, ClassPlan], list[str]]:
     """Resolve every needed class to a plan or refuse naming the class.
+
+    ``derive``: natural classes whose planned board paint turned out too little to copy at the
+    search's coarse levels (:func:`.synthesis.classes_without_paint`): derived from the boards'
+    colours for their kind instead.
 
     ``target_pixels`` (256 counts) is the full layout's area per class and ``scales`` each board's
     scale at the render size: a board class whose paint would have to be re-used more than
@@ -149,7 +160,11 @@ def plan_classes(
         role = role_of(name, vocabulary)
         chosen: ClassPlan | None = None
         showing = usable(cid, cid, 0.0)
-        if showing:
+        if cid in derive and best_boards:
+            chosen = ClassPlan(
+                cid, cid, best_boards, "derived", kind_of(name, vocabulary).name, too_small=True
+            )
+        elif showing:
             chosen = ClassPlan(cid, cid, showing)
         elif name == "cloud" and "sky" in vocabulary and usable(vocabulary.id_of("sky"), cid, 0.0):
             sky = vocabulary.id_of("sky")

@@ -35,8 +35,15 @@ from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, 
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import find_window, make_plan, pyramid
 from haikei.engines.exemplar.recipe import ENGINE_NAME, ENGINE_VERSION, build_recipe
-from haikei.engines.exemplar.synthesis import SynthesisCache, layout_guides, prepare_boards, search, vote_full
-from haikei.engines.exemplar.variant import VariantCache, render_variant
+from haikei.engines.exemplar.synthesis import (
+    SynthesisCache,
+    classes_without_paint,
+    layout_guides,
+    prepare_boards,
+    search,
+    vote_full,
+)
+from haikei.engines.exemplar.variant import VariantCache, render_variant, variant_plan
 
 __all__ = ["ExemplarEngine"]
 
@@ -69,8 +76,7 @@ class ExemplarEngine:
         context.check_cancel()
         opts = self.options(request.options)
         if request.variant is not None:
-            plan = make_plan(request, opts, request.regions)
-            return render_variant(request, context, opts, plan, self.variant_cache)
+            return render_variant(request, context, opts, variant_plan(request, opts), self.variant_cache)
         context.progress(0.0, "preparing")
         mode = "retake" if request.mask is not None else ("refine" if request.init is not None else "render")
 
@@ -91,6 +97,13 @@ class ExemplarEngine:
         # 4. the layout's guides at the working size (position + noise, side-aware lines, orientation)
         t = time.perf_counter()
         guides = layout_guides(request, opts, plan, window, pyr)
+        # ... a class whose paint on the boards vanishes at the coarse levels (a small object on a
+        # board) is derived from the boards' colours instead, and flagged, rather than refused
+        short = classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
+        if short:
+            plan = make_plan(request, opts, window.crop(request.regions), derive=short)
+            preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
+            guides = layout_guides(request, opts, plan, window, pyr)
         timings["guides"] = time.perf_counter() - t
         context.check_cancel()
 

@@ -150,8 +150,11 @@ class Plan:
         return out
 
 
-def make_plan(request: RenderRequest, opts: ExemplarOptions, regions: np.ndarray) -> Plan:
-    """The plan for the classes present in ``regions`` (the painted window), or ``RenderRefused``.
+def make_plan(
+    request: RenderRequest, opts: ExemplarOptions, regions: np.ndarray, derive: frozenset[int] = frozenset()
+) -> Plan:
+    """The plan for the classes present in ``regions`` (the painted window), or ``RenderRefused``;
+    ``derive``: classes to derive from the boards' colours though a board shows a little of them.
 
     Boards are weighed as full frames at any render size (never the capped copy scale), over the
     whole layout (a retake window plans exactly like its parent): a 960x540 preview and the
@@ -172,6 +175,7 @@ def make_plan(request: RenderRequest, opts: ExemplarOptions, regions: np.ndarray
         opts.min_class_pixels,
         opts.max_reuse,
         opts.fallback_min_share,
+        derive,
     )
     natural = tuple(c for c in present if classes[c].patch and not vocab.classes[c].man_made)
     slots = {c: i for i, c in enumerate(natural)}

@@ -32,6 +32,7 @@ __all__ = [
     "Matches",
     "Paint",
     "SynthesisCache",
+    "classes_without_paint",
     "layout_guides",
     "prepare_boards",
     "search",
@@ -256,6 +257,29 @@ def layout_guides(
         init=tuple(init_feats),
         pinned=tuple(pin),
     )
+
+
+def classes_without_paint(
+    request: RenderRequest,
+    plan: Plan,
+    pyr: Pyramid,
+    guides: Guides,
+    preps: dict[int, BoardPrep],
+    cache: SynthesisCache,
+) -> frozenset[int]:
+    """Patch classes the layout has at some search level where the boards' paint of them has
+    vanished (a small object labelled on a board, shrunk and eroded at the coarse levels): they
+    cannot be copied, so the plan derives them instead of refusing the render. The atlases and
+    candidate lists made here are the search's own (cached)."""
+    short: set[int] = set()
+    if not plan.natural:
+        return frozenset()
+    for lvl in range(pyr.levels):
+        counts = cache.atlas(preps, len(request.boards), lvl, guides.weights).candidates(plan.allowed)[2]
+        for c, s in plan.slots.items():
+            if counts[s] == 0 and (guides.slots[lvl] == s).any():
+                short.add(c)
+    return frozenset(short)
 
 
 @dataclass(frozen=True)

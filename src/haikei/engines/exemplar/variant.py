@@ -28,12 +28,12 @@ from haikei.engines.exemplar.cache import BoundedCache
 from haikei.engines.exemplar.compose import lay_in, paint_palettes, to_8bit
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import recolour_maps, recolour_palette_classes
-from haikei.engines.exemplar.plan import Plan, pyramid, wide_level
+from haikei.engines.exemplar.plan import Plan, make_plan, pyramid, wide_level
 from haikei.engines.exemplar.recipe import variant_recipe
 from haikei.engines.exemplar.synthesis import light_direction
 from haikei.errors import RenderRefused
 
-__all__ = ["VariantCache", "render_variant"]
+__all__ = ["VariantCache", "render_variant", "variant_plan"]
 
 
 class VariantCache:
@@ -48,11 +48,24 @@ class VariantCache:
         )
 
 
+def variant_plan(request: RenderRequest, opts: ExemplarOptions) -> Plan:
+    """The parent's plan: made over the whole frame as the parent's was, with the classes the parent
+    derived because their board paint was too little to copy (no correspondence in its source map)
+    derived again."""
+    plan = make_plan(request, opts, request.regions)
+    sm = request.init_source_map
+    if not plan.natural or sm is None or sm.shape != (request.height, request.width, 3):
+        return plan
+    unmatched = np.bincount(request.regions[sm[..., 0] < 0], minlength=256)
+    derive = frozenset(c for c in plan.natural if unmatched[c])
+    return make_plan(request, opts, request.regions, derive=derive) if derive else plan
+
+
 def render_variant(
     request: RenderRequest, context: EngineContext, opts: ExemplarOptions, plan: Plan, cache: VariantCache
 ) -> RenderResult:
     """The parent's structure in the boards' ``request.variant`` repaint; ``plan``: the parent's
-    (:func:`.plan.make_plan` over the whole frame)."""
+    (:func:`variant_plan`)."""
     t_start = time.perf_counter()
     timings: dict[str, float] = {}  # seconds per step
     variant = str(request.variant)
