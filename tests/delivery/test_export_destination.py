@@ -193,3 +193,23 @@ def test_a_live_exports_staging_folder_is_left_alone(rendered, tmp_path: Path) -
         assert live.is_dir() and young_unlocked.is_dir() and not dead.exists()
     finally:
         os.close(fd)
+
+
+def test_a_full_disk_mid_export_leaves_nothing_half_written(
+    rendered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A neighbour of item 12: the disk fills up while the delivery is being built (a 48 KiB tmpfs in a
+    private mount namespace). One line naming the file, nothing delivered, no staging folder left."""
+    if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("needs root and mount namespaces for a small file system")
+    dest = tmp_path / "small"
+    dest.mkdir()
+    script = (
+        f"mount -t tmpfs -o size=48k tmpfs {dest} && "
+        f"{HAIKEI} export -p {rendered.root} --to {dest}; echo rc=$?; ls -A {dest}"
+    )
+    res = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    out, err = res.stdout.splitlines(), res.stderr
+    assert out[0] == "rc=2", res.stdout + err
+    assert out[1:] == []  # nothing delivered, no hidden staging folder
+    assert err.count("\n") == 1 and "No space left on device" in err and "nothing was delivered" in err, err
