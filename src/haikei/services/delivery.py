@@ -438,7 +438,12 @@ def _record_destination(ctx: ServiceContext, dest: Path) -> None:
     """Remember where exports go, so that ``haikei gc`` can find a killed export's staging folder.
     (One line appended per export: appends are atomic, so concurrent exports lose no line.)"""
     line = (str(dest.resolve()) + "\n").encode("utf-8")
-    fd = os.open(ctx.root / DESTINATIONS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(
+            ctx.root / DESTINATIONS_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644
+        )
+    except OSError:  # a production folder mounted read-only: the next export to dest still cleans up
+        return
     try:
         os.write(fd, line)
     finally:
