@@ -448,7 +448,7 @@ def test_hostile_uploads_show_a_message_and_store_nothing(clients, reviewed) -> 
         ("x.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 20, "corrupt"),
         ("x.psd", good, "not a PSD"),
         ("x.png", small, "the BG is 64x40"),
-        ("bomb.png", _bomb_png(), "(900.0 Mpx) is over the"),  # haikei's [limits] max_pixels check
+        ("bomb.png", _bomb_png(), "Mpx limit"),  # haikei's [limits] max_pixels check
         ("same.png", art.get(f"/img/v/{vid}", params={"w": 0}).content, "nothing to upload"),
         ("big.png", b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024), "limit"),  # refused before it is read
     ]
