@@ -160,3 +160,27 @@ def test_a_bug_says_it_is_one_with_its_own_exit_code(
     code, _out, err = run_cli(["classes", "--json"], capsys)
     assert code == EXIT_INTERNAL
     assert err.count("\n") == 1 and "internal error (ZeroDivisionError" in err and "HAIKEI_DEBUG=1" in err
+
+
+def test_a_question_without_a_terminal_is_a_usage_error(tmp_path: Path) -> None:
+    """`haikei user add NAME --role director` asks for the password; from a script (stdin not a terminal,
+    here /dev/null) that used to end as a bare 'aborted' with the code of Ctrl-C."""
+    import subprocess
+    import sys
+
+    haikei = str(Path(sys.executable).with_name("haikei"))
+    assert (
+        subprocess.run([haikei, "init", str(tmp_path / "p"), "--name", "P"], capture_output=True).returncode
+        == 0
+    )
+    res = subprocess.run(
+        [haikei, "user", "add", "aki", "--role", "director", "-p", str(tmp_path / "p")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 2, res.stderr
+    last = res.stderr.strip().splitlines()[-1]
+    assert "aborted: the command asked a question and there is no terminal" in last and "--help" in last
+    assert "Traceback" not in res.stderr

@@ -155,8 +155,15 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        print("aborted", file=sys.stderr)
-        sys.exit(130)
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+        print(
+            "aborted"
+            if interactive
+            else "aborted: the command asked a question and there is no terminal to answer it "
+            "(input is not a terminal); give the answer as an option (see the command's --help)",
+            file=sys.stderr,
+        )
+        sys.exit(130 if interactive else EXIT_USAGE)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
