@@ -6,7 +6,8 @@ Whatever goes wrong, the user sees one line on stderr and an exit code, never a 
   command and how to get its help, exit 2;
 * a :class:`~haikei.errors.HaikeiError`: its message, its exit code (see haikei/errors.py);
 * a file-system error haikei did not foresee: the path and the reason, exit 1;
-* anything else is a bug: one line saying so, exit 70, and ``HAIKEI_DEBUG=1`` shows the traceback.
+* anything else is a bug: one line saying so, exit 70, and ``HAIKEI_DEBUG=1`` shows the traceback;
+* Ctrl-C: exit 130; a prompt with no terminal to answer it: a usage error, exit 2.
 """
 
 from __future__ import annotations
