@@ -51,6 +51,7 @@ def _bad_invocations() -> list[Any]:
             cases.append(
                 pytest.param([*path, "no-such-subcommand"], "no-such-subcommand", id=f"{name}-unknown")
             )
+            cases.append(pytest.param([*path, "--no-such-option"], "--no-such-option", id=f"{name}-option"))
             continue
         params = [p for p in cmd.params if p.expose_value]
         cases.append(pytest.param([*path, "--no-such-option"], "--no-such-option", id=f"{name}-option"))
