@@ -213,3 +213,28 @@ def test_a_full_disk_mid_export_leaves_nothing_half_written(
     assert out[0] == "rc=2", res.stdout + err
     assert out[1:] == []  # nothing delivered, no hidden staging folder
     assert err.count("\n") == 1 and "No space left on device" in err and "nothing was delivered" in err, err
+
+
+def test_delivering_bgs_one_by_one_keeps_the_folder_index_whole(
+    rendered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A neighbour of item 13: cuts.csv and delivery.json describe the folder. Delivering c002 after c001
+    used to leave a cuts.csv that forgot c001 (its files still there); now both stay listed."""
+    import csv
+
+    dest = tmp_path / "delivery"
+    assert _export(rendered.root, dest, capsys, "--cuts", "c001")[0] == 0
+    code, out, err = _export(rendered.root, dest, capsys, "--cuts", "c003")
+    assert code == 0, err
+    assert "replaced 2 earlier file(s): cuts.csv, delivery.json" in out
+    rows = list(csv.DictReader((dest / "cuts.csv").open(encoding="utf-8")))
+    assert [(r["cut"], r["png"]) for r in rows] == [
+        ("c001", "ep01_c001_bg_v001.png"),
+        ("c003", "ep01_c003-c004_bg_v001.png"),
+        ("c004", "ep01_c003-c004_bg_v001.png"),
+    ]
+    # a file that is gone is no longer listed
+    (dest / "ep01_c001_bg_v001.png").unlink()
+    assert _export(rendered.root, dest, capsys, "--cuts", "c002")[0] == 0
+    rows = list(csv.DictReader((dest / "cuts.csv").open(encoding="utf-8")))
+    assert [r["cut"] for r in rows] == ["c002", "c003", "c004"]

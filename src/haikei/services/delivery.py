@@ -422,6 +422,43 @@ def _check_destination(dest: Path, names: list[str], force: bool) -> set[str]:
     return existing
 
 
+def _earlier_deliveries(dest: Path, plan: list[Delivery]) -> list[dict[str, Any]]:
+    """What an earlier export listed in ``dest``'s delivery.json and is still there, for BGs and cuts
+    this export does not deliver: kept in the indexes, so that delivering c002 after c001 to one folder
+    leaves cuts.csv listing both. An unreadable or foreign delivery.json lists nothing."""
+    try:
+        doc = json.loads((dest / "delivery.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = doc.get("delivered") if isinstance(doc, dict) else None
+    bgs = {d.bg for d in plan}
+    cuts = {c for d in plan for c in d.cuts}
+    out: list[dict[str, Any]] = []
+    for e in entries if isinstance(entries, list) else []:
+        if not isinstance(e, dict):
+            continue
+        file, bg, e_cuts = e.get("file"), e.get("bg"), e.get("cuts")
+        if not (isinstance(file, str) and isinstance(bg, str) and isinstance(e_cuts, list)):
+            continue
+        if not file.endswith(".png") or "/" in file or "\\" in file or file.startswith("."):
+            continue
+        if bg in bgs or not (dest / file).is_file():
+            continue
+        kept = [str(c) for c in e_cuts if isinstance(c, str) and c not in cuts]
+        if not kept:
+            continue
+        out.append(
+            {
+                "bg": bg,
+                "cuts": kept,
+                "revision": e.get("revision") if isinstance(e.get("revision"), int) else "",
+                "file": file,
+                "approved_by": str(e.get("approved_by") or ""),
+            }
+        )
+    return out
+
+
 def _write_error(dest: Path, exc: OSError, moved: int = 0) -> HaikeiError:
     where = exc.filename or dest
     done = (
@@ -614,6 +651,20 @@ def export(
                     "approved_by": d.approved_by,
                 }
             )
+        # the indexes list the whole folder: earlier deliveries of other BGs stay listed
+        earlier = _earlier_deliveries(dest, plan)
+        for e in earlier:
+            for c in e["cuts"]:
+                rows.append(
+                    [
+                        c,
+                        e["bg"],
+                        e["file"],
+                        e["file"][: -len(".png")] + ".psd",
+                        str(e["revision"]),
+                        e["approved_by"],
+                    ]
+                )
         cuts_csv = csv_text(["cut", "bg", "png", "psd", "revision", "approved_by"], sorted(rows))
         atomic_write_bytes(stage / "cuts.csv", cuts_csv.encode("utf-8"))
         atomic_write_bytes(
@@ -621,7 +672,7 @@ def export(
             json.dumps(
                 {
                     "production": ctx.settings.production.name,
-                    "delivered": result.delivered,
+                    "delivered": earlier + result.delivered,
                     "skipped": [{"bg": b, "reason": r} for b, r in skipped],
                 },
                 ensure_ascii=False,
