@@ -290,7 +290,7 @@ def _chain_usable(s: Any, row: ArtBoardRow, *, retired_ok: bool = False) -> str:
 
 
 def _board_name(s: Any, loc: LocationRow, bg: BackgroundRow, v: VersionRow) -> str:
-    base = f"{loc.name}/{bg.name}-r{v.revision}"
+    base = f"{loc.name[:90]}/{bg.name[:90]}-r{v.revision}"  # within artboards.name's 200 characters
     name, n = base, 1
     while s.scalars(select(ArtBoardRow.id).where(ArtBoardRow.name == name)).first() is not None:
         n += 1
