@@ -1033,7 +1033,7 @@ def _push_one(
             step("preview")
     pf = k.get(f"data/preview-files/{pf_id}") if resumed else {}
     if pf.get("status") != "ready" or not pf.get("file_size"):
-        path = tmp / f"{bg_name}_r{v.revision:03d}.png"
+        path = tmp / f"{bg_name}_r{v.revision:03d}_{task_id}.png"  # one file per upload (threads)
         path.write_bytes(ctx.blobs.get(v.image_blob))
         pf = k.upload(f"pictures/preview-files/{pf_id}", str(path))
         path.unlink()
