@@ -903,7 +903,7 @@ def _push_text(ctx: ServiceContext, bg_name: str, v: VersionRow, shots: list[str
         understood = ", ".join(
             f"{k.replace('_', ' ')} {x if not isinstance(x, list) else ' '.join(map(str, x))}"
             for k, x in d.items()
-            if k != "text" and x not in (None, "", [], {}, False)
+            if k not in ("text", "source") and x not in (None, "", [], {}, False)
         )
         lines.append(f"direction: {d['text']}" + (f" (understood: {understood})" if understood else ""))
     url = str(getattr(ctx.settings.web, "public_url", "") or "").rstrip("/")
