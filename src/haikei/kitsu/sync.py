@@ -1065,7 +1065,8 @@ def _push_statuses(
         "wfa": conf.status_waiting,
         "retake": conf.status_retake,
         "approved": conf.status_approved,
-        "delivered": conf.status_delivered,
+        # haikei's delivered state is the status [review] delivered names (default "done", Delivered)
+        str(getattr(ctx.settings.review, "delivered", "done")): conf.status_delivered,
     }
     tasks = {t["id"]: t for t in (bg_tasks if bg_tasks is not None else proj.tasks(proj.bg_type))}
     with ctx.db.session() as s:
