@@ -866,6 +866,7 @@ def location_detail(ctx: ServiceContext, name: str, *, consistency: bool = False
                     "classes": list(r.classes or []),
                     "chain": [dict(c) for c in r.chain or []],
                     "painters": [dict(p) for p in r.painters or []],
+                    "variants": sorted(r.variants or {}),
                 }
             )
     detail = LocationDetail(loc.name, bgs, boards)

@@ -76,6 +76,14 @@ class AssignBody(BaseModel):
     lock_version: Lock
 
 
+class LocationBody(BaseModel):
+    location: str | None = Field(
+        default=None,
+        max_length=200,
+        description="the location (舞台) to put the BG at, made if new; null or blank takes it off its location",
+    )
+
+
 class LabelBody(BaseModel):
     points: list[str] = Field(
         min_length=1, max_length=500, description="CLASS@X,Y in layout pixels, e.g. sky@120,40"
@@ -143,19 +151,30 @@ def cuts(
     status: str | None = None,
     sort: str = "cut",
     assignee: str | None = None,
+    location: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every BG (one entry per BG, with all its cuts: a shared BG is one entry); filter by status
-    short name and by assignee login name ('-': unassigned); sort by cut, status, retakes,
-    assignee or changed (last change first)."""
+    short name, by assignee login name ('-': unassigned) and by location name ('-': at no
+    location); sort by cut, status, retakes, assignee or changed (last change first)."""
+    from haikei.services.location_views import NO_LOCATION, bg_locations
+
+    ctx = app_ctx(request)
+    where = bg_locations(ctx)
     return [
-        asdict(c)
-        for c in review_read.cut_cards(app_ctx(request), status=status, sort=sort, assignee=assignee)
+        {**asdict(c), "location": where.get(c.bg)}
+        for c in review_read.cut_cards(ctx, status=status, sort=sort, assignee=assignee)
+        if not location or where.get(c.bg, NO_LOCATION) == location
     ]
 
 
 @router.get("/bgs/{ref}")
 def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
-    d = review.bg_detail(app_ctx(request), ref)
+    from haikei.services.location_views import location_of, paint_over_artists, variant_sources
+
+    ctx = app_ctx(request)
+    d = review.bg_detail(ctx, ref)
+    place = location_of(ctx, ref).name
+    from_location = variant_sources(ctx, d.variant_options)
     return {
         **asdict(d.bg),
         "status_name": d.status_name,
@@ -185,9 +204,18 @@ def bg(request: Request, ref: str, user: Annotated[User, Depends(reader)]) -> di
                 "engine": o.engine,
                 "boards": list(o.boards),
                 "needs_paint_over_again": bool(o.redo),
+                "from_location": from_location.get(t),
             }
             for t, o in d.variant_options.items()
         },
+        "location": place,
+        # versions carrying a paint-over: approving one with confirm_painters makes it the
+        # location's board (without it the BG is approved but gets no board)
+        "painters_to_confirm": {
+            str(k): v for k, v in paint_over_artists(ctx, [v.id for v in d.main_versions]).items()
+        }
+        if place
+        else {},
     }
 
 
@@ -306,6 +334,43 @@ def assign(
     request: Request, ref: str, body: AssignBody, user: Annotated[User, Depends(api_actor)]
 ) -> dict[str, Any]:
     return _note(review.assign(app_ctx(request), user, ref, body.assignee, body.lock_version))
+
+
+@router.post("/bgs/{ref}/location")
+def set_bg_location(
+    request: Request, ref: str, body: LocationBody, user: Annotated[User, Depends(api_actor)]
+) -> dict[str, Any]:
+    """Put the BG at a location (made if new) or take it off (null); artist or director."""
+    from haikei.services.location_views import set_bg_location as put
+
+    return {"bg": ref, "location": put(app_ctx(request), user, ref, body.location)}
+
+
+@router.get("/locations")
+def locations(request: Request, user: Annotated[User, Depends(reader)]) -> list[dict[str, Any]]:
+    """Every location with its BGs and its number of current location boards."""
+    from haikei.services.locations import list_locations
+
+    return [loc.as_json() for loc in list_locations(app_ctx(request))]
+
+
+@router.get("/locations/{name}")
+def location(request: Request, name: str, user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
+    """A location's BGs with their states (the version shown, its board or why none) and its
+    boards, current and retired, with their chain of painters and consent."""
+    from haikei.services.locations import location_detail
+
+    ctx = app_ctx(request)
+    out = location_detail(ctx, name).as_json()
+    cards = {c.bg: c for c in review_read.all_cards(ctx)}
+    for b in out["bgs"]:
+        c = cards.get(b["name"])
+        shown = (c.approved_version_id or c.current_version_id) if c else None
+        b["version_id"] = shown
+        b["image_url"] = f"/img/v/{shown}" if shown else None
+    for r in out["boards"]:
+        r["image_url"] = f"/img/v/{r['source_version_id']}" if r.get("source_version_id") else None
+    return out
 
 
 @router.post("/bgs/{ref}/labels")

@@ -37,6 +37,8 @@ DONE = {
     "arrived": "The re-render arrived as a new version (selected below); compare it and approve or retake.",
     "commented": "Comment added.",
     "export_started": "Export started; its progress is shown below.",
+    "located": "Location saved.",
+    "unlocated": "Location cleared.",
 }
 
 ACTIONS = (
@@ -111,13 +113,18 @@ def overview(
     status: str = "",
     sort: str = "cut",
     assignee: str = "",
+    location: str = "",
 ) -> Response:
     from sqlalchemy import select
 
+    from haikei.services.location_views import NO_LOCATION, bg_locations, location_counts
     from haikei.store.tables import ReviewStatusRow
 
     ctx = app_ctx(request)
-    every = review_read.all_cards(ctx)
+    where = bg_locations(ctx)
+    cards_all = review_read.all_cards(ctx)
+    loc_counts = location_counts([c.bg for c in cards_all], where)
+    every = [c for c in cards_all if not location or where.get(c.bg, NO_LOCATION) == location]
     cards = review_read.cut_cards(
         ctx, status=status or None, sort=sort, assignee=assignee or None, cards=every
     )
@@ -131,7 +138,7 @@ def overview(
     mine = sum(1 for c in every if c.assignee_name == user.name)
 
     def url(**kw: str) -> str:
-        q = {"status": status, "sort": sort, "assignee": assignee, **kw}
+        q = {"status": status, "sort": sort, "assignee": assignee, "location": location, **kw}
         return "/?" + urlencode({k: v for k, v in q.items() if v and not (k == "sort" and v == "cut")})
 
     return render(
@@ -152,6 +159,10 @@ def overview(
             "people": people,
             "assignee": assignee,
             "unassigned": review.UNASSIGNED,
+            "location": location,
+            "loc_counts": loc_counts if len(loc_counts) > 1 else {},
+            "no_location": NO_LOCATION,
+            "where": where,
             "url": url,
             "ja": _ja,
         },
@@ -205,10 +216,12 @@ def _cut_page(
     comment: int | None = None,
 ) -> Response:
     from haikei.services.comments import COLOURS
+    from haikei.services.location_views import location_of, paint_over_artists, variant_sources
     from haikei.services.review_cards import recipe_card
 
     ctx = app_ctx(request)
     d = review.bg_detail(ctx, ref)
+    place = location_of(ctx, ref)
     versions = d.main_versions
     sel = next((v for v in d.versions if v.id == selected), None)
     if sel is None:
@@ -277,6 +290,10 @@ def _cut_page(
             "comment_sel": comment,
             "colours": COLOURS,
             "ja": _ja,
+            "place": place,
+            "can_locate": user.role.value in ("artist", "director"),
+            "painters_of": paint_over_artists(ctx, [v.id for v in versions]) if place.name else {},
+            "variant_from": variant_sources(ctx, d.variant_options),
         },
     )
 
@@ -333,13 +350,53 @@ def pick(request: Request, ref: str, user: ActorDep, version_id: VersionF, lock_
 
 @router.post("/cut/{ref}/approve")
 def approve(
-    request: Request, ref: str, user: ActorDep, version_id: VersionF, lock_version: LockF, text: TextF = ""
+    request: Request,
+    ref: str,
+    user: ActorDep,
+    version_id: VersionF,
+    lock_version: LockF,
+    text: TextF = "",
+    confirm_painters: Annotated[bool, Form()] = False,
 ) -> Response:
     return _act(
         ref,
         "approved",
-        lambda: review.approve(app_ctx(request), user, ref, version_id, lock_version, text),
+        lambda: review.approve(
+            app_ctx(request), user, ref, version_id, lock_version, text, confirm_painters=confirm_painters
+        ),
         version_id,
+    )
+
+
+@router.post("/cut/{ref}/location")
+def set_location_form(
+    request: Request,
+    ref: str,
+    user: ActorDep,
+    location: Annotated[str, Form(max_length=200)] = "",
+    clear: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Put the BG at a location (made if new) or, with ``clear``, take it off (locations)."""
+    from haikei.services.location_views import set_bg_location
+
+    name = None if clear else location
+    saved = set_bg_location(app_ctx(request), user, ref, name)
+    return RedirectResponse(f"/cut/{ref}?ok={'located' if saved else 'unlocated'}", status_code=303)
+
+
+@router.get("/location/{name}")
+def location_page(request: Request, name: str, user: Annotated[User, Depends(reader)]) -> Response:
+    """A location's BGs side by side with their states, and its boards (current and retired) with
+    their chain of painters and consent, or why a BG has none."""
+    from haikei.services.locations import location_detail
+
+    ctx = app_ctx(request)
+    detail = location_detail(ctx, name)
+    cards = {c.bg: c for c in review_read.all_cards(ctx)}
+    return render(
+        request,
+        "location.html",
+        {"user": user, "loc": detail, "cards": cards, "ja": _ja},
     )
 
 
