@@ -24,10 +24,17 @@ def test_demo_builds_paints_delivers(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     assert code == 0, err
     rep = json.loads(out)
-    assert rep["engine"] == "baseline" and rep["versions"] == 6  # 7 cuts, one BG shared by c005 and c006
+    assert rep["engine"] == "baseline" and rep["versions"] == 7  # 8 cuts, one BG shared by c005 and c006
     rows = list(csv.DictReader((root / "delivery" / "cuts.csv").open()))
-    assert [r["cut"] for r in rows] == [f"c00{i}" for i in range(1, 8)]
+    assert [r["cut"] for r in rows] == [f"c00{i}" for i in range(1, 9)]
     assert rows[4]["png"] == rows[5]["png"] == "ep01_c005-c006_bg_v001.png"
+    # locations: c008 is c001's place (山道), painted after c001's approval from its approved BG
+    lineage = json.loads((root / "delivery" / "ep01_c008_bg_v001.recipe.json").read_text())["lineage"]
+    loc = lineage[-1]["recipe"]["inputs"]["location"]
+    assert loc["name"] == "山道" and [b["name"] for b in loc["boards"]] == ["山道/c001-r1"], loc
+    assert {"sky", "mountain", "road"} <= set(loc["classes"]), loc  # painted from c001's approved BG
+    assert loc["boards"][0]["source_version_id"] is not None
+    assert "山道/c001-r1" in rep["notes"][-1]
     anchors = (root / "keys" / "root-ca.pem").read_bytes()
     for r in rows:
         assert verify(root / "delivery" / r["png"], trust_anchors=anchors).valid

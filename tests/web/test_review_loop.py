@@ -243,10 +243,11 @@ def test_after_the_demo_the_overview_shows_waiting_bgs(tmp_path, capsys) -> None
             )
             assert r.status_code == 303
             chips = {s["short_name"]: s["count"] for s in c.get("/api/statuses").json()}
-            assert chips["wfa"] == 2 and chips["done"] == 4 and chips["todo"] == 0, chips
+            # waiting: c005-c006, c007 and c008 (c001's place, painted after c001's approval)
+            assert chips["wfa"] == 3 and chips["done"] == 4 and chips["todo"] == 0, chips
             html = c.get("/?status=wfa").text
-            assert html.count('class="cutcard"') == 2 and "c005 · c006" in html and "兼用 ×2" in html
-            assert 'Waiting for approval <span class="n">2</span>' in c.get("/").text
+            assert html.count('class="cutcard"') == 3 and "c005 · c006" in html and "兼用 ×2" in html
+            assert 'Waiting for approval <span class="n">3</span>' in c.get("/").text
     finally:
         ctx.close()
 

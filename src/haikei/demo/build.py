@@ -31,6 +31,14 @@ DEMO_DIRECTIONS: dict[str, str] = {
     "forest_path": "autumn afternoon, sunlight through trees (木漏れ日)",
 }
 
+# one place two cuts show (locations, 舞台): c001's mountain road, and c008, the same road drawn
+# again (another seed of the scene). c008 is painted after c001 is approved, from its approved BG.
+DEMO_LOCATION = "山道"
+LOCATION_CUT = "c008"
+LOCATION_FIRST = "c001"
+LOCATION_SEED = 1
+LOCATION_NOTES = "the mountain road again (舞台 山道): painted from c001's approved BG"
+
 DEMO_USERS = (("director", "director", "Haruka Aoki"), ("artist", "artist", "Kenji Mori"))
 LAYOUT_ARTIST = "haikei demo layouts (drawn by code)"
 DEMO_FRAME = FrameSize(1920, 1080)  # frozen, so safe as a default argument
@@ -112,17 +120,20 @@ def build_demo(
         layouts = root / "layouts"
         layouts.mkdir()
         write_demo_layouts(layouts, frame.width, frame.height)
+        write_location_layout(layouts, frame.width, frame.height)
         import_folder(ctx, layouts, artist=LAYOUT_ARTIST)
         # 3. art direction per BG
         for cut in demo_cuts():
             if cut.cut == cut.bg.split("-")[0]:
                 set_direction(ctx, cut.bg, DEMO_DIRECTIONS.get(cut.scene, ""))
+        set_direction(ctx, LOCATION_CUT, DEMO_DIRECTIONS["mountain_road"])
         report.seconds["setup"] = time.perf_counter() - t0
-        # 4. paint every BG
+        # 4. paint every BG but the location's second cut
         report.engine = engine or best_engine(ctx)
         say(f"painting with {report.engine}")
         t1 = time.perf_counter()
-        version_ids = _render_through_queue(ctx, report.engine, candidates, on_progress)
+        first = sorted({c.bg for c in demo_cuts()})
+        version_ids = _render_through_queue(ctx, first, report.engine, candidates, on_progress)
         report.versions = len(version_ids)
         report.seconds["render"] = time.perf_counter() - t1
         # 5. people: a director and an artist for the review page; the director approves the
@@ -130,7 +141,14 @@ def build_demo(
         report.users = _demo_users(ctx, report)
         if report.users:
             _approve_some(ctx, report)
-        # 6. delivery: signed PNG + PSD per BG, credits
+        # 6. the location's second cut, painted from c001's approved BG (its location board)
+        say(f"painting {LOCATION_CUT} from {LOCATION_FIRST}'s approved BG ({DEMO_LOCATION})")
+        t3 = time.perf_counter()
+        more = _render_through_queue(ctx, [LOCATION_CUT], report.engine, candidates, on_progress)
+        report.versions += len(more)
+        report.seconds["render_location"] = time.perf_counter() - t3
+        report.notes.append(_location_note(ctx))
+        # 7. delivery: signed PNG + PSD per BG, credits
         say("delivery")
         t2 = time.perf_counter()
         _deliver(ctx, report)
@@ -160,8 +178,52 @@ def add_bundled_boards(ctx: ServiceContext) -> None:
         )
 
 
+def write_location_layout(folder: Path, width: int, height: int) -> None:
+    """c008: the mountain road drawn again (another seed), imported with the demo's layouts; the
+    cut sheet gains a ``location`` column putting c001 and c008 at one place (山道)."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from haikei.demo.scenes import make_scene
+    from haikei.domain.vocabulary import Vocabulary
+    from haikei.imaging.io import atomic_write_bytes, encode_region_map, save_png
+
+    scene = make_scene("mountain_road", width, height, seed=LOCATION_SEED)
+    meta = {"haikei:demo_scene": "mountain_road"}
+    save_png(folder / f"{LOCATION_CUT}_lo.png", scene.lines, meta)
+    save_png(folder / f"{LOCATION_CUT}_regions.png", encode_region_map(scene.regions, Vocabulary()), meta)
+    if scene.book.any():
+        save_png(folder / f"{LOCATION_CUT}_book.png", np.where(scene.book, 255, 0).astype(np.uint8), meta)
+    sheet = folder / "cutsheet.csv"
+    rows = list(csv.reader(io.StringIO(sheet.read_text(encoding="utf-8"))))
+    head, body = rows[0], rows[1:]
+    body.append([LOCATION_CUT, str(width), str(height), "", "", LOCATION_NOTES])
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([*head, "location"])
+    for r in body:
+        w.writerow([*r, DEMO_LOCATION if r[0] in (LOCATION_FIRST, LOCATION_CUT) else ""])
+    atomic_write_bytes(sheet, out.getvalue().encode("utf-8"))
+
+
+def _location_note(ctx: ServiceContext) -> str:
+    """What the location's second cut was painted from, read from its recipe."""
+    from haikei.services.review import bg_detail
+
+    d = bg_detail(ctx, LOCATION_CUT)
+    v = next((x for x in d.versions if x.id == d.bg.current_version_id), None)
+    loc = ((v.recipe or {}).get("inputs") or {}).get("location") if v is not None else None
+    if not loc or not loc.get("boards"):
+        return f"{LOCATION_CUT} was painted from the production's boards only ({LOCATION_FIRST} has no location board)"
+    names = ", ".join(str(b.get("name")) for b in loc["boards"])
+    return f"{LOCATION_CUT} ({DEMO_LOCATION}) was painted from {LOCATION_FIRST}'s approved BG: location board {names}"
+
+
 def _render_through_queue(
     ctx: ServiceContext,
+    refs: list[str],
     engine: str,
     candidates: int,
     on_progress: Callable[[str, int, float, str], None] | None,
@@ -172,7 +234,7 @@ def _render_through_queue(
     from haikei.jobs.batch import submit_batch, summarise
     from haikei.jobs.local import LocalExecutor
 
-    jobs = submit_batch(ctx, None, engine=engine, candidates=candidates, seed=0, actor="demo")
+    jobs = submit_batch(ctx, refs, engine=engine, candidates=candidates, seed=0, actor="demo")
 
     def update(states: list[Any]) -> None:
         if on_progress is None:
