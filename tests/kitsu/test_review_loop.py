@@ -157,3 +157,32 @@ def test_push_review_and_back(reviewed_in_kitsu: KitsuProd, capsys: Any) -> None
     rep = sync(kp, capsys)
     assert rep["push"]["statuses"] == [] and rep["review"]["approvals"] == rep["review"]["comments"] == 0
     assert rep["requests"] < 40  # an idle pass: list calls only
+
+
+def test_push_create_shots_publishes_a_haikei_first_production(
+    kitsu_prod: KitsuProd, layouts_dir: Any, capsys: Any
+) -> None:
+    """The documented one command: a production Kitsu has never seen becomes a Kitsu project."""
+    import uuid
+
+    from haikei.services.intake import import_folder
+    from haikei.services.rendering import render_backgrounds
+    from tests.kitsu.conftest import set_kitsu
+
+    ctx, admin = kitsu_prod.ctx, kitsu_prod.admin
+    import_folder(ctx, layouts_dir)
+    render_backgrounds(ctx, ["c001", "c003"], engine="baseline", candidates=1, actor="test")
+    name = f"haikei-new-{uuid.uuid4().hex[:8]}"
+    set_kitsu(kitsu_prod.root, project=name)
+    code, out, err = run_cli(["kitsu", "push", "--create-shots", "-p", str(kitsu_prod.root)], capsys)
+    assert code == 0, err
+    assert f"Kitsu project '{name}': 4 shots made" in out
+    project = admin.fetch_first("projects", {"name": name})
+    shots = {s["name"]: s for s in admin.fetch_all(f"projects/{project['id']}/shots")}
+    assert sorted(shots) == ["c001", "c002", "c003", "c004"]
+    assert shots["c003"]["data"]["bg"] == shots["c004"]["data"]["bg"] == "c003-c004"
+    assert shots["c001"]["data"]["resolution"] == "64x40"
+    assert "published c001 r1 on c001" in out and "published c003-c004 r1 on c004" in out
+    assert "c002" not in out.split("shots made")[1]  # c002 has no version yet: nothing to publish
+    code, out, err = run_cli(["kitsu", "push", "--create-shots", "-p", str(kitsu_prod.root)], capsys)
+    assert code == 0 and "0 shots made" in out and "nothing new to publish" in out
