@@ -26,16 +26,17 @@ SAFE_AGE_S = 3600.0
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _hashes_in(value: Any) -> set[str]:
-    """Every blob-hash-shaped string anywhere in a JSON value (a recipe names its blobs:
-    a paint-over's ``changed_mask`` and ``diff_overlay``, inputs, parents)."""
-    if isinstance(value, str):
-        return {value} if _HASH.match(value) else set()
-    if isinstance(value, dict):
-        return set().union(*(_hashes_in(v) for v in value.values())) if value else set()
-    if isinstance(value, list):
-        return set().union(*(_hashes_in(v) for v in value)) if value else set()
-    return set()
+# the recipe fields that name blobs of this store (a paint-over's changed-pixel mask and diff
+# overlay live only there); a recipe's other hashes (inputs, models, options) name no blob
+RECIPE_BLOB_FIELDS = ("changed_mask", "diff_overlay")
+
+
+def _blobs_in_recipe(recipe: Any) -> set[str]:
+    if not isinstance(recipe, dict):
+        return set()
+    found = {recipe.get(name) for name in RECIPE_BLOB_FIELDS}
+    found.update(v for k, v in recipe.items() if k.endswith("_blob"))
+    return {v for v in found if isinstance(v, str) and _HASH.match(v)}
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def referenced_blobs(ctx: ServiceContext) -> set[str]:
         for variants in s.scalars(select(ArtBoardRow.variants)):
             keys.update(v for v in (variants or {}).values() if isinstance(v, str))
         for recipe in s.scalars(select(VersionRow.recipe)):
-            keys.update(_hashes_in(recipe))
+            keys.update(_blobs_in_recipe(recipe))
         for params in s.scalars(select(JobRow.params)):
             mask = (params or {}).get("mask_blob")
             if mask:
