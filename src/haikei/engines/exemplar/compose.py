@@ -13,9 +13,11 @@ import numpy as np
 
 from haikei.engines.base import RenderRequest, composite_retake
 from haikei.engines.exemplar import variant_kernels as VK
+from haikei.engines.exemplar.lines import form_field, shade_form
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
 from haikei.engines.exemplar.plan import Plan, Window
+from haikei.engines.exemplar.synthesis import light_direction
 
 __all__ = ["into_frame", "lay_in", "paint_palettes", "to_8bit"]
 
@@ -55,10 +57,20 @@ def lay_in(
     opts: ExemplarOptions,
     frame: tuple[int, int],
     seed: int,
+    faces: np.ndarray | None = None,
 ) -> None:
-    """Lines in the ``natural`` pixels: soft multiplicative darkening (shade, not black ink) and a glaze."""
+    """Lines in the ``natural`` pixels and a glaze: ``line_style`` ink darkens the paint along them
+    (soft, multiplicative); paint turns them into form (:func:`.lines.form_field`: lit on one side,
+    shaded on the other, never darker than both), also over the man-made ``faces`` when given (a render;
+    a variant recolours its parent's faces, which carry it already)."""
     glaze_rng = np.random.default_rng([seed, 0x474C])
-    lay_in_lines(canvas, natural, ink, opts.line_darkening, opts.glaze, frame, glaze_rng)
+    if opts.line_style != "paint":
+        lay_in_lines(canvas, natural, ink, opts.line_darkening, opts.glaze, frame, glaze_rng)
+        return
+    lay_in_lines(canvas, natural, ink, 0.0, opts.glaze, frame, glaze_rng)
+    if opts.line_form > 0:
+        formed = natural if faces is None else natural | faces
+        shade_form(canvas, formed, form_field(ink, light_direction(opts), canvas.shape[:2], opts.line_form))
 
 
 def to_8bit(canvas: np.ndarray) -> np.ndarray:

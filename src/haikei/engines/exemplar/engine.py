@@ -32,6 +32,7 @@ from haikei.engines.base import (
     parse_options,
 )
 from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, to_8bit
+from haikei.engines.exemplar.lines import choose_line_style
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import find_window, make_plan, pyramid
 from haikei.engines.exemplar.recipe import ENGINE_NAME, ENGINE_VERSION, build_recipe
@@ -76,7 +77,10 @@ class ExemplarEngine:
         context.check_cancel()
         opts = self.options(request.options)
         if request.variant is not None:
-            return render_variant(request, context, opts, variant_plan(request, opts), self.variant_cache)
+            vplan = variant_plan(request, opts)
+            vstyle = choose_line_style(request, opts.line_style, vplan)
+            vopts = opts.model_copy(update={"line_style": vstyle.used})
+            return render_variant(request, context, vopts, vplan, self.variant_cache)
         context.progress(0.0, "preparing")
         mode = "retake" if request.mask is not None else ("refine" if request.init is not None else "render")
 
@@ -87,6 +91,9 @@ class ExemplarEngine:
         context.check_cancel()
         # ... and the pyramid: working level (long side <= search_max_side) and the levels below it
         pyr = pyramid(opts, (request.height, request.width), window.shape)
+        # ... and how the layout's lines go in: auto reads the boards' own borders (outlines or not)
+        line_style = choose_line_style(request, opts.line_style, plan)
+        opts = opts.model_copy(update={"line_style": line_style.used})
 
         # 3. the boards at the render's scale, with their guides per level (kept on the engine)
         preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
@@ -137,6 +144,7 @@ class ExemplarEngine:
             opts,
             (request.height, request.width),
             request.seed,
+            faces=guides.slots_full < 0,
         )
         painted = to_8bit(canvas)
 
@@ -146,6 +154,7 @@ class ExemplarEngine:
         # 10. the result and its recipe
         timings["total"] = time.perf_counter() - t_start
         recipe = build_recipe(request, opts, plan, mode, structured, guides.search_size, pyr, window)
+        recipe["line_style"] = line_style.as_dict()
         context.progress(1.0, "done")
         return RenderResult(
             image=image, source_map=source_map, recipe=recipe, warnings=list(plan.warnings), timings=timings

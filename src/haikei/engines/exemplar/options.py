@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["ExemplarOptions"]
@@ -78,6 +80,21 @@ class ExemplarOptions(BaseModel):
         ge=0.0,
         le=1.0,
         description="How much the layout's ink darkens natural areas (0 = lines vanish, 1 = full ink).",
+    )
+    line_style: Literal["auto", "paint", "ink"] = Field(
+        "auto",
+        description="How the layout's lines go into the painting: paint (region borders as colour / value edges, "
+        "interior strokes as form: light on one side, shade on the other), ink (drawn lines: line_darkening, "
+        "structure_line_strength), auto (ink only when the boards' own painting draws dark lines along their "
+        "label borders).",
+    )
+    # 0.16: at 0.1 the terrace borders of rice_terraces faded (line F1 .61, under the baseline's .62);
+    # at 0.16 .70, and the strokes still read as folds (ink 0.27 L*)
+    line_form: float = Field(
+        0.16,
+        ge=0.0,
+        le=0.5,
+        description="line_style paint: how much lighter / darker the two sides of a layout stroke are painted.",
     )
     glaze: float = Field(
         0.03,

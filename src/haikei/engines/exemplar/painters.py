@@ -72,6 +72,7 @@ def paint_soft(
     canvas: np.ndarray,
     boxes: dict[int, tuple[slice, slice]] | None = None,
     brush_contrast: float = 0.0,
+    shade_lines: bool = True,
 ) -> np.ndarray:
     """Natural areas from a palette: (palette, style) per class, painted into ``canvas`` (float32
     RGB); returns the mask of the pixels painted. ``boxes``: the classes' boxes, if already known.
@@ -82,7 +83,9 @@ def paint_soft(
     scale, each clump lit on its own light side. Surfaces (ground, sand, path ...): the mid tone broken by
     low-frequency variation, lighter towards the horizon (top of the area), laid in with brush
     strokes (:mod:`.brushwork`, relative strength ``brush_contrast``) that lie along the area's
-    outlines and shorten towards its top.
+    outlines and shorten towards its top. ``shade_lines``: clouds and masses also shade towards the
+    layout's strokes inside them (``line_style`` ink; with paint the strokes become form later and
+    only steer the brush).
     """
     h, w = regions.shape
     painted = np.zeros((h, w), bool)
@@ -104,8 +107,9 @@ def paint_soft(
         xx = rx.astype(np.float32)
         cell = max(8.0, min(bh, bw) / 3.0)
         noise = G.smooth_noise(bh, bw, rng, cell)[ry, rx]
+        inner = ink[box] if shade_lines else np.zeros(region.shape, np.float32)
         if style == "mass":
-            t, yn = _mass_tones(region, ink[box], ry, rx, noise, light, rng, stroke_length(h, w))
+            t, yn = _mass_tones(region, inner, ry, rx, noise, light, rng, stroke_length(h, w))
         elif is_cloud:
             comp, n = ndimage.label(region)
             stats = _label_stats(comp, n)
@@ -116,7 +120,7 @@ def paint_soft(
             if n:
                 cy[1:] = stats[1][1:] / stats[0][1:].astype(np.float64)
                 cx[1:] = stats[2][1:] / stats[0][1:].astype(np.float64)
-            edge = np.pad(~region | (ink[box] > 0.5), 1, constant_values=True)
+            edge = np.pad(~region | (inner > 0.5), 1, constant_values=True)
             d = distance_to(edge)[1:-1, 1:-1][ry, rx].astype(np.float32)
             lab = comp[ry, rx]
             s = size[lab]
@@ -278,10 +282,11 @@ def paint_palette_classes(
             light,
             rng,
             opts.texture_strength,
-            opts.structure_line_strength,
+            opts.structure_line_strength if opts.line_style != "paint" else 0.0,
             canvas,
             boxes,
             brush_contrast=FACE_BRUSH * contrast * opts.brush_strength,
+            occlusion=1.0 if opts.line_style != "paint" else 0.0,
         )
     if soft:
         soft_mask = paint_soft(
@@ -295,6 +300,7 @@ def paint_palette_classes(
             canvas,
             boxes,
             brush_contrast=contrast * opts.brush_strength,
+            shade_lines=opts.line_style != "paint",
         )
     return used, soft_mask
 

@@ -9,7 +9,15 @@ from haikei.engines.exemplar.boards import board_scores
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import Plan, Pyramid, Window
 
-__all__ = ["ENGINE_NAME", "ENGINE_VERSION", "LINE_TREATMENT", "build_recipe", "flags", "variant_recipe"]
+__all__ = [
+    "ENGINE_NAME",
+    "ENGINE_VERSION",
+    "LINE_TREATMENT",
+    "PAINT_TREATMENT",
+    "build_recipe",
+    "flags",
+    "variant_recipe",
+]
 
 ENGINE_NAME = "exemplar"
 ENGINE_VERSION = "1.0.0"
@@ -18,6 +26,11 @@ LINE_TREATMENT = (
     "natural areas: layout lines steer light/shade through the side-aware guide and darken the paint "
     "multiplicatively (line_darkening, weight varying along the line); man-made areas: crisp lines in "
     "the palette's darkest colour"
+)
+PAINT_TREATMENT = (
+    "line_style paint: layout lines steer light/shade through the side-aware guide; in natural areas each "
+    "stroke becomes form (lighter on the side facing the light, darker on the other, line_form); region "
+    "borders and man-made faces meet as colour / value edges, with no drawn line"
 )
 
 
@@ -72,7 +85,7 @@ def build_recipe(
         "search_size": list(search_size),
         "levels": pyr.levels,
         "window": list(window.box),
-        "line_treatment": LINE_TREATMENT,
+        "line_treatment": PAINT_TREATMENT if opts.line_style == "paint" else LINE_TREATMENT,
     }
 
 

@@ -259,11 +259,15 @@ def paint_structured(
     canvas: np.ndarray,
     boxes: dict[int, tuple[slice, slice]] | None = None,
     brush_contrast: float = 0.0,
+    occlusion: float = 1.0,
 ) -> None:
     """Paint the pixels of the classes in ``palettes`` into ``canvas`` (float32 RGB, 0..1).
 
     ``brush_contrast``: relative strength of the brush strokes laid over each face (see
     :mod:`.brushwork`; a stroke never crosses from one face into another).
+
+    ``occlusion``: how much the faces darken towards their lines (1: as drawn with ink; 0: the faces
+    meet as tones, line_style paint).
 
     ``boxes``: the classes' bounding boxes from :func:`class_boxes`, if already known. All work is
     done inside the painted classes' bounding box and mostly on their pixels alone.
@@ -336,7 +340,7 @@ def paint_structured(
     # that repeated shapes (windows, poles, a long eave) never come out as identical copies; the
     # noise fields cover the window (their look depends on its size), the arithmetic only the pixels
     cell = max(8.0, 0.02 * max(h, w))
-    near = np.exp(-dline / 2.5)
+    near = np.exp(-dline / 2.5) * occlusion
     n_occl = G.smooth_noise(wh, ww, rng, cell)
     n_weather = G.smooth_noise(wh, ww, rng, cell)
     n_pressure = G.smooth_noise(wh, ww, rng, cell)

@@ -1,0 +1,140 @@
+"""How the layout's lines go into the painting (``line_style``: auto | paint | ink).
+
+In anime background art the layout's pencil is not in the final picture: a region border becomes
+an edge of colour and value, an interior stroke (a ripple, a gully, a cloud lobe) becomes form,
+light on one side and shade on the other. Only a board whose own painting has outlines should
+give outlines.
+
+- ``paint``: natural areas get :func:`form_field`, a light / shade change across every stroke
+  (lighter on the side facing the light, darker on the other, the stroke itself at the mid
+  tone), so the stroke is an edge in the painting and never a line darker than both its sides;
+  man-made faces meet as tones (no drawn line, no contact shade on both sides of it).
+- ``ink``: the lines drawn as before (natural paint darkened by ``line_darkening``, man-made lines
+  in the palette's darkest colour at ``structure_line_strength``).
+- ``auto``: :func:`board_ink` on the boards the plan paints from; ``ink`` when their painting draws
+  dark lines along their own label borders (more than :data:`INK_LSTAR` darker than both sides,
+  beyond their texture's own dark specks), otherwise ``paint``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+from scipy import ndimage
+
+from haikei.engines.base import BoardInput, RenderRequest
+from haikei.engines.exemplar.blur import gaussian_blur
+from haikei.engines.exemplar.cache import BoundedCache
+from haikei.engines.exemplar.guides import colour_features, label_borders
+from haikei.engines.exemplar.plan import Plan
+
+__all__ = ["INK_LSTAR", "LineStyle", "board_ink", "choose_line_style", "form_field", "shade_form"]
+
+# L*: a board whose label borders are on average this much darker than both sides (beyond the dark
+# specks of its texture) paints outlines. The bundled boards: SafeLanding and Altai well below 1
+INK_LSTAR = 4.0
+_MAX_SIDE = 960  # boards are measured at most this large (a stride, deterministic)
+_INK: BoundedCache[tuple[str, bytes], float] = BoundedCache(16, "board ink")
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """The line style asked for, the one used, and what auto measured (None when not asked)."""
+
+    asked: str
+    used: str
+    board_ink: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "asked": self.asked,
+            "used": self.used,
+            "board_ink": None if self.board_ink is None else round(self.board_ink, 3),
+        }
+
+
+def _lstar(rgb: np.ndarray) -> np.ndarray:
+    """Approximate CIE L* (0..100) of uint8 RGB from its luma."""
+    y = colour_features(rgb)[..., 0].astype(np.float32)
+    lin = np.where(y <= 0.04045, y / 12.92, ((y + 0.055) / 1.055) ** 2.4)
+    return np.where(lin > 0.008856, 116.0 * np.cbrt(lin) - 16.0, 903.3 * lin).astype(np.float32)
+
+
+def board_ink(board: BoardInput) -> float:
+    """How much darker than both sides the board's painting is along its own label borders (L*),
+    beyond its texture: the mean black top-hat (a 5 x 5 closing minus the painting: thin dark
+    marks) on its label borders minus its mean away from them. A colour or value step between two
+    classes gives 0 (a closing keeps steps); a drawn outline gives about its depth."""
+    img, lab = board.image, board.labels
+    key = (board.key, hashlib.blake2b(img.tobytes() + lab.tobytes(), digest_size=16).digest())
+    hit = _INK.get(key)
+    if hit is not None:
+        return hit
+    step = max(1, -(-max(img.shape[:2]) // _MAX_SIDE))
+    img, lab = img[::step, ::step], lab[::step, ::step]
+    lstar = _lstar(img)
+    tophat = ndimage.grey_closing(lstar, size=(5, 5)) - lstar
+    labelled = lab != 255
+    border = label_borders(lab)
+    border |= np.roll(border, 1, axis=0) | np.roll(border, 1, axis=1)  # both sides of the border
+    near = ndimage.binary_dilation(border, iterations=4)
+    on = border & labelled & ndimage.binary_erosion(labelled, iterations=1)
+    away = labelled & ~near
+    if on.sum() < 16 or away.sum() < 16:
+        return _INK.put(key, 0.0)
+    return _INK.put(key, max(0.0, float(tophat[on].mean() - tophat[away].mean())))
+
+
+def choose_line_style(request: RenderRequest, asked: str, plan: Plan) -> LineStyle:
+    """``asked`` as used: paint or ink themselves; auto measures the boards the plan paints from."""
+    if asked != "auto":
+        return LineStyle(asked, asked, None)
+    used = sorted({b for p in plan.classes.values() for b in p.boards}) or list(range(len(request.boards)))
+    ink = max(board_ink(request.boards[b]) for b in used)
+    return LineStyle(asked, "ink" if ink > INK_LSTAR else "paint", ink)
+
+
+def form_field(
+    ink: np.ndarray, light: tuple[float, float], frame: tuple[int, int], strength: float
+) -> np.ndarray:
+    """A relative tone change across the layout's strokes (float32; multiply the paint by ``1 + field``).
+
+    The ink (1 = full) is blurred by 1.5 u (u = 1 px at 960x540, grows with the frame's diagonal);
+    its gradient across a stroke points at the stroke from both sides. The field is ``strength``
+    times that gradient's size (a full 1-px stroke's peak = 1), signed by the side facing the light
+    (a direction turned 20 degrees off the light, so that strokes along the light still get a side,
+    its sign eased in over a few degrees): on the stroke itself 0, lighter on the lit side, darker
+    on the other, as a fold in a surface is lit. Clipped to +-1.5 ``strength``."""
+    h, w = frame
+    unit = max(1.0, float(np.hypot(h, w)) / 1100.0)
+    sigma = 1.5 * unit
+    soft = gaussian_blur(np.ascontiguousarray(ink, np.float32), sigma)
+    gy, gx = np.gradient(soft)
+    a = np.radians(20.0)
+    ly, lx = light
+    dy, dx = ly * np.cos(a) - lx * np.sin(a), lx * np.cos(a) + ly * np.sin(a)
+    mag = np.hypot(gy, gx)
+    proj = gy * dy + gx * dx
+    # the peak gradient of a 1-px stroke of full ink blurred by sigma is exp(-1/2) / (sqrt(2 pi) sigma)
+    peak = np.exp(-0.5) / (np.sqrt(2.0 * np.pi) * sigma)
+    sign = np.tanh(4.0 * proj / np.maximum(mag, 1e-6))
+    field = -(strength / peak) * mag * sign
+    lim = 1.5 * strength
+    return np.clip(field, -lim, lim).astype(np.float32)
+
+
+@njit(cache=True, parallel=True)
+def shade_form(canvas, natural, field):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``canvas[y, x] *= 1 + field[y, x]`` on the ``natural`` pixels, in one parallel pass."""
+    h, w = natural.shape
+    one = np.float32(1.0)
+    for y in prange(h):
+        for x in range(w):
+            if natural[y, x]:
+                f = one + field[y, x]
+                for c in range(canvas.shape[2]):
+                    canvas[y, x, c] *= f
