@@ -38,6 +38,25 @@ PINS = {
     "sd_tiny_render": "7792887259d31965768b930ab0c5c846b9b44017e86d3ec9435b6a0ffee4fced",
 }
 
+# the default line_style (auto: paint on the tiny fixture board, which draws no outlines) changed the
+# picture: the layout's strokes became form instead of darkened lines (issue 17 item 1); PINS above are
+# today's line_style=ink, the painter as it was
+PAINT_PINS: dict[str, str] = {
+    "render": "78d33e8d7120d73eacde6899ee8a1040780eee5d1009299fa3960d710954e71b",
+    "render_96x160": "c59500b0b63becfb67855cfd30430556f9a2f9509db484789b16b5940ee60a51",
+    "render_no_seam_blend": "b7a6fbcb923fc0e09c72e326859e6be974dab1b0a92d14da37fefa9c947b065d",
+    "retake": "4c2fcec5dae1471248a7ab9f1c7f63a66fecba9c03732e5240e19f6e047cb6d1",
+    "refine": "27426661b91e867aeae12cf1aa394e04097fa00df32c199a8b83bc32975d8a04",
+    "variant_with_parent": "d9e9b703bac2a4cbdbb144cb41687d906623ca81022b354a4829db7f480299d3",
+    "variant_without_parent_image": "0cac831029b6701e0a21ef0168e3f899166604ecd270c725dafe3a8776afd7af",
+    "render_palette_classes": "3654473805b38f12e0ef435127f5482b29bac901872b05270f0eb9ccf0c23ffd",
+    "variant_palette_classes": "3d31c6ac3ad46d91db209d4f8ecdae0409540f79bf1bc6b1b12dcd2226446b18",
+    "variant_board_scale": "9e40f8e3a6ca2a66da13f9c4448e61c18c0a643d121a2d66ff0956615d097a92",
+    "baseline_render": PINS["baseline_render"],
+    "baseline_retake": PINS["baseline_retake"],
+    "sd_tiny_render": PINS["sd_tiny_render"],
+}
+
 
 def _digest(res: RenderResult) -> str:
     h = hashlib.sha256(np.ascontiguousarray(res.image).tobytes())
@@ -86,12 +105,16 @@ def _req(lines: np.ndarray, regions: np.ndarray, **changes: object) -> RenderReq
     return RenderRequest(**base)  # type: ignore[arg-type]
 
 
-def _cases() -> dict[str, RenderResult]:
+def _cases(config: dict[str, object] | None = None) -> dict[str, RenderResult]:
+    """Every pinned case, rendered by exemplar engines made with ``config`` (``[engines.exemplar]``)."""
+    config = config or {}
     out: dict[str, RenderResult] = {}
-    eng = create({})
+    eng = create(config)
     out["render"] = _render(_req(*tiny_layout(48, 72)), eng)
     out["render_96x160"] = _render(_req(*tiny_layout(96, 160)), eng)
-    out["render_no_seam_blend"] = _render(_req(*tiny_layout(96, 160), options={"seam_blend": 0}))
+    out["render_no_seam_blend"] = _render(
+        _req(*tiny_layout(96, 160), options={"seam_blend": 0}), create(config)
+    )
     lines, regions = tiny_layout(120, 200)
     parent = _render(_req(lines, regions), eng)
     mask = np.zeros(regions.shape, bool)
@@ -129,12 +152,13 @@ def _cases() -> dict[str, RenderResult]:
     )
     opts = {"board_scale": 0.75}
     lines, regions = tiny_layout(48, 72)
-    sp = _render(_req(lines, regions, boards=(board,), options=opts))
+    sp = _render(_req(lines, regions, boards=(board,), options=opts), create(config))
     out["variant_board_scale"] = _render(
         _req(
             lines, regions, boards=(board,), options=opts, variant="evening", init=sp.image,
             init_source_map=sp.source_map,
-        )
+        ),
+        create(config),
     )  # fmt: skip
 
     base = BaselineEngine()
@@ -152,9 +176,20 @@ def results() -> dict[str, RenderResult]:
     return _cases()
 
 
-@pytest.mark.parametrize("case", [c for c in PINS if not c.startswith("sd_")])
+@pytest.fixture(scope="module")
+def results_ink() -> dict[str, RenderResult]:
+    return _cases({"line_style": "ink"})
+
+
+@pytest.mark.parametrize("case", [c for c in PAINT_PINS if not c.startswith("sd_")])
 def test_pixels_are_pinned(case: str, results: dict[str, RenderResult]) -> None:
-    assert _digest(results[case]) == PINS[case]
+    assert _digest(results[case]) == PAINT_PINS[case]
+
+
+@pytest.mark.parametrize("case", [c for c in PINS if not c.startswith(("sd_", "baseline_"))])
+def test_line_style_ink_keeps_the_old_pixels(case: str, results_ink: dict[str, RenderResult]) -> None:
+    """line_style ink is the painter as it was before line styles (lines as shade and crisp lines)."""
+    assert _digest(results_ink[case]) == PINS[case]
 
 
 def test_sd_tiny_pixels_are_pinned(tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -172,7 +207,7 @@ def test_sd_tiny_pixels_are_pinned(tmp_path_factory: pytest.TempPathFactory) -> 
 if __name__ == "__main__":  # print the digests (to pin them after a change meant to change pixels)
     import sys
 
-    for name, res in _cases().items():
+    for name, res in _cases({"line_style": "ink"} if "--ink" in sys.argv else None).items():
         print(f'    "{name}": "{_digest(res)}",')
     if "--sd" in sys.argv:
         import tempfile
