@@ -147,6 +147,7 @@ def build_demo(
         more = _render_through_queue(ctx, [LOCATION_CUT], report.engine, candidates, on_progress)
         report.versions += len(more)
         report.seconds["render_location"] = time.perf_counter() - t3
+        report.seconds["render"] += report.seconds["render_location"]  # all painting, that part included
         report.notes.append(_location_note(ctx))
         # 7. delivery: signed PNG + PSD per BG, credits
         say("delivery")
