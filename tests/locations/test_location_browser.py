@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,7 +74,10 @@ def _wait_until(check: Any, timeout: float = 20.0) -> None:
 def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    base, _ctx = demo_site
+    from haikei.imaging.io import load_rgb, save_png
+    from haikei.services.review import bg_detail
+
+    base, ctx = demo_site
     with sync_playwright() as pw:
         browser = pw.chromium.launch_persistent_context(
             str(tmp_path / "chromium"),
@@ -117,7 +121,33 @@ def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None
             assert page.inner_text("#count") == "2 BGs"
             DOCS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOCS / "location-overview.png"), full_page=True)
-            # the place's page: its BGs side by side with their states, its board and who painted it
+            # the artist paints over c008 (a warmer sky) and uploads it from the cut page
+            page.goto(base + "/cut/c008")
+            d = bg_detail(ctx, "c008")
+            cur = next(v for v in d.versions if v.id == d.bg.current_version_id)
+            img = load_rgb(ctx.blobs.get(cur.image_blob)).astype(np.int16)
+            img[:120] = np.clip(img[:120] + np.array([30, 10, -20], np.int16), 0, 255)
+            save_png(tmp_path / "c008_po.png", img.astype(np.uint8))
+            page.set_input_files('#upload-form input[type="file"]', str(tmp_path / "c008_po.png"))
+            page.click("#upload-form button.primary")
+            page.wait_for_url("**/cut/c008?ok=uploaded*")
+            po = int(page.url.split("v=")[1])
+            # the director approves it, confirming that the artist agrees to it becoming the board
+            page.click("header form.inline button.link")  # log out
+            page.goto(base + "/cut/c008")
+            page.fill('input[name="username"]', "director")
+            page.fill('input[name="password"]', "director-demo")
+            page.click("button.primary")
+            page.wait_for_url(base + "/cut/c008")
+            form = f'.vcard[data-version="{po}"] form[action="/cut/c008/approve"]'
+            said = " ".join(page.inner_text(f"{form} .painters-agree").split())
+            assert said == "Kenji Mori agrees that it becomes 山道's board"
+            assert page.locator(f'.vcard:not([data-version="{po}"]) .painters-agree').count() == 0
+            page.check(f"{form} input[name=confirm_painters]")
+            page.click(f"{form} button.approve")
+            page.wait_for_url("**/cut/c008?ok=approved*")
+            page.goto(base + "/?location=山道")
+            # the place's page: its BGs side by side with their states, its boards and who painted them
             page.click("#location-page")
             page.wait_for_url("**/location/*")
             _wait_until(
@@ -128,10 +158,15 @@ def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None
             c001 = " ".join(page.inner_text('.place-bg[data-bg="c001"]').split())
             c008 = " ".join(page.inner_text('.place-bg[data-bg="c008"]').split())
             assert "approved r1" in c001 and "board 山道/c001-r1" in c001
-            assert "no board: not approved yet" in c008
+            assert "approved r2" in c008
+            assert "board 山道/c008-r2 painters' agreement confirmed by Haruka Aoki" in c008
             board = " ".join(page.inner_text('tr[data-board="山道/c001-r1"]').split())
             assert "current" in board and "Louis Durrant" in board and "Alesya Khoteeva" in board
             assert "consent: every board of its chain allows derived use" in board
+            board = " ".join(page.inner_text('tr[data-board="山道/c008-r2"]').split())
+            assert "Kenji Mori painted over this BG" in board, board
+            # c008 was painted from c001's board: its chain (and so its painters) go through it
+            assert "Louis Durrant" in board and "Alesya Khoteeva" in board
             page.screenshot(path=str(DOCS / "location-page.png"), full_page=True)
             # from the place's page to a cut and back: the cut page names its place
             page.click('.place-bg[data-bg="c008"] strong a')

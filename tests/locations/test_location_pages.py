@@ -194,7 +194,7 @@ def test_location_page_boards_painters_consent_and_why_not(place, web) -> None:
         assert "ok=approved" in r.headers["location"]
         lp = c.get("/location/house").text
         said = _text(lp)
-        assert "board house/c001-r3 · painters' agreement confirmed by Haruka Aoki" in said
+        assert "board house/c001-r3 painters' agreement confirmed by Haruka Aoki" in said
         current = re.search(r'<tr class="current" data-board="house/c001-r3">(.*?)</tr>', lp, re.S)
         assert current, lp
         row = _text(current.group(1))
