@@ -248,6 +248,10 @@ def test_after_the_demo_the_overview_shows_waiting_bgs(tmp_path, capsys) -> None
             html = c.get("/?status=wfa").text
             assert html.count('class="cutcard"') == 3 and "c005 · c006" in html and "兼用 ×2" in html
             assert 'Waiting for approval <span class="n">3</span>' in c.get("/").text
+            # the demo also delivered the unapproved BGs' current versions: delivered as they are,
+            # they need no re-delivery until a new version arrives
+            assert "needs re-delivery" not in c.get("/").text
+            assert "(not approved)" in c.get("/?status=wfa").text
     finally:
         ctx.close()
 

@@ -180,7 +180,9 @@ def delivery_states(s: Any, bg_ids: Iterable[int] | None = None) -> dict[int, De
         if bg is None or v is None:
             continue
         now_id = bg.approved_version_id or bg.current_version_id
-        moved = now_id != r.version_id or not (bg.status.is_approved or bg.status.is_done)
+        # the version that would be delivered now is another one, or an approved delivery's BG left
+        # approved/delivered (a retake); a delivery of an unapproved version moves only with its version
+        moved = now_id != r.version_id or (r.approved and not (bg.status.is_approved or bg.status.is_done))
         out[bg_id] = DeliveryState(
             version_id=r.version_id,
             revision=v.revision,
