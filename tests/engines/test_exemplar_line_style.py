@@ -78,8 +78,8 @@ def test_form_is_lit_on_the_side_facing_the_light() -> None:
     ink = np.zeros((40, 40), np.float32)
     ink[20, :] = 1.0  # a horizontal stroke; the light from above (y up)
     field = form_field(ink, (-1.0, 0.0), (540, 960), 0.2)
-    assert field[18, 20] > 0.1  # above: lit
-    assert field[22, 20] < -0.1  # below: shade
+    assert field[19, 20] > 0.1  # above: lit
+    assert field[21, 20] < -0.1  # below: shade
     assert abs(field[20, 20]) < 0.02  # the stroke itself: the mid tone, not a dark line
 
 

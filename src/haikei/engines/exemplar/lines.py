@@ -37,6 +37,9 @@ __all__ = ["INK_LSTAR", "LineStyle", "board_ink", "choose_line_style", "form_fie
 # L*: a board whose label borders are on average this much darker than both sides (beyond the dark
 # specks of its texture) paints outlines. The bundled boards: SafeLanding and Altai well below 1
 INK_LSTAR = 4.0
+# the form's width across a stroke, in u: at 1.5 the dense far paddy borders of rice_fields blurred
+# into one another and cancelled (line F1 .67 with line_form .16; at 1.0 and .2: .79)
+FORM_SIGMA = 1.0
 _MAX_SIDE = 960  # boards are measured at most this large (a stride, deterministic)
 _INK: BoundedCache[tuple[str, bytes], float] = BoundedCache(16, "board ink")
 
@@ -103,7 +106,7 @@ def form_field(
 ) -> np.ndarray:
     """A relative tone change across the layout's strokes (float32; multiply the paint by ``1 + field``).
 
-    The ink (1 = full) is blurred by 1.5 u (u = 1 px at 960x540, grows with the frame's diagonal);
+    The ink (1 = full) is blurred by :data:`FORM_SIGMA` u (u = 1 px at 960x540, grows with the frame's diagonal);
     its gradient across a stroke points at the stroke from both sides. The field is ``strength``
     times that gradient's size (a full 1-px stroke's peak = 1), signed by the side facing the light
     (a direction turned 20 degrees off the light, so that strokes along the light still get a side,
@@ -111,7 +114,7 @@ def form_field(
     on the other, as a fold in a surface is lit. Clipped to +-1.5 ``strength``."""
     h, w = frame
     unit = max(1.0, float(np.hypot(h, w)) / 1100.0)
-    sigma = 1.5 * unit
+    sigma = FORM_SIGMA * unit
     soft = gaussian_blur(np.ascontiguousarray(ink, np.float32), sigma)
     gy, gx = np.gradient(soft)
     a = np.radians(20.0)

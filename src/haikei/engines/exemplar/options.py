@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["ExemplarOptions"]
+
+PaletteWant = Literal[
+    "darker",
+    "lighter",
+    "warmer",
+    "cooler",
+    "more_saturated",
+    "greyer",
+    "greener",
+    "redder",
+    "bluer",
+    "yellower",
+    "dry_earth",
+]
 
 
 class ExemplarOptions(BaseModel):
@@ -88,10 +102,12 @@ class ExemplarOptions(BaseModel):
         "structure_line_strength), auto (ink only when the boards' own painting draws dark lines along their "
         "label borders).",
     )
-    # 0.16: at 0.1 the terrace borders of rice_terraces faded (line F1 .61, under the baseline's .62);
-    # at 0.16 .70, and the strokes still read as folds (ink 0.27 L*)
+    # 0.2 (with lines.FORM_SIGMA 1.0): at 0.1 the terrace borders of rice_terraces faded (line F1 .61,
+    # under the baseline's .62); at 0.2 the bench's line F1 is within .07 of line_style ink's on every
+    # case (rice_fields .79 against .86), ink .13-.76 L*; 0.24 gained .01-.05 F1 but cost region mIoU
+    # (rice_terraces .67 -> .65) and looked embossed
     line_form: float = Field(
-        0.16,
+        0.2,
         ge=0.0,
         le=0.5,
         description="line_style paint: how much lighter / darker the two sides of a layout stroke are painted.",
@@ -143,6 +159,11 @@ class ExemplarOptions(BaseModel):
     )
     retake_margin: int = Field(
         24, ge=4, le=512, description="Retake: context around the mask's bounding box, in pixels."
+    )
+    palette_adjust: tuple[tuple[PaletteWant, Annotated[float, Field(ge=0.0, le=1.0)]], ...] = Field(
+        (),
+        description="Retake: a note's colour words as (want, amount 0..1): the masked area moves toward the part of "
+        "its boards' paint that answers them (see engines.exemplar.adjust).",
     )
     min_class_pixels: int = Field(
         64, ge=1, le=100000, description="A board shows a class only with at least this many labelled pixels."
