@@ -157,6 +157,12 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         lines_blob, regions_blob = layout.lines_blob, layout.regions_blob
         parent_image_blob = parent.image_blob if parent else None
         parent_map_blob = parent.source_map_blob if parent else None
+        map_of = None
+        if parent is not None and not parent_map_blob and (spec.kind, spec.engine) == ("variant", "exemplar"):
+            from haikei.services.review_variants import paint_over_map  # a paint-over: the render under it
+
+            parent_map_blob, under = paint_over_map(s, parent)
+            map_of = under.id if under is not None else None
     if spec.kind in ("retake", "refine", "variant") and parent_image_blob is None:
         raise RenderRefused(f"a {spec.kind} needs a parent version")
     if spec.kind == "retake" and not spec.mask_blob:
@@ -181,6 +187,8 @@ def plan(ctx: ServiceContext, spec: RenderSpec) -> RenderPlan:
         "mask": spec.mask_blob,
         "variant": spec.variant,
     }
+    if map_of is not None:  # a paint-over re-voted whole over the correspondences of the render under it
+        inputs["paint_over_kept"] = {"version_id": spec.parent_version_id, "source_map_of_version_id": map_of}
     inputs = with_location(inputs, location)
     key = hash_bytes(
         canonical_json(

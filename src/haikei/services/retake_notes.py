@@ -6,9 +6,12 @@ understood and what the engine will ignore.
 - season / time of day / weather / light replace the BG's; mood and content words are added;
   ``no ...`` is added to what to avoid. The BG's own direction text is not changed: only this
   retake's render gets the merged direction.
-- ``exemplar`` and ``baseline`` choose art boards by those tags (boards tagged with them win);
-  other words (colours, "dry earth", "less grey" ...) do not reach them: they repaint the masked
-  area from the boards as they are. Said plainly, never pretended.
+- ``exemplar`` and ``baseline`` choose art boards by those tags (boards tagged with them win).
+- ``exemplar`` also reads colour words ("darker", "warmer", "less grey", "乾いた土", 少し暗く ...,
+  :mod:`haikei.engines.exemplar.adjust`): they go into the render's options (``palette_adjust``,
+  and so into the recipe) and move the masked area toward the part of its boards' paint that
+  answers them. Other words do not reach the board engines (nor colour words ``baseline``):
+  they repaint the masked area from the boards as they are. Said plainly, never pretended.
 - ``sd`` (and ``comfyui``) put the whole merged direction, free text included, into the prompt
   for the masked area.
 """
@@ -19,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from haikei.domain.direction import Direction, parse_direction
+from haikei.engines.exemplar.adjust import WANTS, ColourReading, read_colour_words
 from haikei.services.context import ServiceContext
 from haikei.services.rendering import find_background
 from haikei.services.review_variants import english_direction, same_direction
@@ -28,6 +32,7 @@ __all__ = ["NoteReading", "merged_direction", "read_note"]
 SINGLE = ("season", "time_of_day", "weather", "light")
 PROMPT_ENGINES = ("sd", "comfyui")
 BOARD_ENGINES = ("exemplar", "baseline")
+COLOUR_ENGINES = ("exemplar",)  # engines that read a note's colour words (engines.exemplar.adjust)
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,13 @@ class NoteReading:
     understood: list[tuple[str, str]] = field(default_factory=list)  # (field, value) from the note
     used: list[str] = field(default_factory=list)  # what the engine does with it, in words
     ignored: list[str] = field(default_factory=list)  # what it does not use, in words
+    options: dict[str, Any] = field(default_factory=dict)  # engine options the note sets (palette_adjust)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
             "direction": self.direction,
+            "options": dict(self.options),
             "understood": [{"field": k, "value": v} for k, v in self.understood],
             "used": list(self.used),
             "ignored": list(self.ignored),
@@ -91,6 +98,20 @@ def read_note(ctx: ServiceContext, ref: str, text: str, engine: str) -> NoteRead
     understood = _understood(note)
     used: list[str] = []
     ignored: list[str] = []
+    options: dict[str, Any] = {}
+    colours = read_colour_words(text) if engine in COLOUR_ENGINES else ColourReading()
+    if colours:
+        # the exemplar reads colour words: they leave the free text it would ignore
+        understood = [
+            (k, v) for k, v in understood if not (k == "as written" and _colour_only(colours, v))
+        ] + [("colour", w) for w in colours.words]
+        options["palette_adjust"] = colours.as_options()
+        for want, amount in colours.wants:
+            how = "a little " if amount < 0.5 else ("much " if amount > 0.8 else "")
+            used.append(
+                f"colour {want.replace('_', ' ')}: {engine} moves the masked area {how}toward "
+                f"{WANTS[want]} of that class"
+            )
     if engine in PROMPT_ENGINES:
         merged = merged_direction(base, note)
         if understood:
@@ -105,6 +126,8 @@ def read_note(ctx: ServiceContext, ref: str, text: str, engine: str) -> NoteRead
             Direction(**{k: getattr(note, k) for k in SINGLE}, mood=note.mood, extra_tags=note.extra_tags),
         )
         for k, v in understood:
+            if k == "colour":
+                continue
             if k == "as written":
                 ignored.append(
                     f"“{v}”: {engine} repaints the masked area from the art boards; it does not read words"
@@ -126,7 +149,15 @@ def read_note(ctx: ServiceContext, ref: str, text: str, engine: str) -> NoteRead
         )
     changed = not same_direction(merged, base) if understood else False
     direction = english_direction(merged, fallback=f"{bg_text}, {text}".strip(", ")) if changed else ""
-    return NoteReading(engine=engine, direction=direction, understood=understood, used=used, ignored=ignored)
+    return NoteReading(
+        engine=engine, direction=direction, understood=understood, used=used, ignored=ignored, options=options
+    )
+
+
+def _colour_only(colours: ColourReading, stretch: str) -> bool:
+    """Whether a stretch of the note the direction parser did not know says only colour words
+    (or is part of one: 乾いた of 乾いた土, whose 土 the parser read as ground)."""
+    return colours.covers(stretch) or any(stretch in w for w in colours.words)
 
 
 def read_note_on(

@@ -254,6 +254,7 @@ def request_retake(
     from haikei.services.retake_notes import read_note  # the note reaches the engine (review loop)
 
     use_engine = _engine_for(ctx, parent_engine, engine)
+    reading = read_note(ctx, name, text, use_engine)
     spec = RenderSpec(
         bg=name,
         engine=use_engine,
@@ -261,7 +262,8 @@ def request_retake(
         kind="retake",
         parent_version_id=int(version_id),
         mask_blob=mask_key,
-        direction=read_note(ctx, name, text, use_engine).direction or None,
+        direction=reading.direction or None,
+        options=dict(reading.options),  # the exemplar's palette_adjust from the note's colour words
         actor=user.name,
     )
     plan(ctx, spec)  # refuses now what a worker would refuse later (unknown engine, no weights)

@@ -5,6 +5,13 @@ Per tag, the first method that the production can do is used:
 1. ``revote``: every art board the approved render painted from has an aligned repaint for the
    tag (``board.variants``) and the approved version has a source map: the exemplar engine
    re-votes the parent's correspondences over the repaint (kind ``variant``; exact structure).
+   An approved paint-over (kind ``human``) has no source map of its own: the whole approved
+   image is re-voted over the source map of the render it was painted over
+   (:func:`paint_over_map`), so every pixel, the artist's paint included, takes the change the
+   board's repaint made at its source (the engine adds that change to the approved image when
+   its seam blend is on, the default): the strokes keep their shape and follow the new light.
+   With ``seam_blend = 0`` the re-vote would replace the paint, so it is not used for a
+   paint-over and the variant falls to a re-render flagged "needs paint-over again".
 2. ``rerender``: a consented board the BG may use is *tagged* with the tag (a season or time of
    day): the same layout is rendered again with the direction's season / time of day replaced
    by the tag, the approved version's seed and engine (kind ``render`` with ``variant=tag`` and
@@ -35,6 +42,7 @@ __all__ = [
     "VariantOption",
     "english_direction",
     "needs_paint_over_again",
+    "paint_over_map",
     "same_direction",
     "tag_order",
     "variant_direction",
@@ -59,6 +67,7 @@ class VariantOption:
     boards: tuple[str, ...] = ()  # the boards that make it possible (re-render: the boards it paints from)
     reason: str = ""  # why it is not available (method None)
     redo: str = ""  # what of the approved version it drops ("... needs paint-over again"), or ""
+    keeps: str = ""  # what of the approved version it carries over (its paint-over), or ""
 
     @property
     def available(self) -> bool:
@@ -74,6 +83,8 @@ class VariantOption:
         )
         if len(self.boards) > 1 and said.endswith(" board"):
             said += "s"
+        if self.keeps:
+            said = f"{said}; {self.keeps}"
         return f"{said}; {self.redo}" if self.redo else said
 
 
@@ -92,6 +103,7 @@ class _Facts:
     direction_text: str
     direction: Direction
     approved: VersionRow | None
+    under: VersionRow | None  # whose source map a re-vote uses (approved, or the render under its paint-over)
     boards: list[ArtBoardRow]  # consented boards this BG may use
     parent_board_ids: set[int]
 
@@ -107,11 +119,42 @@ def _facts(s: Any, ref: str) -> _Facts:
     if bg.artboard_ids:
         chosen = set(bg.artboard_ids)
         boards = [b for b in boards if b.id in chosen]
-    parent_boards = _painted_from(approved.recipe or {}, boards) if approved is not None else set()
+    under = paint_over_map(s, approved)[1] if approved is not None else None
+    painted = under if under is not None else approved
+    parent_boards = _painted_from(painted.recipe or {}, boards) if painted is not None else set()
     text = bg.direction_text or ""
     return _Facts(
-        bg.name, text, parse_direction(text) if text.strip() else Direction(), approved, boards, parent_boards
+        bg.name,
+        text,
+        parse_direction(text) if text.strip() else Direction(),
+        approved,
+        under,
+        boards,
+        parent_boards,
     )
+
+
+def paint_over_map(s: Any, version: VersionRow) -> tuple[str | None, VersionRow | None]:
+    """The source map a variant of ``version`` re-votes, and the version it belongs to: its own;
+    for a paint-over (kind ``human`` or ``composite``, no map of its own), the map of the render it
+    was painted over (the nearest ancestor with one, same layout); (None, None) where there is none."""
+    v: VersionRow | None = version
+    seen: set[int] = set()
+    while v is not None and v.id not in seen:
+        if v.source_map_blob:
+            return (v.source_map_blob, v) if v.layout_id == version.layout_id else (None, None)
+        if v.kind not in ("human", "composite") or v.parent_id is None:
+            return None, None
+        seen.add(v.id)
+        v = s.get(VersionRow, v.parent_id)
+    return None, None
+
+
+def _carries_paint(ctx: ServiceContext, f: _Facts) -> bool:
+    """Whether the exemplar's re-vote keeps the approved image's own pixels (its paint-over): it
+    adds the repaint's change to the approved image when its seam blend is on (the default)."""
+    cfg = ctx.settings.engines.get("exemplar") or {}
+    return int(cfg.get("seam_blend", 4)) > 0
 
 
 def _painted_from(recipe: dict[str, Any], boards: list[ArtBoardRow]) -> set[int]:
@@ -147,12 +190,20 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
         return VariantOption(tag, None, reason=f"{f.bg_name} is already {tag}")
     # 1. re-vote over aligned repaints of every board the approved render painted from
     with_variant = [b for b in f.boards if tag in (b.variants or {})]
-    if with_variant and f.approved is not None and f.approved.source_map_blob:
+    painted_over = f.approved is not None and f.under is not None and f.under.id != f.approved.id
+    if with_variant and f.under is not None and (not painted_over or _carries_paint(ctx, f)):
         have = {b.id for b in with_variant}
         missing = f.parent_board_ids - have
         if f.parent_board_ids and not missing:
             names = tuple(b.name for b in with_variant if b.id in f.parent_board_ids)
-            return VariantOption(tag, "revote", f.approved.engine or "exemplar", names)
+            keeps = ""
+            if painted_over:
+                assert f.approved is not None
+                keeps = (
+                    f"r{f.approved.revision}'s paint-over kept, re-coloured through the same change "
+                    f"(the correspondences of r{f.under.revision})"
+                )
+            return VariantOption(tag, "revote", f.under.engine or "exemplar", names, keeps=keeps)
     # 2. re-render the layout with the tag as the season / time of day, from boards tagged so
     tagged = [b for b in f.boards if tag in (b.tags or [])]
     if fld is not None and tagged:
@@ -179,7 +230,11 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
     # 4. not possible: say what stands in the way and what would make it possible
     rev = f"r{f.approved.revision}" if f.approved is not None else "the approved version"
     problems = []
-    if with_variant and f.approved is not None and not f.approved.source_map_blob:
+    if with_variant and painted_over and not _carries_paint(ctx, f):
+        problems.append(
+            f"a re-vote would not keep {rev}'s paint-over ([engines.exemplar] seam_blend = 0 in haikei.toml)"
+        )
+    elif with_variant and f.approved is not None and f.under is None:
         problems.append(
             f"the aligned '{tag}' repaint of {', '.join(b.name for b in with_variant)} can only be re-voted over "
             f"an exemplar render, and {rev} has no source map"
@@ -342,6 +397,10 @@ def variant_specs(
         options = [_decide(ctx, f, t) for t in tags]
         approved_id = f.approved.id
         seed = int((f.approved.recipe or {}).get("seed") or 0)
+        # a paint-over re-voted whole: the engine re-colours the artist's paint (its changed pixels)
+        # by the change fitted around it; a paint-over of a paint-over: the change at the source
+        paint = (f.approved.recipe or {}).get("changed_mask") if f.under is not None else None
+        paint = paint if f.under is not None and f.approved.parent_id == f.under.id else None
     refused = [o for o in options if not o.available]
     if refused:
         offered = ", ".join(variant_options(ctx, ref)) or "none"
@@ -361,6 +420,7 @@ def variant_specs(
                 parent_version_id=approved_id,
                 variant=o.tag,
                 direction=direction,
+                mask_blob=str(paint) if paint and o.method == "revote" else None,
                 actor=actor,
             )
         )

@@ -31,6 +31,7 @@ from haikei.engines.base import (
     parse_config,
     parse_options,
 )
+from haikei.engines.exemplar.adjust import adjust_retake, keep_paint_over
 from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, to_8bit
 from haikei.engines.exemplar.lines import choose_line_style
 from haikei.engines.exemplar.options import ExemplarOptions
@@ -80,7 +81,9 @@ class ExemplarEngine:
             vplan = variant_plan(request, opts)
             vstyle = choose_line_style(request, opts.line_style, vplan)
             vopts = opts.model_copy(update={"line_style": vstyle.used})
-            return render_variant(request, context, vopts, vplan, self.variant_cache)
+            # ... a painted-over parent (mask: the artist's paint): the paint re-coloured, kept (.adjust)
+            variant = render_variant(request, context, vopts, vplan, self.variant_cache)
+            return keep_paint_over(request, variant)
         context.progress(0.0, "preparing")
         mode = "retake" if request.mask is not None else ("refine" if request.init is not None else "render")
 
@@ -147,6 +150,9 @@ class ExemplarEngine:
             faces=guides.slots_full < 0,
         )
         painted = to_8bit(canvas)
+        # ... a retake note's colour words: the masked area toward the boards' paint that answers them
+        sources = {c: (p.source, p.boards) for c, p in plan.classes.items()}
+        painted, adjusted = adjust_retake(request, opts.palette_adjust, sources, window.slices, painted)
 
         # 9. ... a retake only inside its mask, feathered inside its edge; elsewhere the parent byte for byte
         image, source_map = into_frame(request, opts, window, painted, paint.source_map)
@@ -155,6 +161,8 @@ class ExemplarEngine:
         timings["total"] = time.perf_counter() - t_start
         recipe = build_recipe(request, opts, plan, mode, structured, guides.search_size, pyr, window)
         recipe["line_style"] = line_style.as_dict()
+        if adjusted is not None:
+            recipe["palette_adjust"] = adjusted
         context.progress(1.0, "done")
         return RenderResult(
             image=image, source_map=source_map, recipe=recipe, warnings=list(plan.warnings), timings=timings
