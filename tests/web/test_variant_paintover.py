@@ -4,6 +4,8 @@ painted-over BG keeps the artist's paint, re-coloured through the same board cha
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,6 +171,14 @@ def test_a_variant_of_a_painted_over_bg_keeps_the_paint_in_the_new_light(boards,
     out = _image(boards, var["id"]).astype(float)
     human = _image(boards, painted["human"]).astype(float)
     stroke = painted["stroke"]
+    if os.environ.get("HAIKEI_LOOK_DIR"):  # for a person to look at: approved, variants, render
+        from haikei.imaging.io import save_png
+
+        rows = [_image(boards, painted["render"]), human, bare, out]
+        save_png(
+            Path(os.environ["HAIKEI_LOOK_DIR"]) / "paintover_variant.png",
+            np.concatenate(rows, axis=1).astype(np.uint8),
+        )
     # structure elsewhere as before: the variant of the render, pixel for pixel
     assert np.abs(out[~stroke] - bare[~stroke]).max() <= 1
     # the stroke keeps its shape: the variant differs from the unpainted one exactly there
