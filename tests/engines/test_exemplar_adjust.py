@@ -144,3 +144,38 @@ def test_a_bad_palette_adjust_option_is_refused() -> None:
     )
     with pytest.raises(RenderRefused, match="palette_adjust"):
         create({}).render(req, EngineContext())
+
+
+def test_dry_earth_moves_toward_the_boards_own_ochre_when_it_has_some() -> None:
+    """A board whose grass shows patches of dry, ochre ground: 乾いた土 on a grass retake moves it
+    toward those tones (hue toward ochre), and the recipe says where they came from."""
+    b = painted_board()
+    img = b.image.copy()
+    grass = b.labels == VOCAB.id_of("grass")
+    patch = grass & (np.arange(b.labels.shape[1])[None, :] % 10 < 4)
+    img[patch] = np.clip(
+        np.array([176, 140, 82]) + (img[patch].astype(int) - img[patch].mean(0)) * 0.3, 0, 255
+    )
+    board = dataclasses.replace(b, image=img)
+    lines, regions = tiny_layout(120, 200)
+    eng = create({})
+    base = dict(lines=lines, regions=regions, boards=(board,), seed=3, vocabulary=VOCAB)
+    parent = eng.render(RenderRequest(**base), EngineContext())  # type: ignore[arg-type]
+    mask = (regions == VOCAB.id_of("grass")) & (np.arange(200)[None, :] < 120)
+    out = {}
+    for note in ("", "乾いた土"):
+        opts = {"palette_adjust": read_colour_words(note).as_options()} if note else {}
+        req = RenderRequest(**{**base, "seed": 9}, mask=mask, init=parent.image, options=opts)  # type: ignore[arg-type]
+        out[note] = eng.render(req, EngineContext())
+    ochre = rgb_to_lab(np.array([[176, 140, 82]], np.uint8))[0]
+
+    def dist(img: np.ndarray) -> float:
+        return float(np.median(np.linalg.norm(rgb_to_lab(img[mask])[:, 1:] - ochre[1:], axis=1)))
+
+    assert dist(out["乾いた土"].image) < dist(out[""].image) - 8, (
+        dist(out[""].image),
+        dist(out["乾いた土"].image),
+    )
+    did = out["乾いた土"].recipe["palette_adjust"]["classes"]["grass"]["did"]
+    assert did == ["dry earth: toward the ochre tones of this class"]
+    assert np.array_equal(out["乾いた土"].image[~mask], parent.image[~mask])

@@ -66,6 +66,15 @@ def test_a_darker_retake_note_darkens_the_masked_area_and_nothing_else(boards, c
     st = _approve_exemplar(boards, d, tok)
     parent = st["approved_version_id"]
     art = get_user(boards, "art")
+    # what the page shows before sending (the API the retake card reads)
+    r = d.get(
+        "/api/bgs/c001/retake-note",
+        params={"version_id": parent, "text": "少し暗く、sparkly", "engine": "exemplar"},
+    ).json()
+    assert {"field": "colour", "value": "暗く"} in r["understood"], r
+    assert r["options"] == {"palette_adjust": [["darker", 0.35]]}
+    assert any("a little toward the darker part" in u for u in r["used"]), r["used"]
+    assert any("sparkly" in i for i in r["ignored"]) and not any("暗く" in i for i in r["ignored"]), r
     m = np.zeros((H, W), np.uint8)
     m[6:34, 4:40] = 255
     mask = m > 0
