@@ -149,6 +149,7 @@ def test_a_variant_of_a_painted_over_bg_keeps_the_paint_in_the_new_light(boards,
     assert opts["evening"]["method"] == "revote" and opts["evening"]["needs_paint_over_again"] is False
     assert "paint-over kept" in opts["evening"]["label"]
     assert opts["winter"]["needs_paint_over_again"] is True  # a re-render cannot carry it: still said
+    assert "paint-over kept, re-coloured through the same change" in d.get("/cut/c001").text
     r = d.post(
         "/api/bgs/c001/variants",
         json={"tags": ["evening"], "lock_version": st["lock_version"]},
@@ -198,3 +199,21 @@ def test_a_variant_of_a_painted_over_bg_keeps_the_paint_in_the_new_light(boards,
     assert out[stroke].mean() < human[stroke].mean() - 25
     ratio = lambda px: float(px[:, 2].mean() / max(px[:, 0].mean(), 1.0))  # noqa: E731
     assert ratio(out[stroke]) > ratio(human[stroke]) + 0.05
+
+
+def test_where_the_re_vote_would_replace_the_paint_the_offer_says_so(boards, painted) -> None:  # noqa: F811
+    """With [engines.exemplar] seam_blend = 0 the re-vote paints over the approved image instead of
+    adding the change to it: a painted-over BG is not offered that re-vote, and asking says why."""
+    import dataclasses
+
+    from haikei.errors import InputError
+    from haikei.services.review_variants import variant_options, variant_specs
+
+    off = dataclasses.replace(
+        boards,
+        settings=boards.settings.model_copy(update={"engines": {"exemplar": {"seam_blend": 0}}}),
+    )
+    assert "evening" in variant_options(boards, "c001")
+    assert "evening" not in variant_options(off, "c001")
+    with pytest.raises(InputError, match=r"would not keep r[0-9]+'s paint-over"):
+        variant_specs(off, "c001", ["evening"], "dir")
