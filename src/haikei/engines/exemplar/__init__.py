@@ -19,11 +19,12 @@ How it paints (modules in reading order; ``engine.render`` calls the stages as n
   from the parent's plan.
 - ``cache``: the one bounded cache type behind everything kept between renders.
 
-Lines: a painted background keeps the layout's structure without black ink everywhere. In
-natural areas the ink steers light and shade through the guides and darkens the paint by
-``line_darkening`` (45 % at full pressure by default; the weight varies along the line like a
-hand-drawn one); in man-made areas lines are drawn crisp in the palette's
-darkest colour (``structure_line_strength``).
+Lines (``lines``, ``line_style``): the layout's strokes always steer light and shade through the
+guides. ``paint`` (what ``auto`` picks unless the boards' own painting draws dark outlines along
+their label borders) turns them into form, lighter on the side facing the light and darker on the
+other (``line_form``), and lets man-made faces meet as tones; ``ink`` darkens natural paint along
+them (``line_darkening``; the weight varies along the line like a hand-drawn one) and draws man-made
+lines crisp in the palette's darkest colour (``structure_line_strength``).
 """
 
 from __future__ import annotations
