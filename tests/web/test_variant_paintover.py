@@ -217,3 +217,45 @@ def test_where_the_re_vote_would_replace_the_paint_the_offer_says_so(boards, pai
     assert "evening" not in variant_options(off, "c001")
     with pytest.raises(InputError, match=r"would not keep r[0-9]+'s paint-over"):
         variant_specs(off, "c001", ["evening"], "dir")
+
+
+def test_an_approved_retake_by_an_engine_without_a_source_map_is_kept_too(boards, clients) -> None:  # noqa: F811
+    """An exemplar render retaken by the baseline (a composite with no source map of its own) and
+    approved: the evening re-vote uses the render's correspondences and re-colours the baseline's
+    retake area (its mask) like a paint-over, instead of dropping it."""
+    from haikei.jobs.local import LocalExecutor
+    from haikei.services.rendering import RenderSpec, prepare
+    from haikei.services.review import approve, bg_detail, request_retake
+    from haikei.services.review_variants import variant_options, variant_specs
+    from haikei.services.users import get_user
+
+    d, tok = clients("dir")
+    st = _approve_exemplar(boards, d, tok)
+    render_id = st["approved_version_id"]
+    m = np.zeros((H, W), np.uint8)
+    m[4:30, 30:60] = 255
+    lock = bg_detail(boards, "c001").bg.lock_version
+    _n, job = request_retake(
+        boards, get_user(boards, "art"), "c001", render_id, lock, png_bytes(m), "redo", engine="baseline"
+    )
+    LocalExecutor(boards, workers=1, mode="thread").run_until_empty([job.id], timeout_s=120)
+    retake = bg_detail(boards, "c001").versions[0]
+    assert retake.kind == "composite" and retake.engine == "baseline"
+    approve(boards, get_user(boards, "dir"), "c001", retake.id, bg_detail(boards, "c001").bg.lock_version)
+    opt = variant_options(boards, "c001")["evening"]
+    assert opt.method == "revote" and not opt.redo and f"r{retake.revision}'s retake kept" in opt.label
+    (spec,), _o, _id = variant_specs(boards, "c001", ["evening"], "dir")
+    assert spec.mask_blob == retake.recipe["inputs"]["mask"] and spec.engine == "exemplar"
+    eng = boards.engine("exemplar")
+    res = eng.render(prepare(boards, spec).request, EngineContext())
+    assert prepare(boards, spec).inputs["paint_over_kept"]["source_map_of_version_id"] == render_id
+    assert res.recipe["paint_over"]["pixels"] == int((m > 0).sum())
+    bare_spec = RenderSpec(
+        bg="c001", engine="exemplar", kind="variant", parent_version_id=render_id, variant="evening"
+    )
+    bare = eng.render(prepare(boards, bare_spec).request, EngineContext()).image
+    inside = m > 0
+    assert np.array_equal(res.image[~inside], bare[~inside])  # elsewhere: the render's variant
+    assert np.abs(res.image[inside].astype(int) - bare[inside]).mean() > 3  # the retake's paint, kept
+    approved = _image(boards, retake.id)
+    assert res.image[inside].mean() < approved[inside].mean() - 20  # ... in the evening light

@@ -199,8 +199,9 @@ def _decide(ctx: ServiceContext, f: _Facts, tag: str) -> VariantOption:
             keeps = ""
             if painted_over:
                 assert f.approved is not None
+                what = "paint-over" if f.approved.kind == "human" else "retake"
                 keeps = (
-                    f"r{f.approved.revision}'s paint-over kept, re-coloured through the same change "
+                    f"r{f.approved.revision}'s {what} kept, re-coloured through the same change "
                     f"(the correspondences of r{f.under.revision})"
                 )
             return VariantOption(tag, "revote", f.under.engine or "exemplar", names, keeps=keeps)
@@ -399,7 +400,9 @@ def variant_specs(
         seed = int((f.approved.recipe or {}).get("seed") or 0)
         # a paint-over re-voted whole: the engine re-colours the artist's paint (its changed pixels)
         # by the change fitted around it; a paint-over of a paint-over: the change at the source
-        paint = (f.approved.recipe or {}).get("changed_mask") if f.under is not None else None
+        # (a retake by an engine that keeps no source map: its mask is what it painted)
+        rec = f.approved.recipe or {}
+        paint = rec.get("changed_mask") or (rec.get("inputs") or {}).get("mask")
         paint = paint if f.under is not None and f.approved.parent_id == f.under.id else None
     refused = [o for o in options if not o.available]
     if refused:
