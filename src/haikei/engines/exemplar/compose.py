@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from haikei.engines.base import RenderRequest, composite_retake
+from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import variant_kernels as VK
 from haikei.engines.exemplar.lines import form_field, shade_form
 from haikei.engines.exemplar.options import ExemplarOptions
@@ -67,10 +68,15 @@ def lay_in(
     if opts.line_style != "paint":
         lay_in_lines(canvas, natural, ink, opts.line_darkening, opts.glaze, frame, glaze_rng)
         return
-    lay_in_lines(canvas, natural, ink, 0.0, opts.glaze, frame, glaze_rng)
-    if opts.line_form > 0:
-        formed = natural if faces is None else natural | faces
-        shade_form(canvas, formed, form_field(ink, light_direction(opts), canvas.shape[:2], opts.line_form))
+    h, w = natural.shape
+    glaze_noise = G.smooth_noise(h, w, glaze_rng, max(8.0, 0.02 * max(frame)))
+    formed = natural if faces is None else natural | faces
+    form = (
+        form_field(ink, light_direction(opts), frame, opts.line_form)
+        if opts.line_form > 0
+        else np.zeros((h, w), np.float32)
+    )
+    shade_form(canvas, natural, formed, form, glaze_noise, opts.glaze)
 
 
 def to_8bit(canvas: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ give outlines.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,28 +117,62 @@ def form_field(
     unit = max(1.0, float(np.hypot(h, w)) / 1100.0)
     sigma = FORM_SIGMA * unit
     soft = gaussian_blur(np.ascontiguousarray(ink, np.float32), sigma)
-    gy, gx = np.gradient(soft)
     a = np.radians(20.0)
     ly, lx = light
     dy, dx = ly * np.cos(a) - lx * np.sin(a), lx * np.cos(a) + ly * np.sin(a)
-    mag = np.hypot(gy, gx)
-    proj = gy * dy + gx * dx
     # the peak gradient of a 1-px stroke of full ink blurred by sigma is exp(-1/2) / (sqrt(2 pi) sigma)
     peak = np.exp(-0.5) / (np.sqrt(2.0 * np.pi) * sigma)
-    sign = np.tanh(4.0 * proj / np.maximum(mag, 1e-6))
-    field = -(strength / peak) * mag * sign
-    lim = 1.5 * strength
-    return np.clip(field, -lim, lim).astype(np.float32)
+    out = np.empty(soft.shape, np.float32)
+    _form(soft, np.float32(dy), np.float32(dx), np.float32(strength / peak), np.float32(1.5 * strength), out)
+    return out
 
 
 @njit(cache=True, parallel=True)
-def shade_form(canvas, natural, field):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """``canvas[y, x] *= 1 + field[y, x]`` on the ``natural`` pixels, in one parallel pass."""
-    h, w = natural.shape
-    one = np.float32(1.0)
+def _form(soft, dy, dx, k, lim, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``out = clip(-k |g| tanh(4 (g . d) / |g|), -lim, lim)`` with ``g`` the gradient of ``soft``
+    (central differences, one-sided at the borders, as numpy's ``gradient``), in one parallel pass."""
+    h, w = soft.shape
+    half = np.float32(0.5)
     for y in prange(h):
         for x in range(w):
+            if h == 1:
+                gy = np.float32(0.0)
+            elif y == 0:
+                gy = soft[1, x] - soft[0, x]
+            elif y == h - 1:
+                gy = soft[h - 1, x] - soft[h - 2, x]
+            else:
+                gy = (soft[y + 1, x] - soft[y - 1, x]) * half
+            if w == 1:
+                gx = np.float32(0.0)
+            elif x == 0:
+                gx = soft[y, 1] - soft[y, 0]
+            elif x == w - 1:
+                gx = soft[y, w - 1] - soft[y, w - 2]
+            else:
+                gx = (soft[y, x + 1] - soft[y, x - 1]) * half
+            mag = np.float32(math.sqrt(gy * gy + gx * gx))
+            if mag < 1e-9:
+                out[y, x] = 0.0
+                continue
+            v = -k * mag * np.float32(math.tanh(np.float32(4.0) * (gy * dy + gx * dx) / mag))
+            out[y, x] = min(max(v, -lim), lim)
+
+
+@njit(cache=True, parallel=True)
+def shade_form(canvas, natural, formed, field, glaze_noise, glaze):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """One parallel pass: the ``natural`` pixels times ``1 + glaze * glaze_noise`` (a wash is never
+    perfectly even), the ``formed`` pixels times ``1 + field``."""
+    h, w = natural.shape
+    one = np.float32(1.0)
+    gl = np.float32(glaze)
+    for y in prange(h):
+        for x in range(w):
+            f = one
             if natural[y, x]:
-                f = one + field[y, x]
+                f = one + gl * glaze_noise[y, x]
+            if formed[y, x]:
+                f = f * (one + field[y, x])
+            if f != one:
                 for c in range(canvas.shape[2]):
                     canvas[y, x, c] *= f
