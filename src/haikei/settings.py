@@ -165,7 +165,9 @@ class ReviewSection(BaseModel):
         default="done", max_length=20, description="status an approved BG gets when it is exported"
     )
     delivery_folder: str = Field(
-        default="delivery", max_length=500, description="where the page's export writes (inside the production)"
+        default="delivery",
+        max_length=500,
+        description="where the page's export writes (inside the production)",
     )
 
 

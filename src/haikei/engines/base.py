@@ -36,6 +36,7 @@ __all__ = [
     "EngineContext",
     "RenderRequest",
     "RenderResult",
+    "check_board_coverage",
     "check_common_inputs",
     "composite_retake",
     "parse_config",
@@ -176,6 +177,20 @@ def check_common_inputs(request: RenderRequest, *, allow_unlabelled: bool = Fals
 
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def check_board_coverage(request: RenderRequest, engine: str) -> None:
+    """Refuse a layout with a class that no art board shows, even along its fallbacks (engines
+    that cannot derive a missing class; the studio turns it off with require_board_coverage)."""
+    voc = request.vocabulary
+    shown = {voc.name_of(int(c)) for b in request.boards for c in np.unique(b.labels)} - {"unlabelled"}
+    for cid in np.unique(request.regions):
+        name = voc.name_of(int(cid))
+        if voc.resolve(name, shown) is None:
+            raise RenderRefused(
+                f"no art board shows {name!r} or its fallbacks ({', '.join(voc.fallback_chain(name)) or 'none'}); "
+                f"add a board that does, or set require_board_coverage = false in [engines.{engine}]"
+            )
 
 
 def _first_problem(exc: ValidationError) -> str:

@@ -40,6 +40,7 @@ __all__ = [
     "recipe_png_text",
     "render_key",
     "save_png_with_recipe",
+    "used_board_keys",
 ]
 
 RECIPE_PNG_KEY = "haikei:recipe"
@@ -215,3 +216,21 @@ def read_recipe_png(source: str | os.PathLike[str] | bytes) -> Recipe:
             "or its metadata was stripped"
         )
     return recipe_from_json(text[RECIPE_PNG_KEY], label)
+
+
+def used_board_keys(recipe: dict[str, Any]) -> set[str] | None:
+    """The art boards an engine says it painted from (None: it does not say, so all it was given).
+
+    Engines report ``boards_used`` (list of board keys); older exemplar recipes list them per class.
+    """
+    er = recipe.get("engine_recipe") or {}
+    if isinstance(er.get("boards_used"), list):
+        return {str(k) for k in er["boards_used"]}
+    classes = er.get("classes")
+    if isinstance(classes, dict) and classes:
+        keys: set[str] = set()
+        for plan in classes.values():
+            if isinstance(plan, dict):
+                keys.update(str(k) for k in plan.get("boards", []))
+        return keys
+    return None

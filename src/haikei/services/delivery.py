@@ -25,6 +25,7 @@ from sqlalchemy import select
 from haikei.domain.spreadsheet import csv_text
 from haikei.errors import ConfigError, ConsentError, HaikeiError, InputError, NotFoundError
 from haikei.imaging.io import atomic_write_bytes, load_gray, load_rgb, png_bytes
+from haikei.provenance.recipe import used_board_keys
 from haikei.services.context import ServiceContext
 from haikei.store.tables import ArtBoardRow, BackgroundRow, CutRow, LayoutRow, NoteRow, UserRow, VersionRow
 
@@ -121,24 +122,6 @@ def _lineage(s: Any, v: VersionRow, names: dict[str, str]) -> list[Step]:
     return steps
 
 
-def _used_board_keys(recipe: dict[str, Any]) -> set[str] | None:
-    """The art boards an engine says it painted from (None: it does not say, so all it was given).
-
-    Engines report ``boards_used`` (list of board keys); older exemplar recipes list them per class.
-    """
-    er = recipe.get("engine_recipe") or {}
-    if isinstance(er.get("boards_used"), list):
-        return {str(k) for k in er["boards_used"]}
-    classes = er.get("classes")
-    if isinstance(classes, dict) and classes:
-        keys: set[str] = set()
-        for plan in classes.values():
-            if isinstance(plan, dict):
-                keys.update(str(k) for k in plan.get("boards", []))
-        return keys
-    return None
-
-
 def _approver(s: Any, bg_id: int, version_id: int, names: dict[str, str]) -> str:
     note = s.scalars(
         select(NoteRow)
@@ -189,7 +172,7 @@ def delivery_plan(
                         f"{bg.name} r{v.revision}: engine {st.engine!r} is not on the production's allow-list "
                         f"({', '.join(sorted(allowed))}); nothing was exported"
                     )
-                used_keys = _used_board_keys(st.recipe)
+                used_keys = used_board_keys(st.recipe)
                 for ab in st.recipe.get("inputs", {}).get("artboards", []):
                     if used_keys is not None and ab.get("hash") not in used_keys:
                         continue  # given to the engine, but it painted nothing from this board

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from haikei.provenance.recipe import used_board_keys
+
 __all__ = ["RecipeCard", "recipe_card"]
 
 _DIRECTION_SKIP = {"text", "free_text", "unknown", "ignored", "source"}
@@ -23,20 +25,6 @@ class RecipeCard:
     timings: list[tuple[str, str]] = field(default_factory=list)  # (step, "1.2 s")
     warnings: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)  # anything else worth a line
-
-
-def _used(recipe: dict[str, Any]) -> set[str] | None:
-    er = recipe.get("engine_recipe") or {}
-    if isinstance(er.get("boards_used"), list):
-        return {str(k) for k in er["boards_used"]}
-    classes = er.get("classes")
-    if isinstance(classes, dict) and classes:
-        keys: set[str] = set()
-        for plan in classes.values():
-            if isinstance(plan, dict):
-                keys.update(str(k) for k in plan.get("boards", []))
-        return keys
-    return None
 
 
 def _words(v: Any) -> str:
@@ -63,7 +51,7 @@ def recipe_card(
             facts=said,
         )
     inputs = recipe.get("inputs") or {}
-    used = _used(recipe)
+    used = used_board_keys(recipe)
     boards = [
         (
             str(b.get("name", "?")),

@@ -36,6 +36,7 @@ from haikei.engines.base import (
     EngineContext,
     RenderRequest,
     RenderResult,
+    check_board_coverage,
     check_common_inputs,
     composite_retake,
     parse_options,
@@ -124,7 +125,8 @@ class ComfyUIEngine:
         context.check_cancel()
         check_common_inputs(request)
         opts = parse_options(ComfyUIOptions, self.name, request.options)
-        self._check_board_coverage(request)
+        if self.config.require_board_coverage:
+            check_board_coverage(request, "comfyui")
         b = self.template.binding
         mode = "retake" if request.mask is not None else ("render" if request.init is None else "refine")
         if mode == "refine" and request.variant is not None:
@@ -330,19 +332,6 @@ class ComfyUIEngine:
         for nid, files in self.template.model_files().items():
             out[nid] = {"class": str(graph[nid]["class_type"]), **files}
         return out
-
-    def _check_board_coverage(self, request: RenderRequest) -> None:
-        if not self.config.require_board_coverage:
-            return
-        voc = request.vocabulary
-        shown = {voc.name_of(int(c)) for bd in request.boards for c in np.unique(bd.labels)} - {"unlabelled"}
-        for cid in np.unique(request.regions):
-            name = voc.name_of(int(cid))
-            if voc.resolve(name, shown) is None:
-                raise RenderRefused(
-                    f"no art board shows {name!r} or its fallbacks ({', '.join(voc.fallback_chain(name)) or 'none'}); "
-                    "add a board that does, or set require_board_coverage = false in [engines.comfyui]"
-                )
 
     # -- the server side ------------------------------------------------------------------
     def _check_nodes(self, client: ComfyClient) -> None:

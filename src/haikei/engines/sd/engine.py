@@ -21,6 +21,7 @@ from haikei.engines.base import (
     EngineContext,
     RenderRequest,
     RenderResult,
+    check_board_coverage,
     check_common_inputs,
     composite_retake,
     parse_options,
@@ -129,7 +130,8 @@ class SDEngine:
         opts = parse_options(SDOptions, self.name, request.options)
         n = n or opts.candidates
         cfg, m = self.config, self.models
-        self._check_board_coverage(request)
+        if self.config.require_board_coverage:
+            check_board_coverage(request, "sd")
         steps = opts.steps or cfg.steps
         guidance = opts.guidance if opts.guidance is not None else cfg.guidance
         mode = "inpaint" if request.mask is not None else ("txt2img" if request.init is None else "img2img")
@@ -332,19 +334,6 @@ class SDEngine:
         ]
 
     # -- helpers --------------------------------------------------------------------------
-    def _check_board_coverage(self, request: RenderRequest) -> None:
-        if not self.config.require_board_coverage:
-            return
-        voc = request.vocabulary
-        shown = {voc.name_of(int(c)) for b in request.boards for c in np.unique(b.labels)} - {"unlabelled"}
-        for cid in np.unique(request.regions):
-            name = voc.name_of(int(cid))
-            if voc.resolve(name, shown) is None:
-                raise RenderRefused(
-                    f"no art board shows {name!r} or its fallbacks ({', '.join(voc.fallback_chain(name)) or 'none'}); "
-                    "add a board that does, or set require_board_coverage = false in [engines.sd]"
-                )
-
     def _style_embeds(self, request: RenderRequest, n: int, cfg_on: bool) -> torch.Tensor | None:
         """CLIP image embedding of the first art board (its variant when one is asked for)."""
         enc = self.models.image_encoder
