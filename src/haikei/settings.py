@@ -195,6 +195,11 @@ class KitsuSection(BaseModel):
     users: dict[str, str] = Field(
         default_factory=dict, description="Kitsu e-mail -> haikei user name, where the names differ"
     )
+    location_asset_type: str = Field(
+        default="Background",
+        max_length=80,
+        description="Kitsu asset type whose asset cast in a shot names the BG's location; empty = off",
+    )
     poll_seconds: float = Field(default=10.0, ge=0.5, le=3600, description="--watch: seconds between passes")
     retries: int = Field(default=4, ge=0, le=20, description="tries again after a refused connection or 5xx")
     backoff_seconds: float = Field(default=0.5, ge=0.01, le=60, description="first wait; doubles each retry")

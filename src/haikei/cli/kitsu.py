@@ -61,6 +61,7 @@ def pull_cmd(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_js
                 "linked_cuts": rep.linked_cuts,
                 "new_layouts": [{"bg": b, "revision": r} for b, r in rep.new_layouts],
                 "assigned": [{"bg": b, "user": u} for b, u in rep.assigned],
+                "located": [{"bg": b, "location": loc} for b, loc in rep.located],
                 "created_tasks": rep.created_tasks,
                 "skipped": [{"shot": s, "reason": r} for s, r in rep.skipped],
                 "requests": k.requests,
@@ -71,8 +72,8 @@ def pull_cmd(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_js
     out = console()
     out.print(
         f"{rep.shots} shots: {len(rep.added_cuts)} new cuts, {len(rep.added_backgrounds)} new BGs, "
-        f"{len(rep.new_layouts)} new layout revisions, {len(rep.assigned)} assignments"
-        + ("" if rep.changed() else " (nothing changed)")
+        f"{len(rep.new_layouts)} new layout revisions, {len(rep.assigned)} assignments, "
+        f"{len(rep.located)} locations" + ("" if rep.changed() else " (nothing changed)")
     )
     for shot, why in rep.skipped:
         out.print(f"[yellow]skipped[/] {shot}: {why}")

@@ -47,6 +47,7 @@ from haikei.store.tables import (
     KitsuShotRow,
     KitsuTaskCursorRow,
     LayoutRow,
+    LocationRow,
     NoteRow,
     ReviewStatusRow,
     UserRow,
@@ -84,12 +85,18 @@ class PullReport:
     linked_cuts: list[str] = field(default_factory=list)  # haikei cuts that now follow a shot
     new_layouts: list[tuple[str, int]] = field(default_factory=list)
     assigned: list[tuple[str, str]] = field(default_factory=list)
+    located: list[tuple[str, str]] = field(default_factory=list)  # (BG, location) from the cast
     created_tasks: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
     def changed(self) -> bool:
         return bool(
-            self.added_cuts or self.added_backgrounds or self.linked_cuts or self.new_layouts or self.assigned
+            self.added_cuts
+            or self.added_backgrounds
+            or self.linked_cuts
+            or self.new_layouts
+            or self.assigned
+            or self.located
         )
 
 
@@ -128,6 +135,7 @@ class SyncReport:
                 "linked_cuts": self.pull.linked_cuts,
                 "new_layouts": [{"bg": b, "revision": r} for b, r in self.pull.new_layouts],
                 "assigned": [{"bg": b, "user": u} for b, u in self.pull.assigned],
+                "located": [{"bg": b, "location": loc} for b, loc in self.pull.located],
                 "created_tasks": self.pull.created_tasks,
                 "skipped": [{"shot": s, "reason": r} for s, r in self.pull.skipped],
             },
@@ -425,6 +433,7 @@ def pull(ctx: ServiceContext, proj: KitsuProject, report: PullReport | None = No
     people = People(ctx, proj)
     _assign(ctx, proj, people, shots, bg_tasks, report)
     _layouts(ctx, proj, shots, layout_tasks, report)
+    _locations(ctx, proj, shots, report)
     return report
 
 
@@ -466,6 +475,89 @@ def _assign(
             report.assigned.append((bg_name, login))
         except ConflictError:
             report.skipped.append((bg_name, "changed in haikei meanwhile; assigned next pull"))
+
+
+def _locations(
+    ctx: ServiceContext, proj: KitsuProject, shots: list[dict[str, Any]], report: PullReport
+) -> None:
+    """A shot cast with an asset of type ``[kitsu] location_asset_type`` puts its BG at the
+    location of that asset's name, through ``services.locations.set_location`` (as the bot user).
+    Like the cut sheet, Kitsu does not move a BG a person placed (or took off its location) in
+    haikei: it sets a BG with no location, and moves one only while the BG is where Kitsu put it
+    (its latest location note is the bot's). One request: the project's whole casting."""
+    from haikei.services.locations import set_location
+
+    type_name = ctx.settings.kitsu.location_asset_type.strip()
+    if not type_name or not shots:
+        return
+    casting = proj.kitsu.get(f"data/projects/{proj.id}/sequences/all/casting") or {}
+    wanted: dict[str, set[str]] = {}  # BG name -> cast location names
+    with ctx.db.session() as s:
+        for sh in shots:
+            names = {
+                str(a.get("asset_name") or a.get("name") or "").strip()
+                for a in casting.get(sh["id"]) or []
+                if a.get("asset_type_name") == type_name
+            } - {""}
+            bg = _bg_of_shot(s, sh["id"])
+            if bg is not None and names:
+                wanted.setdefault(bg.name, set()).update(names)
+        current: dict[str, tuple[str | None, NoteRow | None]] = {}
+        for bg_name in wanted:
+            bg = s.scalars(select(BackgroundRow).where(BackgroundRow.name == bg_name)).unique().one()
+            loc = s.get(LocationRow, bg.location_id) if bg.location_id else None
+            last = s.scalars(
+                select(NoteRow)
+                .where(NoteRow.background_id == bg.id, NoteRow.text.like("location %"))
+                .order_by(NoteRow.id.desc())
+            ).first()
+            if last is not None:
+                s.expunge(last)
+            current[bg_name] = (loc.name if loc else None, last)
+    for bg_name, names in sorted(wanted.items()):
+        if len(names) > 1:
+            report.skipped.append(
+                (
+                    bg_name,
+                    f"its shots are cast with different {type_name} assets ({', '.join(sorted(names))}); "
+                    "location not set from Kitsu (set it with 'haikei location set')",
+                )
+            )
+            continue
+        (name,) = names
+        at, last = current[bg_name]
+        if at is not None and at.casefold() == name.casefold():
+            continue
+        by_kitsu = last is not None and last.author == BOT_USER
+        if at is not None and not (by_kitsu and last is not None and _note_says_at(last.text, at)):
+            report.skipped.append(
+                (
+                    bg_name,
+                    f"placed at {at} in haikei; Kitsu casts {name}: kept (move it with "
+                    f"'haikei location set {bg_name} \"{name}\"')",
+                )
+            )
+            continue
+        if at is None and last is not None and not by_kitsu and last.text.endswith(" cleared"):
+            report.skipped.append(
+                (
+                    bg_name,
+                    f"taken off its location in haikei by {last.author}; Kitsu's cast {name} not applied",
+                )
+            )
+            continue
+        try:
+            placed = set_location(ctx, bg_name, name, actor=BOT_USER)
+        except HaikeiError as exc:
+            report.skipped.append((bg_name, f"Kitsu {type_name} asset {name!r}: {exc}"))
+            continue
+        if placed is not None:
+            report.located.append((bg_name, placed))
+
+
+def _note_says_at(text: str, location: str) -> bool:
+    """Is this location note (services.locations.set_location's words) the one that put it there?"""
+    return text == f"location {location}" or text.startswith(f"location {location} (was ")
 
 
 def _layouts(
