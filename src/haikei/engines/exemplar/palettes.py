@@ -50,7 +50,10 @@ class Role:
     # a kind of natural surface: the direction (red-green, yellow-blue) its colours lie in; the palette
     # is then read from the boards' own pixels of that hue (their greens for foliage, blues for water)
     hue: tuple[float, float] | None = None
-    style: str = "surface"  # how the palette painter lays it in: surface | mass (foliage) | cloud
+    style: str = "surface"  # how the palette painter lays it in: surface | grain (sand) | mass | cloud
+    # the least chroma its hue keeps (sand stays warm on a board of greys and blues); with it, its light
+    # and shadow keep the hue too instead of leaning to the board's grey-blue shadows
+    min_chroma: float = 0.0
 
 
 ROLES: dict[str, Role] = {
@@ -59,7 +62,7 @@ ROLES: dict[str, Role] = {
         Role("road", 0.36, 0.4, -0.5, 0.07),
         Role("path", 0.58, 0.65, 0.6, 0.08, earth=True),
         Role("ground", 0.5, 0.7, 0.6, 0.09, earth=True),
-        Role("sand", 0.8, 0.7, 0.8, 0.06, earth=True),
+        Role("sand", 0.8, 0.7, 0.8, 0.06, earth=True, style="grain", min_chroma=0.12),
         Role("wall", 0.82, 0.5, 0.4, 0.1),
         Role("building", 0.66, 0.5, 0.2, 0.1),
         Role("roof", 0.3, 0.7, -0.3, 0.08),
@@ -235,9 +238,21 @@ def derived_palette(role: Role, f: np.ndarray, sky: np.ndarray, tones: BoardTone
         hue = (1 - a) * bt.family + a * side
     span = role.spread * max(hi - lo, 0.2) / 0.6
     c = role.chroma
+    tint = 0.4
+    if role.min_chroma > 0:
+        mag = float(np.linalg.norm(c * hue))
+        if mag < role.min_chroma:
+            hue = hue * (role.min_chroma / max(mag, 1e-6))
+            if mag < 1e-6:  # no hue at all: the warm ochre of sand
+                hue = np.array([0.35, 0.94], np.float32) * role.min_chroma / c
+        # sand is ochre to cream: a warm side that leans green (a yellow-green meadow) is turned to ochre
+        hue = np.array([max(float(hue[0]), 0.3 * float(hue[1])), hue[1]], np.float32)
+        tint = 0.15  # warm shadows (sun-lit sand), not the board's grey-blue ones
     mid = np.array([mid_y, *(c * hue)], np.float32)
-    light = np.array([min(mid_y + span, 0.97), *(c * (0.6 * hue + 0.4 * bt.light_tint))], np.float32)
-    shadow = np.array([max(mid_y - span, 0.03), *(c * (0.6 * hue + 0.4 * bt.shadow_tint))], np.float32)
+    light = np.array([min(mid_y + span, 0.97), *(c * ((1 - tint) * hue + tint * bt.light_tint))], np.float32)
+    shadow = np.array(
+        [max(mid_y - span, 0.03), *(c * ((1 - tint) * hue + tint * bt.shadow_tint))], np.float32
+    )
     s = _to_rgb(shadow)
     return Palette(s, _to_rgb(mid), _to_rgb(light), np.clip(s * 0.55, 0.0, 1.0))
 
