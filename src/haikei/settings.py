@@ -205,6 +205,12 @@ class KitsuSection(BaseModel):
     backoff_seconds: float = Field(default=0.5, ge=0.01, le=60, description="first wait; doubles each retry")
     timeout_seconds: float = Field(default=30.0, ge=1, le=600, description="one request's time limit")
     push_workers: int = Field(default=4, ge=1, le=16, description="previews uploaded at once")
+    preview_width: int = Field(
+        default=1200,
+        ge=0,
+        le=16384,
+        description="BGs wider than this are published to Kitsu at this width (Kitsu's player size); 0 = full size",
+    )
 
 
 class Settings(BaseModel):

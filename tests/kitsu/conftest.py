@@ -110,7 +110,7 @@ def kitsu_server() -> Iterator[KitsuServer]:
     STATE.mkdir(parents=True, exist_ok=True)
     log = STATE.parent / f"{STATE.name}.start.log"
     with open(log, "wb") as out:  # a file, not a pipe: the servers it starts outlive the script
-        r = subprocess.run(
+        started = subprocess.run(
             [str(SCRIPT), "start"],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -119,7 +119,7 @@ def kitsu_server() -> Iterator[KitsuServer]:
             timeout=600,
             check=False,
         )
-    if r.returncode != 0:
+    if started.returncode != 0:
         pytest.fail(f"scripts/kitsu-test-server.sh start failed:\n{log.read_text()[-2000:]}")
     yield KitsuServer(
         f"http://127.0.0.1:{ENV['KITSU_PORT']}", ENV["KITSU_ADMIN_EMAIL"], ENV["KITSU_ADMIN_PASSWORD"]
@@ -297,7 +297,7 @@ class FlakyProxy:
                     self.end_headers()
                     self.wfile.write(page)
                     return
-                conn = http.client.HTTPConnection(up.hostname, up.port, timeout=60)
+                conn = http.client.HTTPConnection(up.hostname or "127.0.0.1", up.port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body or None, headers=headers)
                 r = conn.getresponse()

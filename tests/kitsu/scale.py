@@ -9,6 +9,10 @@ production: the first ``pull`` (shots -> cuts, one Background task made per shot
 delivery size). Each figure comes with the number of HTTP requests it took. The versions are
 written straight into haikei's database by this harness (a render of 300 BGs is not what is
 being measured); everything the sync does goes through haikei's code and a real zou server.
+
+``--preview-width W [W ...]``: one push round per width (``[kitsu] preview_width``; 0 = the
+full-size BG), each with PUSH new versions (revision 1, 2 ...) of the same BGs, back to back, so
+the figures are taken under the same load (the machine's load average is printed with each).
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def make_project(k: Any, shots: int) -> dict[str, Any]:
     return project  # type: ignore[no-any-return]
 
 
-def add_versions(ctx: Any, count: int) -> None:
+def add_versions(ctx: Any, count: int, revision: int = 1) -> None:
     from sqlalchemy import select
 
     from haikei.imaging.io import png_bytes
@@ -65,12 +69,12 @@ def add_versions(ctx: Any, count: int) -> None:
     with ctx.db.session() as s:
         bgs = s.scalars(select(BackgroundRow).order_by(BackgroundRow.name)).unique().all()[:count]
         ids = [b.id for b in bgs]
-    keys = [ctx.blobs.put(png_bytes(bg_image(i))) for i in range(len(ids))]
+    keys = [ctx.blobs.put(png_bytes(bg_image(i + 1000 * revision))) for i in range(len(ids))]
     with ctx.db.session() as s:
         for bid, key in zip(ids, keys, strict=True):
             v = VersionRow(
                 background_id=bid,
-                revision=1,
+                revision=revision,
                 kind="render",
                 engine="exemplar",
                 image_blob=key,
@@ -85,6 +89,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shots", type=int, default=300)
     ap.add_argument("--push", type=int, default=300, help="new BG versions to push")
+    ap.add_argument(
+        "--preview-width",
+        type=int,
+        nargs="+",
+        default=None,
+        help="push rounds, one per [kitsu] preview_width (0 = full size); default: the setting's default",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
 
@@ -119,17 +130,29 @@ def main() -> None:
     out["idle_sync"] = {"seconds": round(time.perf_counter() - t, 2), "requests": k.requests - n0}
     assert not idle.push.published and not idle.pull.added_cuts
 
-    add_versions(ctx, args.push)
-    n0, t = k.requests, time.perf_counter()
-    pushed = push(ctx, KitsuProject.load(ctx, k))
-    secs = time.perf_counter() - t
-    out["push"] = {
-        "versions": len(pushed.published),
-        "seconds": round(secs, 1),
-        "requests": k.requests - n0,
-        "seconds_per_version": round(secs / max(1, len(pushed.published)), 3),
-        "extrapolated_300_seconds": round(secs / max(1, len(pushed.published)) * 300, 1),
-    }
+    import os
+
+    widths = args.preview_width if args.preview_width is not None else [ctx.settings.kitsu.preview_width]
+    rounds = []
+    for revision, width in enumerate(widths, start=1):
+        ctx.settings.kitsu.preview_width = width
+        add_versions(ctx, args.push, revision)
+        load0 = os.getloadavg()[0]
+        n0, t = k.requests, time.perf_counter()
+        pushed = push(ctx, KitsuProject.load(ctx, k))
+        secs = time.perf_counter() - t
+        rounds.append(
+            {
+                "preview_width": width,
+                "versions": len(pushed.published),
+                "seconds": round(secs, 1),
+                "requests": k.requests - n0,
+                "seconds_per_version": round(secs / max(1, len(pushed.published)), 3),
+                "extrapolated_300_seconds": round(secs / max(1, len(pushed.published)) * 300, 1),
+                "load_average_1min": [round(load0, 2), round(os.getloadavg()[0], 2)],  # before, after
+            }
+        )
+    out["push"] = rounds[0] if len(rounds) == 1 else rounds
     ctx.close()
     print(json.dumps(out, indent=2))
     if args.json:

@@ -37,6 +37,7 @@ def test_approval_then_delivery_set_the_mapped_statuses(
     dana = get_user(ctx, "dana")
     for name in ("c001", "c003-c004"):
         b = bg(ctx, name)
+        assert b.current_version_id is not None
         approve(ctx, dana, name, b.current_version_id, b.lock_version, "approved for delivery")
     rep = sync(kp, capsys)
     assert sorted((x["shot"], x["status"]) for x in rep["push"]["statuses"]) == [

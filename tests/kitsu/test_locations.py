@@ -25,7 +25,10 @@ def _cast(admin: Any, project: dict[str, Any], shot: str, assets: list[dict[str,
     sh = admin.fetch_first("entities", {"project_id": project["id"], "name": shot})
     admin._call(
         lambda: gazu.casting.update_shot_casting(
-            project, sh, [{"asset_id": a["id"], "nb_occurences": 1} for a in assets], client=admin.client
+            project,
+            sh,
+            [{"asset_id": a["id"], "nb_occurences": 1} for a in assets],  # type: ignore[arg-type]
+            client=admin.client,
         ),
         "casting",
     )

@@ -131,7 +131,12 @@ def test_watch_backs_off_while_kitsu_is_down_then_syncs(
     flaky.fail_next = 2  # the first pass fails (2 tries), the second gets through
     sleeps: list[float] = []
     real_sleep = time.sleep
-    monkeypatch.setattr("haikei.cli.kitsu.time.sleep", lambda s: (sleeps.append(s), real_sleep(min(s, 0.05))))
+
+    def sleep(s: float) -> None:
+        sleeps.append(s)
+        real_sleep(min(s, 0.05))
+
+    monkeypatch.setattr("haikei.cli.kitsu.time.sleep", sleep)
     code, out, err = run_cli(
         ["kitsu", "sync", "-p", str(kitsu_prod.root), "--watch", "--interval", "1", "--passes", "3"], capsys
     )

@@ -146,6 +146,7 @@ def test_push_review_and_back(reviewed_in_kitsu: KitsuProd, capsys: Any) -> None
     from haikei.services.review import approve
 
     b3 = bg(ctx, "c003-c004")
+    assert b3.current_version_id is not None
     approve(ctx, get_user(ctx, "dana"), "c003-c004", b3.current_version_id, b3.lock_version, "lovely")
     rep = sync(kp, capsys)
     assert sorted(rep["push"]["statuses"], key=lambda x: x["shot"]) == [

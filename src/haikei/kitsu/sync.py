@@ -970,7 +970,57 @@ def _apply_comment(
 # -- push -------------------------------------------------------------------------------------------
 
 
-def _push_text(ctx: ServiceContext, bg_name: str, v: VersionRow, shots: list[str]) -> str:
+class _Previews:
+    """The picture each version is published as, made once per version (a shared BG's shots get
+    the same bytes; pushes run in threads). A BG wider than ``[kitsu] preview_width`` is sent at
+    that width (Kitsu's player shows its own 1200-px "previews" size of whatever it receives, and
+    makes it, and its thumbnails, by decoding the upload: a smaller upload is less work for Kitsu
+    per version); the full-size BG stays in haikei. Narrower BGs (and ``preview_width = 0``) are
+    sent as they are."""
+
+    def __init__(self, ctx: ServiceContext, width: int) -> None:
+        import threading
+
+        self.ctx = ctx
+        self.width = width
+        self._lock = threading.Lock()
+        self._locks: dict[int, Any] = {}
+        self._made: dict[int, tuple[bytes, tuple[int, int], tuple[int, int]]] = {}
+
+    def get(self, v: VersionRow) -> tuple[bytes, tuple[int, int], tuple[int, int]]:
+        """(PNG bytes, their size, the BG's full size)."""
+        import threading
+
+        with self._lock:
+            lock = self._locks.setdefault(v.id, threading.Lock())
+        with lock:
+            made = self._made.get(v.id)
+            if made is None:
+                made = self._make(v)
+                self._made[v.id] = made
+            return made
+
+    def _make(self, v: VersionRow) -> tuple[bytes, tuple[int, int], tuple[int, int]]:
+        from haikei.imaging.io import load_rgb, png_bytes, resize
+
+        data = self.ctx.blobs.get(v.image_blob)
+        if not self.width:
+            return data, (0, 0), (0, 0)  # sent as it is: nothing to say about its size
+        img = load_rgb(data, name=f"version {v.id}")
+        h, w = img.shape[:2]
+        if w <= self.width:
+            return data, (w, h), (w, h)
+        pw, ph = self.width, max(1, round(h * self.width / w))
+        return png_bytes(resize(img, pw, ph, labels=False), compress_level=3), (pw, ph), (w, h)
+
+
+def _push_text(
+    ctx: ServiceContext,
+    bg_name: str,
+    v: VersionRow,
+    shots: list[str],
+    sizes: tuple[tuple[int, int], tuple[int, int]] | None = None,
+) -> str:
     recipe = v.recipe or {}
     inputs = recipe.get("inputs") or {}
     lines = [f"haikei {bg_name} r{v.revision} ({v.kind}) for {', '.join(shots)}"]
@@ -998,6 +1048,9 @@ def _push_text(ctx: ServiceContext, bg_name: str, v: VersionRow, shots: list[str
             if k not in ("text", "source") and x not in (None, "", [], {}, False)
         )
         lines.append(f"direction: {d['text']}" + (f" (understood: {understood})" if understood else ""))
+    if sizes is not None and sizes[0] != sizes[1]:
+        (pw, ph), (w, h) = sizes
+        lines.append(f"preview {pw}x{ph}; the full-size {w}x{h} BG is in haikei")
     url = str(getattr(ctx.settings.web, "public_url", "") or "").rstrip("/")
     if url:
         lines.append(f"{url}/bg/{bg_name}")
@@ -1048,10 +1101,23 @@ def push(
         # its workers busy (each (version, task) is its own ledger row, so order does not matter)
         from concurrent.futures import ThreadPoolExecutor
 
+        pictures = _Previews(ctx, conf.preview_width)
         with ThreadPoolExecutor(max_workers=max(1, conf.push_workers)) as pool:
             futures = [
                 pool.submit(
-                    _push_one, ctx, proj, task_id, shot, bg.name, v, shots_of[bg.id], wfa, tmp, report, step
+                    _push_one,
+                    ctx,
+                    proj,
+                    task_id,
+                    shot,
+                    bg.name,
+                    v,
+                    shots_of[bg.id],
+                    wfa,
+                    tmp,
+                    report,
+                    step,
+                    pictures,
                 )
                 for task_id, shot, bg, v in todo
             ]
@@ -1079,8 +1145,10 @@ def _push_one(
     tmp: Path,
     report: PushReport,
     step: Callable[[str], None] | None,
+    pictures: _Previews | None = None,
 ) -> None:
     k = proj.kitsu
+    pictures = pictures or _Previews(ctx, ctx.settings.kitsu.preview_width)
     mark = MARK.format(vid=v.id)
     with ctx.db.immediate() as s:
         row = s.scalars(
@@ -1106,7 +1174,10 @@ def _push_one(
         if comment is None:
             comment = k.post(
                 f"actions/tasks/{task_id}/comment",
-                {"task_status_id": wfa["id"], "comment": _push_text(ctx, bg_name, v, shots)},
+                {
+                    "task_status_id": wfa["id"],
+                    "comment": _push_text(ctx, bg_name, v, shots, pictures.get(v)[1:]),
+                },
             )
         comment_id = str(comment["id"])
         _set_push(ctx, v.id, task_id, comment_id=comment_id)
@@ -1126,7 +1197,7 @@ def _push_one(
     pf = k.get(f"data/preview-files/{pf_id}") if resumed else {}
     if pf.get("status") != "ready" or not pf.get("file_size"):
         path = tmp / f"{bg_name}_r{v.revision:03d}_{task_id}.png"  # one file per upload (threads)
-        path.write_bytes(ctx.blobs.get(v.image_blob))
+        path.write_bytes(pictures.get(v)[0])
         pf = k.upload(f"pictures/preview-files/{pf_id}", str(path))
         path.unlink()
     _set_push(ctx, v.id, task_id, state="done", preview_at=str(pf.get("created_at") or ""))
