@@ -126,7 +126,8 @@ def _print_sync(rep: Any) -> None:
     out = console()
     p, r, u = rep.pull, rep.review, rep.push
     out.print(
-        f"kitsu sync: {p.shots} shots ({len(p.added_cuts)} new cuts, {len(p.new_layouts)} layouts); "
+        f"kitsu sync: {p.shots} shots ({len(p.added_cuts)} new cuts, {len(p.new_layouts)} layouts, "
+        f"{len(p.located)} locations); "
         f"review: {r.comments} comments, {r.retakes} retakes, {r.rejects} rejections, {r.approvals} approvals, "
         f"{r.kept} kept as comments; push: {len(u.published)} previews, {len(u.statuses)} statuses "
         f"({rep.requests} requests, {rep.seconds:.2f} s)"

@@ -490,7 +490,10 @@ def _locations(
     type_name = ctx.settings.kitsu.location_asset_type.strip()
     if not type_name or not shots:
         return
-    casting = proj.kitsu.get(f"data/projects/{proj.id}/sequences/all/casting") or {}
+    casting = proj.kitsu.get_or_none(f"data/projects/{proj.id}/sequences/all/casting")
+    if casting is None:  # a Kitsu without the project-wide casting route
+        report.skipped.append(("casting", "this Kitsu does not list a project's casting; locations not read"))
+        return
     wanted: dict[str, set[str]] = {}  # BG name -> cast location names
     with ctx.db.session() as s:
         for sh in shots:
