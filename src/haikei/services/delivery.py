@@ -266,20 +266,9 @@ def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
         layout=IngredientSpec(
             title=f"{d.bg}_lo.png", source=lines_png, artist=d.layout.artist or "unknown", role="layout"
         ),
-        art_boards=tuple(
-            IngredientSpec(
-                title=b.name,
-                source=ctx.blobs.get(b.image_blob),
-                artist=b.artist or "unknown",
-                role="art_board",
-                licence=b.licence,
-                format=_mime(ctx.blobs.get(b.image_blob)),
-            )
-            for b in d.boards
-            if b.location_id is None
-        )
+        art_boards=tuple(board_ingredient(ctx, b) for b in d.boards if b.location_id is None)
         + tuple(  # a location board carries its own ingredients and steps (services/locations.py)
-            location_ingredient(ctx, b, _mime(ctx.blobs.get(b.image_blob)))
+            location_ingredient(ctx, b, image_mime(ctx.blobs.get(b.image_blob)))
             for b in d.boards
             if b.location_id is not None
         ),
@@ -293,7 +282,22 @@ def _manifest_spec(ctx: ServiceContext, d: Delivery, lines_png: bytes) -> Any:
     )
 
 
-def _mime(data: bytes) -> str:
+def board_ingredient(ctx: ServiceContext, board: Any) -> Any:
+    """An art board row as a C2PA ingredient (its painter and licence named)."""
+    from haikei.provenance.c2pa_sign import IngredientSpec
+
+    data = ctx.blobs.get(board.image_blob)
+    return IngredientSpec(
+        title=board.name,
+        source=data,
+        artist=board.artist or "unknown",
+        role="art_board",
+        licence=board.licence,
+        format=image_mime(data),
+    )
+
+
+def image_mime(data: bytes) -> str:
     if data.startswith(b"\x89PNG"):
         return "image/png"
     if data.startswith(b"\xff\xd8"):

@@ -966,18 +966,9 @@ def location_ingredient(ctx: ServiceContext, board: ArtBoardRow, mime: str) -> A
         chain_rows = [s.get(ArtBoardRow, int(c["id"])) for c in board.chain or []]
         bg = s.get(BackgroundRow, v.background_id) if v is not None else None
         loc = s.get(LocationRow, board.location_id) if board.location_id else None
-    chain = tuple(
-        IngredientSpec(
-            title=r.name,
-            source=ctx.blobs.get(r.image_blob),
-            artist=r.artist or "unknown",
-            role="art_board",
-            licence=r.licence,
-            format=_mime_of(ctx.blobs.get(r.image_blob)),
-        )
-        for r in chain_rows
-        if r is not None
-    )
+    from haikei.services.delivery import board_ingredient
+
+    chain = tuple(board_ingredient(ctx, r) for r in chain_rows if r is not None)
     made_by = tuple(dict.fromkeys(str(p["name"]) for p in board.painters or []))
     own = ManifestSpec(
         title=board.name,
@@ -1000,11 +991,3 @@ def location_ingredient(ctx: ServiceContext, board: ArtBoardRow, mime: str) -> A
         manifest=own,
         made_by=made_by,
     )
-
-
-def _mime_of(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    return "application/octet-stream"

@@ -18,7 +18,7 @@ from haikei.domain.models import Job, Note, User, Version
 from haikei.errors import InputError
 from haikei.jobs.queue import get_job
 from haikei.services import review, review_read
-from haikei.web.auth import api_actor, app_ctx, reader
+from haikei.web.auth import ACTIONS, api_actor, app_ctx, reader
 from haikei.web.ids import FormId, PathId, QueryId, RowId
 
 __all__ = ["router"]
@@ -125,22 +125,7 @@ def me(user: Annotated[User, Depends(reader)]) -> dict[str, Any]:
         "name": user.name,
         "display_name": user.display_name,
         "role": user.role.value,
-        "can": sorted(
-            a
-            for a in (
-                "approve",
-                "reject",
-                "retake",
-                "upload",
-                "pick",
-                "label",
-                "variant",
-                "assign",
-                "comment",
-                "deliver",
-            )
-            if user.role.can(a)
-        ),
+        "can": sorted(a for a in ACTIONS if user.role.can(a)),
     }
 
 

@@ -56,6 +56,21 @@ class Actor:
     via_token: bool
 
 
+# the actions a page or API client is told it may do (Role.can decides)
+ACTIONS = (
+    "approve",
+    "reject",
+    "retake",
+    "upload",
+    "pick",
+    "label",
+    "variant",
+    "assign",
+    "comment",
+    "deliver",
+)
+
+
 def app_ctx(request: Request) -> ServiceContext:
     return request.app.state.ctx  # type: ignore[no-any-return]
 

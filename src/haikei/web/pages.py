@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from haikei.domain.models import User, Version
 from haikei.services import review, review_read
-from haikei.web.auth import NotAuthenticated, app_ctx, page_actor, reader, safe_next
+from haikei.web.auth import ACTIONS, NotAuthenticated, app_ctx, page_actor, reader, safe_next
 from haikei.web.ids import FormId, PathId, QueryId
 from haikei.web.templating import flash, render
 
@@ -40,19 +40,6 @@ DONE = {
     "located": "Location saved.",
     "unlocated": "Location cleared.",
 }
-
-ACTIONS = (
-    "approve",
-    "reject",
-    "retake",
-    "upload",
-    "pick",
-    "label",
-    "variant",
-    "assign",
-    "comment",
-    "deliver",
-)
 
 
 def _user_or_none(request: Request) -> User | None:
