@@ -5,7 +5,9 @@ and its board with the painters. Screenshots: docs/review/location-*.png (look a
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,12 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "review"
+# screenshots go to docs/review only with HAIKEI_SCREENSHOTS=1, so a test run changes no tracked file
+DOCS = (
+    Path(__file__).resolve().parents[2] / "docs" / "review"
+    if os.environ.get("HAIKEI_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "haikei-review-screenshots"
+)
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
