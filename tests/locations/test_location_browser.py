@@ -6,10 +6,7 @@ and its board with the painters. Screenshots: docs/review/location-*.png (look a
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.web.browser_util import CHROMIUM, login, serve, wait_until
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 # screenshots go to docs/review only with HAIKEI_SCREENSHOTS=1, so a test run changes no tracked file
 DOCS = (
     Path(__file__).resolve().parents[2] / "docs" / "review"
@@ -29,15 +27,8 @@ DOCS = (
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def demo_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
-    import uvicorn
     from argon2 import PasswordHasher
 
     from haikei.app import open_production
@@ -54,28 +45,11 @@ def demo_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     rep = build_demo(tmp_path / "demo", frame=FrameSize(640, 360), engine="baseline", candidates=1)
     ctx = open_production(rep.root)
     app = create_app(ctx, secret_key="location-browser-test", workers=1, executor_mode="thread")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", ctx
+        with serve(app) as base:
+            yield base, ctx
     finally:
-        server.should_exit = True
-        thread.join(30)
         ctx.close()
-
-
-def _wait_until(check: Any, timeout: float = 20.0) -> None:
-    """Poll ``check()`` (a page.evaluate: CDP, not eval inside the page, so the CSP allows it)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting in the page"
-        time.sleep(0.05)
 
 
 def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None:
@@ -99,11 +73,7 @@ def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None
             bad: list[str] = []
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("response", lambda r: bad.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-            page.goto(base + "/cut/c003")
-            page.fill('input[name="username"]', "artist")
-            page.fill('input[name="password"]', "artist-demo")
-            page.click("button.primary")
-            page.wait_for_url(base + "/cut/c003")
+            login(page, base, "artist", "artist-demo", "/cut/c003")
             # the artist puts c003 at the demo's place, sees it said, then takes it off again
             assert page.input_value("#location-form input[name=location]") == ""
             page.fill("#location-form input[name=location]", "山道")
@@ -141,11 +111,7 @@ def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None
             po = int(page.url.split("v=")[1])
             # the director approves it, confirming that the artist agrees to it becoming the board
             page.click("header form.inline button.link")  # log out
-            page.goto(base + "/cut/c008")
-            page.fill('input[name="username"]', "director")
-            page.fill('input[name="password"]', "director-demo")
-            page.click("button.primary")
-            page.wait_for_url(base + "/cut/c008")
+            login(page, base, "director", "director-demo", "/cut/c008")
             form = f'.vcard[data-version="{po}"] form[action="/cut/c008/approve"]'
             said = " ".join(page.inner_text(f"{form} .painters-agree").split())
             assert said == "Kenji Mori agrees that it becomes 山道's board"
@@ -157,7 +123,7 @@ def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None
             # the place's page: its BGs side by side with their states, its boards and who painted them
             page.click("#location-page")
             page.wait_for_url("**/location/*")
-            _wait_until(
+            wait_until(
                 lambda: page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
             )
             bgs = page.eval_on_selector_all("#location-bgs .place-bg", "els => els.map(e => e.dataset.bg)")

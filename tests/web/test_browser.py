@@ -4,9 +4,6 @@ Screenshots go to artifacts/screenshots/ (look at them)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +13,14 @@ import pytest
 
 from haikei.imaging.io import load_rgb, save_png
 
+# _login and _wait_until keep their names here: test_review_loop_browser and
+# test_retake_colours_browser import them (and the fixtures) from this module
+from tests.web.browser_util import CHROMIUM, serve
+from tests.web.browser_util import login as _login
+from tests.web.browser_util import wait_until as _wait_until
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 W, H = 480, 272
 ARGS = [
@@ -33,16 +35,8 @@ ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
-    import uvicorn
-
     from haikei.app import create_production
     from haikei.domain.models import FrameSize
     from haikei.services.artboards import add_artboard
@@ -76,19 +70,10 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")
     add_user(ctx, "artist", "artist", password="artist-pw", display_name="Kenji Mori")
     app = create_app(ctx, secret_key="browser-test", workers=1, executor_mode="thread")
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     try:
-        yield f"http://127.0.0.1:{port}", ctx
+        with serve(app) as base:
+            yield base, ctx
     finally:
-        server.should_exit = True
-        thread.join(30)
         ctx.close()
 
 
@@ -120,26 +105,9 @@ def browser(tmp_path: Path) -> Iterator[Any]:
                 ctx.close()
 
 
-def _wait_until(check: Any, timeout: float = 20.0) -> None:
-    """Poll ``check()`` (a page.evaluate: CDP, not eval inside the page, so the CSP allows it)."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting in the page"
-        time.sleep(0.05)
-
-
 def _shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _login(page: Any, base: str, user: str, password: str) -> None:
-    page.goto(base + "/cut/c001")
-    assert "/login" in page.url
-    page.fill('input[name="username"]', user)
-    page.fill('input[name="password"]', password)
-    page.click("button.primary")
-    page.wait_for_url(base + "/cut/c001")
 
 
 def test_review_in_chromium(site: tuple[str, Any], browser: Any, tmp_path: Path) -> None:
