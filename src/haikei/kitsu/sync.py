@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from haikei.domain.models import Role, User
 from haikei.errors import ConflictError, HaikeiError
@@ -41,6 +41,7 @@ from haikei.kitsu.client import Kitsu, KitsuError
 from haikei.services.context import ServiceContext
 from haikei.store.tables import (
     BackgroundRow,
+    CommentRow,
     CutRow,
     KitsuCommentRow,
     KitsuPushRow,
@@ -734,13 +735,19 @@ def review(
             if step is not None:
                 step(c["id"])
         with ctx.db.immediate() as s:
-            cur = s.get(KitsuTaskCursorRow, tid)
-            if cur is None:
-                cur = KitsuTaskCursorRow(task_id=tid, last_comment_at="", pushed_status="")
-                s.add(cur)
+            cur = _cursor(s, tid)
             cur.last_comment_at = max(_settled(last), cur.last_comment_at)
             cur.updated_at = utcnow()
     return report
+
+
+def _cursor(s: Any, task_id: str) -> KitsuTaskCursorRow:
+    """The task's cursor row (added, empty, when the task has none yet)."""
+    cur = s.get(KitsuTaskCursorRow, task_id)
+    if cur is None:
+        cur = KitsuTaskCursorRow(task_id=task_id, last_comment_at="", pushed_status="")
+        s.add(cur)
+    return cur
 
 
 def _settled(last: str) -> str:
@@ -809,16 +816,16 @@ def _decide(
         note = f"{who} set {status!r} in Kitsu {why}" + (f": {text}" if text else "")
         return _Decision("kept", bot, note, vid)
 
+    older: _Decision | None = None  # a status written on an older version: kept as a comment only
+    if vid is None or vid != current:
+        on = f"on r{revs.get(vid, '?')}" if vid else "before any haikei version"
+        older = kept(
+            f"{on}, an older version than haikei's r{revs.get(current or 0, '?')}; kept as a comment"
+        )
+
     if status_changed and status == conf.status_retake:
-        if vid is None or vid != current:
-            on = f"on r{revs.get(vid, '?')}" if vid else "before any haikei version"
-            return (
-                kept(
-                    f"{on}, an older version than haikei's r{revs.get(current or 0, '?')}; kept as a comment"
-                ),
-                bg_name,
-                lock,
-            )
+        if older is not None:
+            return older, bg_name, lock
         if not text:
             return (
                 kept("without saying what to change; kept as a comment (write the retake as text)"),
@@ -847,15 +854,8 @@ def _decide(
     if status_changed and status == conf.status_approved:
         if mapped is None or mapped.role != Role.director:
             return kept("but is not a haikei director; kept as a comment"), bg_name, lock
-        if vid is None or vid != current:
-            on = f"on r{revs.get(vid, '?')}" if vid else "before any haikei version"
-            return (
-                kept(
-                    f"{on}, an older version than haikei's r{revs.get(current or 0, '?')}; kept as a comment"
-                ),
-                bg_name,
-                lock,
-            )
+        if older is not None:
+            return older, bg_name, lock
         return _Decision("approve", mapped, text or f"approved in Kitsu by {who}", vid), bg_name, lock
     if text:
         if not actor.role.can("comment"):
@@ -892,23 +892,14 @@ def _act(ctx: ServiceContext, d: _Decision, bg_name: str, lock: int, report: Rev
 
 def _effect_exists(ctx: ServiceContext, row: KitsuCommentRow) -> bool:
     """After a kill: did the service already write what this pending comment asked for?"""
+    t: type[CommentRow] | type[NoteRow] = CommentRow if row.action == "comment" else NoteRow
     with ctx.db.session() as s:
-        if row.action == "comment":
-            from haikei.store.tables import CommentRow
-
-            q = select(CommentRow.id).where(
-                CommentRow.background_id == row.background_id,
-                CommentRow.author == row.author,
-                CommentRow.text == row.text.strip(),
-                CommentRow.created_at >= row.created_at,
-            )
-        else:
-            q = select(NoteRow.id).where(
-                NoteRow.background_id == row.background_id,
-                NoteRow.author == row.author,
-                NoteRow.text == row.text.strip(),
-                NoteRow.created_at >= row.created_at,
-            )
+        q = select(t.id).where(
+            t.background_id == row.background_id,
+            t.author == row.author,
+            t.text == row.text.strip(),
+            t.created_at >= row.created_at,
+        )
         return s.scalars(q).first() is not None
 
 
@@ -1061,6 +1052,16 @@ def _push_text(
     return "\n".join(lines)
 
 
+def _shots_with_versions() -> Select[str | None, str, int]:
+    """(Background task id, shot name, BG id) of every linked shot whose BG has a current version."""
+    return (
+        select(KitsuShotRow.bg_task_id, KitsuShotRow.name, BackgroundRow.id)
+        .join(CutRow, CutRow.id == KitsuShotRow.cut_id)
+        .join(BackgroundRow, BackgroundRow.id == CutRow.background_id)
+        .where(KitsuShotRow.bg_task_id.is_not(None), BackgroundRow.current_version_id.is_not(None))
+    )
+
+
 def push(
     ctx: ServiceContext,
     proj: KitsuProject,
@@ -1074,13 +1075,7 @@ def push(
     conf = ctx.settings.kitsu
     wfa = proj.statuses[conf.status_waiting]
     with ctx.db.session() as s:
-        rows = s.execute(
-            select(KitsuShotRow.bg_task_id, KitsuShotRow.name, BackgroundRow.id)
-            .join(CutRow, CutRow.id == KitsuShotRow.cut_id)
-            .join(BackgroundRow, BackgroundRow.id == CutRow.background_id)
-            .where(KitsuShotRow.bg_task_id.is_not(None), BackgroundRow.current_version_id.is_not(None))
-            .order_by(BackgroundRow.name, KitsuShotRow.name)
-        ).all()
+        rows = s.execute(_shots_with_versions().order_by(BackgroundRow.name, KitsuShotRow.name)).all()
         done = {(p.version_id, p.task_id): p for p in s.scalars(select(KitsuPushRow))}
         bgs = {
             b.id: b
@@ -1236,12 +1231,7 @@ def _push_statuses(
     }
     tasks = {t["id"]: t for t in (bg_tasks if bg_tasks is not None else proj.tasks(proj.bg_type))}
     with ctx.db.session() as s:
-        rows = s.execute(
-            select(KitsuShotRow.bg_task_id, KitsuShotRow.name, BackgroundRow.id)
-            .join(CutRow, CutRow.id == KitsuShotRow.cut_id)
-            .join(BackgroundRow, BackgroundRow.id == CutRow.background_id)
-            .where(KitsuShotRow.bg_task_id.is_not(None), BackgroundRow.current_version_id.is_not(None))
-        ).all()
+        rows = s.execute(_shots_with_versions()).all()
         cursors = {c.task_id: c for c in s.scalars(select(KitsuTaskCursorRow))}
         todo = []
         for task_id, shot, bid in rows:
@@ -1286,11 +1276,7 @@ def _push_statuses(
             {"task_status_id": proj.statuses[want]["id"], "comment": said or f"{want} in haikei"},
         )
         with ctx.db.immediate() as s:
-            cur = s.get(KitsuTaskCursorRow, task_id)
-            if cur is None:
-                cur = KitsuTaskCursorRow(task_id=task_id, last_comment_at="", pushed_status="")
-                s.add(cur)
-            cur.pushed_status = want
+            _cursor(s, task_id).pushed_status = want
         report.statuses.append((shot, want))
 
 
