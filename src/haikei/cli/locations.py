@@ -100,7 +100,11 @@ def show_cmd(
         )
     out.print(t)
     for board in d.boards:
-        state = "retired" if board["retired_at"] else ("usable" if board["usable"] else board["why_not"])
+        state = (
+            f"retired: {board['retired_why']}"
+            if board["retired_at"]
+            else ("usable" if board["usable"] else board["why_not"])
+        )
         chain = ", ".join(f"{c['name']} ({c['artist']})" for c in board["chain"])
         people = ", ".join(sorted({p["name"] for p in board["painters"]}))
         out.print(

@@ -69,6 +69,7 @@ __all__ = [
     "location_detail",
     "location_first",
     "on_approve",
+    "on_left_approved",
     "on_variant_approved",
     "require_consent_chain",
     "set_derived_use",
@@ -274,7 +275,7 @@ def _chain_usable(s: Any, row: ArtBoardRow, *, retired_ok: bool = False) -> str:
     """'' when a location board may be used now (its chain still consents), else why not;
     ``retired_ok``: a retired board still delivers the renders that used it."""
     if row.retired_at is not None and not retired_ok:
-        return "retired (its BG was approved again)"
+        return "retired"
     if not row.consent:
         return "no consent"
     for link in row.chain or []:
@@ -397,7 +398,9 @@ def _make_board(
         record.reason = "already the location board"
         made = s.scalars(
             select(LocationBoardRecordRow)
-            .where(LocationBoardRecordRow.artboard_id == same[0].id)
+            .where(
+                LocationBoardRecordRow.artboard_id == same[0].id, LocationBoardRecordRow.outcome == "board"
+            )
             .order_by(LocationBoardRecordRow.id)
         ).first()
         if made is not None and record.painters_confirmed_by is None:
@@ -503,6 +506,69 @@ def on_variant_approved(s: Any, bg: BackgroundRow, v: VersionRow) -> None:
         )
     ):
         b.variants = {**(b.variants or {}), str(v.variant): v.image_blob}
+
+
+def on_left_approved(s: Any, bg: BackgroundRow, actor: str, why: str) -> list[str]:
+    """Called by ``review`` in the transaction that moves a BG out of approved (a retake note, a
+    rejection that withdraws the approval, a paint-over uploaded for review): while its approved
+    painting is being changed it no longer shows the place as approved, so its location boards
+    are retired (rows kept: renders that used them keep pointing at them) and a record per board
+    says why, who and when. Returns the names of the boards retired (none when it had none or the
+    BG is still approved)."""
+    if bg.status is not None and bg.status.is_approved:
+        return []
+    active = list(
+        s.scalars(
+            select(ArtBoardRow)
+            .where(
+                ArtBoardRow.location_id.is_not(None),
+                ArtBoardRow.retired_at.is_(None),
+                ArtBoardRow.source_version_id.in_(
+                    select(VersionRow.id).where(VersionRow.background_id == bg.id)
+                ),
+            )
+            .order_by(ArtBoardRow.id)
+        )
+    )
+    if not active:
+        return []
+    now = utcnow()
+    who = _display_names(s).get(actor, actor) or "haikei"
+    for b in active:
+        b.retired_at = now
+        s.add(
+            LocationBoardRecordRow(
+                location_id=b.location_id,
+                background_id=bg.id,
+                version_id=b.source_version_id,
+                artboard_id=b.id,
+                outcome="retired",
+                reason=f"{bg.name} {why} by {who} at {now:%Y-%m-%d %H:%M} UTC",
+                painters=[],
+                approved_by="",
+            )
+        )
+    s.flush()
+    return [b.name for b in active]
+
+
+def _retired_why(s: Any, board_ids: Sequence[int]) -> dict[int, str]:
+    """Why each retired board was retired: its BG left approved (the record's reason), else (no
+    such record) a later approval of its BG replaced it."""
+    if not board_ids:
+        return {}
+    out = {
+        int(r.artboard_id): r.reason
+        for r in s.scalars(
+            select(LocationBoardRecordRow)
+            .where(
+                LocationBoardRecordRow.artboard_id.in_(list(board_ids)),
+                LocationBoardRecordRow.outcome == "retired",
+            )
+            .order_by(LocationBoardRecordRow.id)
+        )
+    }
+    return {i: out.get(i, "its BG was approved again") for i in board_ids}
 
 
 def confirm_painters(ctx: ServiceContext, user: User, ref: str) -> LocationBoardRecordRow:
@@ -811,16 +877,29 @@ def location_detail(ctx: ServiceContext, name: str, *, consistency: bool = False
             board = None
             why = "not approved yet"
             confirmed_by = confirmed_at = None
+            last = s.scalars(
+                select(LocationBoardRecordRow)
+                .where(LocationBoardRecordRow.background_id == bg.id)
+                .order_by(LocationBoardRecordRow.id.desc())
+            ).first()
+            left = last is not None and last.outcome == "retired" and not bg.status.is_approved
+            if left:  # it left approved: its board was retired then (and no approval since)
+                assert last is not None
+                gone = s.get(ArtBoardRow, last.artboard_id) if last.artboard_id else None
+                why = f"board {gone.name if gone else last.artboard_id} retired: {last.reason}"
             if approved is not None:
                 rec = s.scalars(
                     select(LocationBoardRecordRow)
                     .where(
                         LocationBoardRecordRow.background_id == bg.id,
                         LocationBoardRecordRow.version_id == approved.id,
+                        LocationBoardRecordRow.outcome != "retired",
                     )
                     .order_by(LocationBoardRecordRow.id.desc())
                 ).first()
-                if rec is None:
+                if left:
+                    pass
+                elif rec is None:
                     why = f"r{approved.revision} was approved before {bg.name} was at {loc.name}; approve it again"
                 else:
                     confirmed_by = names.get(rec.painters_confirmed_by or "", rec.painters_confirmed_by)
@@ -850,9 +929,13 @@ def location_detail(ctx: ServiceContext, name: str, *, consistency: bool = False
                 )
             )
         boards = []
-        for r in s.scalars(
-            select(ArtBoardRow).where(ArtBoardRow.location_id == loc.id).order_by(ArtBoardRow.id.desc())
-        ):
+        rows = list(
+            s.scalars(
+                select(ArtBoardRow).where(ArtBoardRow.location_id == loc.id).order_by(ArtBoardRow.id.desc())
+            )
+        )
+        retired_why = _retired_why(s, [r.id for r in rows if r.retired_at is not None])
+        for r in rows:
             problem = _chain_usable(s, r)
             boards.append(
                 {
@@ -862,6 +945,7 @@ def location_detail(ctx: ServiceContext, name: str, *, consistency: bool = False
                     "usable": not problem,
                     "why_not": problem,
                     "retired_at": r.retired_at.isoformat() if r.retired_at else None,
+                    "retired_why": retired_why.get(r.id, ""),
                     "tags": list(r.tags or []),
                     "classes": list(r.classes or []),
                     "chain": [dict(c) for c in r.chain or []],

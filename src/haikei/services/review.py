@@ -190,11 +190,21 @@ def reject(
     with _change(ctx, user, ref, expected_lock, "reject") as (s, bg):
         vid = _version_of(s, bg, version_id).id if version_id else bg.current_version_id
         bg.status_id = _status(s, "retake").id
-        if bg.approved_version_id is not None and bg.approved_version_id == vid:
+        withdrawn = bg.approved_version_id is not None and bg.approved_version_id == vid
+        if withdrawn:
             bg.approved_version_id = None
         note = _note(s, bg, user, text, version_id=vid, status="retake")
         s.flush()
+        _left_approved(s, bg, user, "was rejected (approval withdrawn)" if withdrawn else "was rejected")
         return to_note(note)
+
+
+def _left_approved(s: Any, bg: BackgroundRow, user: User, why: str) -> None:
+    """A BG that left approved retires its location boards (services/locations.py)."""
+    from haikei.services.locations import on_left_approved
+
+    s.refresh(bg, ["status"])
+    on_left_approved(s, bg, user.name, why)
 
 
 def _decode_mask(data: bytes, w: int, h: int) -> np.ndarray:
@@ -274,6 +284,7 @@ def request_retake(
         bg.status_id = _status(s, "retake").id
         note = _note(s, bg, user, text, version_id=int(version_id), status="retake", mask_blob=mask_key)
         s.flush()
+        _left_approved(s, bg, user, "was reopened for a retake")
         out = to_note(note)
     # 3. the job (a worker renders it; the new version becomes current when done)
     job = submit(ctx, spec, priority=1, requested_by=user.name)
@@ -399,6 +410,7 @@ def upload_paintover(
             status=waiting.short_name,
         )
         s.flush()
+        _left_approved(s, bg, user, f"was reopened by a paint-over (r{rev})")
         return to_version(row)
 
 

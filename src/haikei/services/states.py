@@ -115,6 +115,9 @@ def version_arrived(
         target = status_row(s, conf.new_version, "new_version")
         if target.id != bg.status_id:
             _move(s, bg, target, actor, f"{kind} rendered as r{row.revision}: waiting for review", row.id)
+            from haikei.services.locations import on_left_approved  # a refine of an approved BG reopens it
+
+            on_left_approved(s, bg, actor, f"was reopened by a {kind} (r{row.revision})")
 
 
 def mark_delivered(ctx: ServiceContext, plan: Iterable[Any], folder: str | Path) -> None:
