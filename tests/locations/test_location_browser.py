@@ -34,7 +34,6 @@ def demo_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
     from haikei.app import open_production
     from haikei.demo.build import build_demo
     from haikei.domain.models import FrameSize
-    from haikei.web import create_app
 
     # real argon2id with cheap parameters (the default costs ~0.7 s a hash on shared cores)
     monkeypatch.setattr(
@@ -44,12 +43,8 @@ def demo_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
         pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)")
     rep = build_demo(tmp_path / "demo", frame=FrameSize(640, 360), engine="baseline", candidates=1)
     ctx = open_production(rep.root)
-    app = create_app(ctx, secret_key="location-browser-test", workers=1, executor_mode="thread")
-    try:
-        with serve(app) as base:
-            yield base, ctx
-    finally:
-        ctx.close()
+    with serve(ctx, "location-browser-test") as base:
+        yield base, ctx
 
 
 def test_a_place_in_chromium(demo_site: tuple[str, Any], tmp_path: Path) -> None:

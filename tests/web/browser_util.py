@@ -21,23 +21,30 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free local port in a thread; yields the base URL."""
+def serve(ctx: Any, secret_key: str) -> Iterator[str]:
+    """The review site of the production ``ctx``, served by uvicorn on a free local port in a
+    thread; yields the base URL. The production is closed when the site stops."""
     import uvicorn
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
+    from haikei.web import create_app
+
     try:
-        yield f"http://127.0.0.1:{port}"
+        app = create_app(ctx, secret_key=secret_key, workers=1, executor_mode="thread")
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            server.should_exit = True
+            thread.join(30)
     finally:
-        server.should_exit = True
-        thread.join(30)
+        ctx.close()
 
 
 def login(page: Any, base: str, user: str, password: str, path: str = "/cut/c001") -> None:

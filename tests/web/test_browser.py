@@ -43,7 +43,6 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     from haikei.services.intake import import_folder
     from haikei.services.rendering import render_backgrounds
     from haikei.services.users import add_user
-    from haikei.web import create_app
     from tests.conftest import write_board, write_layout
 
     ctx = create_production(tmp_path / "prod", "ブラウザ試験 (browser test)", FrameSize(W, H))
@@ -69,12 +68,8 @@ def site(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     render_backgrounds(ctx, ["c001", "c002"], engine="baseline", candidates=2, actor="test")
     add_user(ctx, "director", "director", password="director-pw", display_name="Haruka Aoki")
     add_user(ctx, "artist", "artist", password="artist-pw", display_name="Kenji Mori")
-    app = create_app(ctx, secret_key="browser-test", workers=1, executor_mode="thread")
-    try:
-        with serve(app) as base:
-            yield base, ctx
-    finally:
-        ctx.close()
+    with serve(ctx, "browser-test") as base:
+        yield base, ctx
 
 
 @pytest.fixture
