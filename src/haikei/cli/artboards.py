@@ -69,12 +69,15 @@ def add(
 
 @artboard_app.command("list")
 def list_(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """List art boards with artist, licence, consent and the classes they show."""
+    """List art boards with artist, licence, consent and the classes they show; a location board
+    (an approved BG of a place) says which location, and from which cut and revision."""
     from haikei.services.artboards import artboard_classes, list_artboards
+    from haikei.services.locations import location_board_sources
 
     with production(production_path, db) as ctx:
         boards = list_artboards(ctx)
         classes = artboard_classes(ctx)
+        sources = location_board_sources(ctx)
     if as_json:
         print_json(
             [
@@ -88,13 +91,19 @@ def list_(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json:
                     "size": [b.width, b.height],
                     "classes": classes.get(b.id, []),
                     "variants": sorted(b.variants),
+                    "location": sources.get(b.id),  # null: a production board
                 }
                 for b in boards
             ]
         )
         return
-    t = Table("id", "name", "artist", "consent", "tags", "size", "classes", "licence")
+    t = Table("id", "name", "artist", "consent", "tags", "size", "classes", "location board of", "licence")
     for b in boards:
+        src = sources.get(b.id)
+        where = "-"
+        if src is not None:
+            cut = " ".join(src["cuts"]) or src["bg"] or "?"
+            where = f"{src['location']}: {cut} r{src['revision']}" + (" (retired)" if src["retired"] else "")
         t.add_row(
             str(b.id),
             b.name,
@@ -103,6 +112,7 @@ def list_(production_path: ProductionOpt = Path("."), db: DbOpt = None, as_json:
             ",".join(b.tags),
             f"{b.width}x{b.height}",
             ",".join(classes.get(b.id, [])),
+            where,
             b.licence[:40],
         )
     console().print(t)

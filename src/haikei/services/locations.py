@@ -66,6 +66,7 @@ __all__ = [
     "get_location",
     "list_locations",
     "location_board_inputs",
+    "location_board_sources",
     "location_detail",
     "location_first",
     "on_approve",
@@ -971,6 +972,34 @@ def location_detail(ctx: ServiceContext, name: str, *, consistency: bool = False
                 fig = location_consistency(a[1], a[2], b[1], b[2], ctx.vocabulary)
                 detail.consistency.append({"a": a[0], "b": b[0], **fig.as_json()})
     return detail
+
+
+def location_board_sources(ctx: ServiceContext) -> dict[int, dict[str, Any]]:
+    """{board id: where it comes from} for every location board: its location, the BG and cuts
+    whose approved version it is, that version's revision and id, and whether it is retired (and
+    why). Production boards are not in it."""
+    with ctx.db.session() as s:
+        rows = list(
+            s.scalars(
+                select(ArtBoardRow).where(ArtBoardRow.location_id.is_not(None)).order_by(ArtBoardRow.id)
+            )
+        )
+        why = _retired_why(s, [r.id for r in rows if r.retired_at is not None])
+        out: dict[int, dict[str, Any]] = {}
+        for r in rows:
+            loc = s.get(LocationRow, r.location_id)
+            v = s.get(VersionRow, r.source_version_id) if r.source_version_id else None
+            bg = s.get(BackgroundRow, v.background_id) if v is not None else None
+            out[r.id] = {
+                "location": loc.name if loc is not None else None,
+                "bg": bg.name if bg is not None else None,
+                "cuts": [c.number for c in bg.cuts] if bg is not None else [],
+                "revision": v.revision if v is not None else None,
+                "version_id": r.source_version_id,
+                "retired": r.retired_at is not None,
+                "retired_why": why.get(r.id, ""),
+            }
+        return out
 
 
 def require_consent_chain(ctx: ServiceContext, board_id: int, what: str) -> None:
