@@ -60,6 +60,9 @@ class BoardInput:
     name: str = ""
     # aligned variants of the same painting (same composition, other light/season), by tag
     variants: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # the location this board is an approved BG of ("" for a production board): an engine paints
+    # the classes it shows from it first and in its tones (specs/locations.md)
+    location: str = ""
 
 
 @dataclass(frozen=True)

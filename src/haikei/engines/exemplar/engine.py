@@ -34,6 +34,7 @@ from haikei.engines.base import (
 from haikei.engines.exemplar.adjust import adjust_retake, keep_paint_over
 from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, to_8bit
 from haikei.engines.exemplar.lines import choose_line_style
+from haikei.engines.exemplar.location import match_location
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import find_window, make_plan, pyramid
 from haikei.engines.exemplar.recipe import ENGINE_NAME, ENGINE_VERSION, build_recipe
@@ -150,6 +151,11 @@ class ExemplarEngine:
             faces=guides.slots_full < 0,
         )
         painted = to_8bit(canvas)
+        # ... classes painted from a location board (an approved BG of the place) in that board's tones
+        names = {c: request.vocabulary.name_of(c) for c in plan.classes}
+        painted, located = match_location(
+            painted, window.crop(request.regions), request.boards, plan, names, self.synthesis_cache.location
+        )
         # ... a retake note's colour words: the masked area toward the boards' paint that answers them
         sources = {c: (p.source, p.boards) for c, p in plan.classes.items()}
         painted, adjusted = adjust_retake(request, opts.palette_adjust, sources, window.slices, painted)
@@ -163,6 +169,8 @@ class ExemplarEngine:
         recipe["line_style"] = line_style.as_dict()
         if adjusted is not None:
             recipe["palette_adjust"] = adjusted
+        if located is not None:
+            recipe["location_match"] = located.as_recipe()
         context.progress(1.0, "done")
         return RenderResult(
             image=image, source_map=source_map, recipe=recipe, warnings=list(plan.warnings), timings=timings

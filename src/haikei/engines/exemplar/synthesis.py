@@ -21,6 +21,7 @@ from haikei.engines.exemplar import kernels as K
 from haikei.engines.exemplar.atlas import Atlas, build_atlas, candidates, resize, up2
 from haikei.engines.exemplar.blur import normalised_blur
 from haikei.engines.exemplar.cache import BoundedCache
+from haikei.engines.exemplar.location import LocationQuantiles
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import Plan, Pyramid, Window, wide_level
 from haikei.errors import RenderRefused
@@ -95,6 +96,8 @@ class SynthesisCache:
     def __init__(self) -> None:
         self.boards: BoundedCache[tuple[object, ...], BoardPrep] = BoundedCache(8, "boards")
         self.atlases: BoundedCache[tuple[object, ...], AtlasEntry] = BoundedCache(10, "atlases")
+        # a location board's tones per class (engines/exemplar/location.py)
+        self.location = LocationQuantiles()
 
     def board(self, board: BoardInput, scale: float, pyr: Pyramid, opts: ExemplarOptions) -> BoardPrep:
         """``board`` prepared at ``scale`` for ``pyr``. A prep with more levels serves a request for

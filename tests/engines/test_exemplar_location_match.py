@@ -1,0 +1,110 @@
+"""The exemplar paints the classes a location board shows in that board's tones (engines/exemplar/location.py).
+
+A location board is an approved BG of the place (``BoardInput.location`` set by the service); its
+classes come out with the board's colour distribution, structure kept; classes from production
+boards are not touched, and a render without location boards is untouched (tests/engines/
+test_exemplar_pinned.py pins those pixels)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from haikei.engines.base import BoardInput, EngineContext, RenderRequest
+from haikei.engines.exemplar import ExemplarEngine
+from haikei.engines.exemplar.location import LocationQuantiles, match_location
+from haikei.quality.colour import rgb_to_lab
+from tests.engines.contract import VOCAB, tiny_board, tiny_layout
+
+SKY, MOUNTAIN, GRASS, WATER = (VOCAB.id_of(n) for n in ("sky", "mountain", "grass", "water"))
+
+
+def _approved_bg() -> BoardInput:
+    """An 'approved BG' of the place: the tiny board with a warm evening sky painted over it."""
+    b = tiny_board(3)
+    img = b.image.astype(np.float64)
+    sky = b.labels == SKY
+    img[sky] = img[sky] * 0.4 + np.array([250.0, 160.0, 110.0]) * 0.6
+    return replace(b, key="approved-c001", image=np.clip(img, 0, 255).astype(np.uint8), name="c001 r2")
+
+
+def _pond_board() -> BoardInput:
+    """A production board that shows only water (and sky)."""
+    rng = np.random.default_rng(5)
+    labels = np.full((48, 80), WATER, np.uint8)
+    labels[:16] = SKY
+    base = np.array(VOCAB.colour_table(), np.float64)[labels]
+    img = np.clip(base * 0.7 + rng.normal(0, 12, (48, 80, 1)), 0, 255).astype(np.uint8)
+    return BoardInput(key="pond", image=img, labels=labels, tags=frozenset({"summer"}), name="pond")
+
+
+def _layout_with_pond() -> tuple[np.ndarray, np.ndarray]:
+    lines, regions = tiny_layout()
+    regions = regions.copy()
+    regions[30:37, 6:30] = WATER
+    lines = lines.copy()
+    edge = np.zeros_like(regions, bool)
+    edge[:-1] |= regions[:-1] != regions[1:]
+    edge[:, :-1] |= regions[:, :-1] != regions[:, 1:]
+    lines[edge] = 0
+    return lines, regions
+
+
+def _render(boards: tuple[BoardInput, ...]):  # type: ignore[no-untyped-def]
+    lines, regions = _layout_with_pond()
+    req = RenderRequest(lines=lines, regions=regions, boards=boards, vocabulary=VOCAB, seed=2)
+    return ExemplarEngine().render(req, EngineContext()), regions
+
+
+def _median_lab(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return np.median(rgb_to_lab(img)[mask], axis=0)
+
+
+def test_location_classes_take_the_approved_bgs_tones_and_the_rest_is_untouched() -> None:
+    loc = replace(_approved_bg(), location="house")
+    plain, regions = _render((replace(loc, location=""), _pond_board()))
+    located, _ = _render((loc, _pond_board()))
+
+    assert "location_match" not in plain.recipe
+    matched = located.recipe["location_match"]
+    assert {"sky", "mountain", "grass"} <= set(matched), matched
+    assert "water" not in matched  # painted from the production board 'pond'
+    assert matched["sky"] == ["c001 r2"]
+
+    # the sky's tones: the approved BG's evening sky, closer than the plain copy's
+    target = _median_lab(loc.image, loc.labels == SKY)
+    sky = regions == SKY
+    d_plain = np.linalg.norm(_median_lab(plain.image, sky) - target)
+    d_loc = np.linalg.norm(_median_lab(located.image, sky) - target)
+    assert d_loc < 0.5 * d_plain and d_loc < 4.0, (d_plain, d_loc)
+
+    # a class from a production board keeps its pixels exactly
+    water = regions == WATER
+    assert np.array_equal(located.image[water], plain.image[water])
+
+
+def test_the_match_keeps_the_paintings_structure() -> None:
+    """Monotone per channel: of two sky pixels, the lighter one stays the lighter one."""
+    loc = replace(_approved_bg(), location="house")
+    plain, regions = _render((replace(loc, location=""), _pond_board()))
+    located, _ = _render((loc, _pond_board()))
+    sky = regions == SKY
+    before = rgb_to_lab(plain.image)[sky][:, 0]
+    after = rgb_to_lab(located.image)[sky][:, 0]
+    order = np.argsort(before, kind="stable")
+    # lightness stays sorted, to within the rounding to 8 bits and back
+    assert np.all(np.diff(after[order]) > -1.5)
+    assert np.corrcoef(before, after)[0, 1] > 0.95
+
+
+def test_no_location_board_no_change_byte_for_byte() -> None:
+    painted = np.random.default_rng(0).integers(0, 256, (40, 64, 3), dtype=np.uint8)
+    _lines, regions = tiny_layout()
+    from haikei.engines.exemplar.options import ExemplarOptions
+    from haikei.engines.exemplar.plan import make_plan
+
+    req = RenderRequest(lines=_lines, regions=regions, boards=(tiny_board(),), vocabulary=VOCAB)
+    plan = make_plan(req, ExemplarOptions(), regions)
+    out, info = match_location(painted, regions, req.boards, plan, {}, LocationQuantiles())
+    assert out is painted and info is None
