@@ -892,7 +892,7 @@ def _act(ctx: ServiceContext, d: _Decision, bg_name: str, lock: int, report: Rev
 
 def _effect_exists(ctx: ServiceContext, row: KitsuCommentRow) -> bool:
     """After a kill: did the service already write what this pending comment asked for?"""
-    t: type[CommentRow] | type[NoteRow] = CommentRow if row.action == "comment" else NoteRow
+    t: type[CommentRow] | type[NoteRow] = CommentRow if row.action in ("comment", "kept") else NoteRow
     with ctx.db.session() as s:
         q = select(t.id).where(
             t.background_id == row.background_id,
