@@ -2,27 +2,38 @@
 
     .venv/bin/python -m tests.locations.bench_locations OUT_DIR [--size 960x540] [--paint-over]
 
-For three places (demo scenes drawn twice, with different seeds: two cuts of one place), paint both
-cuts independently from the production's boards; approve the first; paint the second again, now
-from the location's board. Reports the location-consistency figure (first vs second) both ways,
-region_miou / line_f1 of the second cut against its layout, the time of adding the location board
-(the approval) and the render times; writes OUT_DIR/locations.json and a contact sheet
-OUT_DIR/locations_sheet.png (per place: approved first cut | second painted independently | second
-painted from the location board). ``--paint-over``: the first cut is painted over (simulated: a
-warmer sky, greener grass) before approval, as a studio's approved BG usually is.
+Three places of :mod:`haikei.demo.location_scenes`, each drawn from two camera positions (a village
+street from its two ends, a farmhouse from the road and from its garden, a shore from the hill and
+from the water): one cut per view, all cuts of a place at one location. Per place: paint every cut
+independently from the production's boards (exemplar engine, through ``render_spec``); approve the
+first cut (its location board); paint the other cuts again, now from the location board. Reports,
+per other cut: the location-consistency figure (the approved first cut vs that cut; lower = more
+alike) both ways, region_miou / line_f1 of that cut against its own layout both ways, the time of
+the approval that adds the location board and the render times (independent vs from the location).
+Writes OUT_DIR/locations.json and OUT_DIR/locations_sheet.png (per place one row: approved first
+cut | the other cuts painted independently | the other cuts painted from the location board).
+``--paint-over``: the first cut is painted over (simulated, and said so: a warmer sky, greener
+grass) before approval, as a studio's approved BG usually is.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-PLACES = (("mountain_road", (0, 1)), ("lake", (0, 2)), ("coast", (1, 2)))
+# art direction per place, as an art director would write it
+DIRECTIONS = {
+    "street": "秋の午後、晴れ、田舎町",
+    "farmhouse": "summer morning, clear sky, farmhouse",
+    "shore": "夏の午後、快晴、海岸",
+}
 
 
 def _paint_over(ctx, artist, ref: str, version_id: int) -> int:  # type: ignore[no-untyped-def]
@@ -47,15 +58,45 @@ def _paint_over(ctx, artist, ref: str, version_id: int) -> int:  # type: ignore[
     return upload_paintover(ctx, artist, ref, version_id, d.bg.lock_version, data, "paintover.png").id
 
 
-def run(out: Path, width: int, height: int, paint_over: bool = False) -> dict:
+def _source_state() -> dict[str, Any]:
+    """Which code was measured: the commit, and whether engine/services files had changes."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "status",
+                "--porcelain",
+                "--",
+                "src/haikei/engines",
+                "src/haikei/services",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return {"commit": None, "engine_or_services_changed": None}
+    return {"commit": head, "engine_or_services_changed": [ln[3:] for ln in dirty if ln.strip()]}
+
+
+def run(out: Path, width: int, height: int, paint_over: bool = False) -> dict[str, Any]:
     from haikei.app import create_production
-    from haikei.demo.build import DEMO_DIRECTIONS, add_bundled_boards
-    from haikei.demo.scenes import make_scene
+    from haikei.demo.build import add_bundled_boards
+    from haikei.demo.location_scenes import LOCATION_PLACES, LOCATION_VIEWS, make_location_scene
     from haikei.domain.models import FrameSize
     from haikei.imaging.io import encode_region_map, load_gray, load_region_map, load_rgb, save_png
     from haikei.quality.location import location_consistency
     from haikei.quality.metrics import prepare_reference, score_painting
-    from haikei.services.artboards import list_artboards, load_board_input
+    from haikei.services.artboards import get_artboard, list_artboards, load_board_input
     from haikei.services.backgrounds import set_direction
     from haikei.services.intake import import_folder
     from haikei.services.locations import set_location
@@ -65,38 +106,39 @@ def run(out: Path, width: int, height: int, paint_over: bool = False) -> dict:
     from haikei.store.tables import LayoutRow, VersionRow
 
     out.mkdir(parents=True, exist_ok=True)
-    root = out / "prod"
-    ctx = create_production(root, "location bench", FrameSize(width, height), episode="ep01")
+    ctx = create_production(out / "prod", "location bench", FrameSize(width, height), episode="ep01")
     add_bundled_boards(ctx)
     lo = out / "layouts"
     lo.mkdir(exist_ok=True)
-    cuts: list[tuple[str, str, str]] = []  # (place, first cut, second cut)
+    places: list[tuple[str, list[tuple[str, str]]]] = []  # (place, [(cut, view), ...])
     n = 1
-    for scene, seeds in PLACES:
-        names = []
-        for seed in seeds:
+    for place in LOCATION_PLACES:
+        cuts = []
+        for view in LOCATION_VIEWS[place]:
             cut = f"c{n:03d}"
             n += 1
-            sc = make_scene(scene, width, height, seed=seed)
+            sc = make_location_scene(place, view, width, height)
             save_png(lo / f"{cut}_lo.png", sc.lines)
             save_png(lo / f"{cut}_regions.png", encode_region_map(sc.regions, ctx.vocabulary))
-            names.append(cut)
-        cuts.append((scene, names[0], names[1]))
-    import_folder(ctx, lo, artist="bench layouts")
+            cuts.append((cut, view))
+        places.append((place, cuts))
+    import_folder(ctx, lo, artist="bench layouts (haikei.demo.location_scenes)")
     add_user(ctx, "haruka", "director", password="haruka-pass-1", display_name="Haruka Aoki")
     director = get_user(ctx, "haruka")
     add_user(ctx, "yuki", "artist", password="yuki-pass-1", display_name="Yuki Ito")
     artist = get_user(ctx, "yuki")
-    for scene, a, b in cuts:
-        for c in (a, b):
-            set_direction(ctx, c, DEMO_DIRECTIONS[scene])
-            set_location(ctx, c, scene)
+    for place, cuts in places:
+        for cut, _view in cuts:
+            set_direction(ctx, cut, DIRECTIONS[place])
+            set_location(ctx, cut, place)
     ref = prepare_reference([load_board_input(ctx, bd) for bd in list_artboards(ctx)], ctx.vocabulary)
 
     def painting(version_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with ctx.db.session() as s:
             v = s.get(VersionRow, version_id)
-            lay = s.get(LayoutRow, v.layout_id)
+            lay = s.get(LayoutRow, v.layout_id) if v is not None else None
+            if v is None or lay is None or v.image_blob is None or lay.regions_blob is None:
+                raise RuntimeError(f"version {version_id} or its layout is missing from the bench production")
             img, lines, reg = v.image_blob, lay.lines_blob, lay.regions_blob
         return (
             load_rgb(ctx.blobs.get(img)),
@@ -104,120 +146,215 @@ def run(out: Path, width: int, height: int, paint_over: bool = False) -> dict:
             load_region_map(ctx.blobs.get(reg), ctx.vocabulary),
         )
 
-    rows = []
-    sheet_rows = []
-    for scene, a, b in cuts:
+    def render(cut: str, candidate: int) -> tuple[int, float]:
         t = time.perf_counter()
-        va = render_spec(ctx, RenderSpec(bg=a, engine="exemplar", seed=0, candidate=0, actor="bench"))
-        t_a = time.perf_counter() - t
-        t = time.perf_counter()
-        vb = render_spec(ctx, RenderSpec(bg=b, engine="exemplar", seed=0, candidate=0, actor="bench"))
-        t_b = time.perf_counter() - t
-        approved_id = va.id
-        if paint_over:  # an artist repaints the first cut's sky warmer and its ground greener
-            approved_id = _paint_over(ctx, artist, a, va.id)
-        t = time.perf_counter()
-        approve(ctx, director, a, approved_id, bg_detail(ctx, a).bg.lock_version, confirm_painters=True)
-        t_board = time.perf_counter() - t
-        t = time.perf_counter()
-        vl = render_spec(ctx, RenderSpec(bg=b, engine="exemplar", seed=0, candidate=1, actor="bench"))
-        t_loc = time.perf_counter() - t
-        with ctx.db.session() as s:
-            loc_entry = s.get(VersionRow, vl.id).recipe["inputs"].get("location")
-        assert loc_entry is not None, f"{b} was not painted from its location board"
-        ia, _la, ra = painting(approved_id)
-        ib, lb, rb = painting(vb.id)
-        il, _ll, rl = painting(vl.id)
-        indep = location_consistency(ia, ra, ib, rb, ctx.vocabulary)
-        loc = location_consistency(ia, ra, il, rl, ctx.vocabulary)
-        s_ind = score_painting(ib, lb, rb, ref)
-        s_loc = score_painting(il, lb, rl, ref)
-        # the same two paintings against the boards the location render had: the location board too
-        from haikei.services.artboards import get_artboard
-
-        with_board = prepare_reference(
-            [load_board_input(ctx, bd) for bd in list_artboards(ctx) if bd.location_id is None]
-            + [load_board_input(ctx, get_artboard(ctx, loc_entry["boards"][0]["id"]))],
-            ctx.vocabulary,
+        v = render_spec(
+            ctx, RenderSpec(bg=cut, engine="exemplar", seed=0, candidate=candidate, actor="bench")
         )
-        m_ind2 = score_painting(ib, lb, rb, with_board).region_miou
-        m_loc2 = score_painting(il, lb, rl, with_board).region_miou
-        rows.append(
-            {
-                "place": scene,
-                "first": a,
-                "second": b,
-                "consistency_independent": indep.distance,
-                "consistency_location": loc.distance,
-                "per_class_independent": indep.per_class,
-                "per_class_location": loc.per_class,
-                "location_classes": loc_entry["classes"],
+        return v.id, time.perf_counter() - t
+
+    rows: list[dict[str, Any]] = []
+    sheet: list[dict[str, Any]] = []
+    for place, cuts in places:
+        (first, first_view), others = cuts[0], cuts[1:]
+        independent = {cut: render(cut, 0) for cut, _ in cuts}  # every cut painted on its own
+        approved_id = independent[first][0]
+        if paint_over:  # an artist repaints the first cut's sky warmer and its ground greener
+            approved_id = _paint_over(ctx, artist, first, approved_id)
+        t = time.perf_counter()
+        approve(
+            ctx, director, first, approved_id, bg_detail(ctx, first).bg.lock_version, confirm_painters=True
+        )
+        t_board = time.perf_counter() - t
+        ia, _la, ra = painting(approved_id)
+        row_sheet: dict[str, Any] = {"place": place, "first": (first, first_view, ia), "others": []}
+        for cut, view in others:
+            vid_loc, t_loc = render(cut, 1)
+            with ctx.db.session() as s:
+                v_loc = s.get(VersionRow, vid_loc)
+                loc_entry = v_loc.recipe["inputs"].get("location") if v_loc is not None else None
+            ib, lb, rb = painting(independent[cut][0])
+            il, _ll, rl = painting(vid_loc)
+            c_ind = location_consistency(ia, ra, ib, rb, ctx.vocabulary)
+            c_loc = location_consistency(ia, ra, il, rl, ctx.vocabulary)
+            s_ind = score_painting(ib, lb, rb, ref)
+            s_loc = score_painting(il, lb, rl, ref)
+            row: dict[str, Any] = {
+                "place": place,
+                "first": first,
+                "first_view": first_view,
+                "cut": cut,
+                "view": view,
+                "painted_from_location_board": loc_entry is not None,
+                "location_classes": (loc_entry or {}).get("classes"),
+                "consistency_independent": c_ind.distance,
+                "consistency_location": c_loc.distance,
+                "per_class_independent": c_ind.per_class,
+                "per_class_location": c_loc.per_class,
                 "region_miou_independent": s_ind.region_miou,
                 "region_miou_location": s_loc.region_miou,
-                "region_miou_independent_vs_boards_and_location_board": m_ind2,
-                "region_miou_location_vs_boards_and_location_board": m_loc2,
                 "line_f1_independent": s_ind.line_f1,
                 "line_f1_location": s_loc.line_f1,
-                "seconds_render_first": t_a,
-                "seconds_render_second_independent": t_b,
-                "seconds_render_second_location": t_loc,
+                "seconds_render_first": independent[first][1],
+                "seconds_render_independent": independent[cut][1],
+                "seconds_render_location": t_loc,
                 "seconds_approve_with_board": t_board,
             }
-        )
-        sheet_rows.append((scene, a, b, ia, ib, il, indep.distance, loc.distance))
+            if loc_entry is not None:
+                # the same two paintings scored against the boards the location render had: the
+                # production's boards and the location board (style distance to what it was given)
+                with_board = prepare_reference(
+                    [load_board_input(ctx, bd) for bd in list_artboards(ctx) if bd.location_id is None]
+                    + [load_board_input(ctx, get_artboard(ctx, loc_entry["boards"][0]["id"]))],
+                    ctx.vocabulary,
+                )
+                row["region_miou_independent_vs_boards_and_location_board"] = score_painting(
+                    ib, lb, rb, with_board
+                ).region_miou
+                row["region_miou_location_vs_boards_and_location_board"] = score_painting(
+                    il, lb, rl, with_board
+                ).region_miou
+            rows.append(row)
+            row_sheet["others"].append((cut, view, ib, il, row))
+        sheet.append(row_sheet)
     ctx.close()
-    _sheet(out / "locations_sheet.png", sheet_rows)
-    result = {"size": [width, height], "engine": "exemplar", "paint_over": paint_over, "places": rows}
-    (out / "locations.json").write_text(json.dumps(result, indent=2, default=float))
+    _sheet(out / "locations_sheet.png", sheet, paint_over)
+    result = {
+        "size": [width, height],
+        "engine": "exemplar",
+        "paint_over": paint_over,
+        "source": _source_state(),
+        "rows": rows,
+        "summary": _summary(rows),
+    }
+    tmp = out / "locations.json.tmp"
+    tmp.write_text(json.dumps(result, indent=2, default=float, ensure_ascii=False))
+    tmp.replace(out / "locations.json")
     return result
 
 
-def _sheet(path: Path, rows: list) -> None:
-    tw = 480
-    th = None
-    tiles = []
-    for scene, a, b, ia, ib, il, d_ind, d_loc in rows:
-        imgs = [Image.fromarray(x) for x in (ia, ib, il)]
-        th = round(tw * imgs[0].height / imgs[0].width)
-        tiles.append(
-            (
-                [im.resize((tw, th)) for im in imgs],
-                [
-                    f"{scene}: {a} approved (location board)",
-                    f"{b} painted independently: {d_ind:.2f}",
-                    f"{b} painted from the location board: {d_loc:.2f}",
-                ],
+def _summary(rows: list[dict[str, Any]]) -> dict[str, float | int]:
+    def med(key: str) -> float:
+        vals = [r[key] for r in rows if r[key] is not None]
+        return float(np.median(vals)) if vals else float("nan")
+
+    return {
+        "cuts": len(rows),
+        "location_more_consistent": sum(
+            1
+            for r in rows
+            if r["consistency_location"] is not None
+            and r["consistency_independent"] is not None
+            and r["consistency_location"] < r["consistency_independent"]
+        ),
+        **{
+            f"median_{k}": med(k)
+            for k in (
+                "consistency_independent",
+                "consistency_location",
+                "region_miou_independent",
+                "region_miou_location",
+                "line_f1_independent",
+                "line_f1_location",
+                "seconds_render_independent",
+                "seconds_render_location",
+                "seconds_approve_with_board",
             )
-        )
-    assert th is not None
-    pad = 22
-    sheet = Image.new("RGB", (3 * tw + 4 * 8, len(tiles) * (th + pad + 8) + 8), "white")
+        },
+    }
+
+
+def _sheet(path: Path, rows: list[dict[str, Any]], paint_over: bool) -> None:
+    """Per place one row: approved first cut | others independent | others from the location board."""
+    tw, pad, gap = 400, 34, 8
+    cols = max(1 + 2 * len(r["others"]) for r in rows)
+    first_img = rows[0]["first"][2]
+    th = round(tw * first_img.shape[0] / first_img.shape[1])
+    head = 26
+    sheet = Image.new(
+        "RGB", (cols * tw + (cols + 1) * gap, head + len(rows) * (th + pad + gap) + gap), "white"
+    )
     draw = ImageDraw.Draw(sheet)
-    for r, (ims, labels) in enumerate(tiles):
-        y = 8 + r * (th + pad + 8)
-        for c, (im, label) in enumerate(zip(ims, labels, strict=True)):
-            x = 8 + c * (tw + 8)
-            draw.text((x, y), label, fill="black")
-            sheet.paste(im, (x, y + pad))
-    sheet.save(path)
+    draw.text(
+        (gap, 6),
+        "location consistency: style distance to the approved first cut (lower = more alike)"
+        + ("; first cut painted over (simulated) before approval" if paint_over else ""),
+        fill="black",
+    )
+    for r_i, r in enumerate(rows):
+        y = head + r_i * (th + pad + gap)
+        cut, view, img = r["first"]
+        tiles: list[tuple[np.ndarray, list[str]]] = [
+            (img, [f"{r['place']} {cut} ({view}): approved", "= the location board"])
+        ]
+        for o_cut, o_view, ib, _il, row in r["others"]:
+            tiles.append(
+                (
+                    ib,
+                    [
+                        f"{o_cut} ({o_view}) independent: {row['consistency_independent']:.2f}",
+                        f"mIoU {row['region_miou_independent']:.3f} line F1 {row['line_f1_independent']:.3f}",
+                    ],
+                )
+            )
+        for o_cut, o_view, _ib, il, row in r["others"]:
+            tiles.append(
+                (
+                    il,
+                    [
+                        f"{o_cut} ({o_view}) from the location: {row['consistency_location']:.2f}",
+                        f"mIoU {row['region_miou_location']:.3f} line F1 {row['line_f1_location']:.3f}",
+                    ],
+                )
+            )
+        for c_i, (im, labels) in enumerate(tiles):
+            x = gap + c_i * (tw + gap)
+            for k, label in enumerate(labels):
+                draw.text((x, y + 2 + 14 * k), label, fill="black")
+            sheet.paste(Image.fromarray(im).resize((tw, th), Image.Resampling.LANCZOS), (x, y + pad))
+    tmp = path.with_name(path.name + ".tmp.png")
+    sheet.save(tmp)
+    tmp.replace(path)
+
+
+def _fail(msg: str) -> None:
+    print(f"bench_locations: {msg}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def main(argv: list[str]) -> None:
+    if not argv or argv[0].startswith("-"):
+        _fail("usage: python -m tests.locations.bench_locations OUT_DIR [--size WxH] [--paint-over]")
     out = Path(argv[0])
     w, h = 960, 540
     if "--size" in argv:
-        w, h = (int(x) for x in argv[argv.index("--size") + 1].split("x"))
+        i = argv.index("--size")
+        try:
+            w, h = (int(x) for x in argv[i + 1].lower().split("x"))
+        except (IndexError, ValueError):
+            _fail("--size wants WIDTHxHEIGHT in pixels, e.g. --size 960x540")
+        if not (64 <= w <= 8192 and 64 <= h <= 8192):
+            _fail(f"--size {w}x{h} is outside 64..8192 pixels per side")
+    if out.exists() and not out.is_dir():
+        _fail(f"{out} is a file; give a folder for the bench's output")
     res = run(out, w, h, paint_over="--paint-over" in argv)
-    for r in res["places"]:
+    for r in res["rows"]:
         print(
-            f"{r['place']:14s} {r['first']}->{r['second']}  consistency indep {r['consistency_independent']:.2f}  "
-            f"location {r['consistency_location']:.2f}  miou {r['region_miou_independent']:.3f}->"
-            f"{r['region_miou_location']:.3f} (with the location board as reference too: "
-            f"{r['region_miou_independent_vs_boards_and_location_board']:.3f}->"
-            f"{r['region_miou_location_vs_boards_and_location_board']:.3f})  line_f1 {r['line_f1_independent']:.3f}->{r['line_f1_location']:.3f}  "
-            f"render {r['seconds_render_second_independent']:.1f}s->{r['seconds_render_second_location']:.1f}s  "
+            f"{r['place']:10s} {r['first']}->{r['cut']} ({r['view']:9s}) "
+            f"consistency indep {r['consistency_independent']:.2f} location {r['consistency_location']:.2f}  "
+            f"miou {r['region_miou_independent']:.3f}->{r['region_miou_location']:.3f}  "
+            f"line_f1 {r['line_f1_independent']:.3f}->{r['line_f1_location']:.3f}  "
+            f"render {r['seconds_render_independent']:.1f}s->{r['seconds_render_location']:.1f}s  "
             f"board {r['seconds_approve_with_board']:.2f}s"
+            + ("" if r["painted_from_location_board"] else "  (NOT painted from the location board)")
         )
+    s = res["summary"]
+    print(
+        f"location more consistent in {s['location_more_consistent']}/{s['cuts']} cuts; medians: consistency "
+        f"{s['median_consistency_independent']:.2f} -> {s['median_consistency_location']:.2f}, "
+        f"miou {s['median_region_miou_independent']:.3f} -> {s['median_region_miou_location']:.3f}, "
+        f"line_f1 {s['median_line_f1_independent']:.3f} -> {s['median_line_f1_location']:.3f}"
+    )
 
 
 if __name__ == "__main__":
