@@ -9,8 +9,12 @@ give outlines.
   (lighter on the side facing the light, darker on the other, the stroke itself at the mid
   tone), so the stroke is an edge in the painting and never a line darker than both its sides;
   man-made faces meet as tones (no drawn line, no contact shade on both sides of it).
-- ``ink``: the lines drawn as before (natural paint darkened by ``line_darkening``, man-made lines
-  in the palette's darkest colour at ``structure_line_strength``).
+- ``ink``: the layout's strokes drawn in the boards' own line colour and weight (:mod:`.board_lines`:
+  measured along the boards' label borders; boards without outlines: each stroke as the layout drew
+  it, in the darkest tone of the paint on its two sides, never black), over a glaze
+  (:func:`lay_in_ink`). The man-made painter still draws its lines and contact shade under them
+  (``structure_line_strength``). Until ``compose.lay_in`` calls :func:`lay_in_ink` with the line
+  :func:`choose_line_style` measures, ink still darkens the paint as before (``line_darkening``).
 - ``auto``: :func:`board_ink` on the boards the plan paints from; ``ink`` when their painting draws
   dark lines along their own label borders (more than :data:`INK_LSTAR` darker than both sides,
   beyond their texture's own dark specks), otherwise ``paint``.
@@ -28,16 +32,24 @@ from numba import njit, prange
 from scipy import ndimage
 
 from haikei.engines.base import BoardInput, RenderRequest
+from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar.blur import gaussian_blur
+from haikei.engines.exemplar.board_lines import INK_LSTAR, InkLine, board_line, draw_ink, ink_line
 from haikei.engines.exemplar.cache import BoundedCache
 from haikei.engines.exemplar.guides import colour_features, label_borders
 from haikei.engines.exemplar.plan import Plan
 
-__all__ = ["INK_LSTAR", "LineStyle", "board_ink", "choose_line_style", "form_field", "shade_form"]
+__all__ = [
+    "INK_LSTAR",
+    "LineStyle",
+    "board_ink",
+    "choose_line_style",
+    "form_field",
+    "lay_in_ink",
+    "plan_ink_line",
+    "shade_form",
+]
 
-# L*: a board whose label borders are on average this much darker than both sides (beyond the dark
-# specks of its texture) paints outlines. The bundled boards: SafeLanding and Altai well below 1
-INK_LSTAR = 4.0
 # the form's width across a stroke, in u: at 1.5 the dense far paddy borders of rice_fields blurred
 # into one another and cancelled (line F1 .67 with line_form .16; at 1.0 and .2: .79)
 FORM_SIGMA = 1.0
@@ -47,11 +59,13 @@ _INK: BoundedCache[tuple[str, bytes], float] = BoundedCache(16, "board ink")
 
 @dataclass(frozen=True)
 class LineStyle:
-    """The line style asked for, the one used, and what auto measured (None when not asked)."""
+    """The line style asked for, the one used, what auto measured (None when not asked) and, for
+    ink, the line drawn (the boards' own, or the fallback)."""
 
     asked: str
     used: str
     board_ink: float | None
+    line: InkLine | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,13 +107,51 @@ def board_ink(board: BoardInput) -> float:
     return _INK.put(key, max(0.0, float(tophat[on].mean() - tophat[away].mean())))
 
 
+def _plan_boards(request: RenderRequest, plan: Plan) -> list[int]:
+    return sorted({b for p in plan.classes.values() for b in p.boards}) or list(range(len(request.boards)))
+
+
+def plan_ink_line(request: RenderRequest, plan: Plan) -> InkLine:
+    """The line ``ink`` draws for this plan: the outlines of the boards it paints from, each at its
+    copy scale (:func:`.board_lines.ink_line`), or the fallback when none draws any."""
+    return ink_line(
+        [(board_line(request.boards[b]), plan.scales.get(b, 1.0)) for b in _plan_boards(request, plan)]
+    )
+
+
 def choose_line_style(request: RenderRequest, asked: str, plan: Plan) -> LineStyle:
-    """``asked`` as used: paint or ink themselves; auto measures the boards the plan paints from."""
-    if asked != "auto":
+    """``asked`` as used: paint or ink themselves; auto measures the boards the plan paints from.
+    Ink comes with its line (:func:`plan_ink_line`)."""
+    if asked == "paint":
         return LineStyle(asked, asked, None)
-    used = sorted({b for p in plan.classes.values() for b in p.boards}) or list(range(len(request.boards)))
-    ink = max(board_ink(request.boards[b]) for b in used)
-    return LineStyle(asked, "ink" if ink > INK_LSTAR else "paint", ink)
+    if asked == "ink":
+        return LineStyle(asked, asked, None, plan_ink_line(request, plan))
+    ink = max(board_ink(request.boards[b]) for b in _plan_boards(request, plan))
+    if ink > INK_LSTAR:
+        return LineStyle(asked, "ink", ink, plan_ink_line(request, plan))
+    return LineStyle(asked, "paint", ink)
+
+
+def lay_in_ink(
+    canvas: np.ndarray,
+    natural: np.ndarray,
+    drawn: np.ndarray,
+    ink: np.ndarray,
+    line: InkLine,
+    glaze: float,
+    frame: tuple[int, int],
+    rng: np.random.Generator,
+    *,
+    delta: bool = False,
+) -> None:
+    """``line_style`` ink: the ``natural`` pixels glazed (as with paint: a wash is never perfectly
+    even), then the layout's strokes drawn over the ``drawn`` pixels in ``line``
+    (:func:`.board_lines.draw_ink`). ``delta``: the canvas holds a change to a parent that carries
+    the lines already (a variant): the change is only covered where the line covers the paint."""
+    h, w = natural.shape
+    glaze_noise = G.smooth_noise(h, w, rng, max(8.0, 0.02 * max(frame)))
+    shade_form(canvas, natural, np.zeros((h, w), np.bool_), np.zeros((h, w), np.float32), glaze_noise, glaze)
+    draw_ink(canvas, np.where(drawn, ink, 0.0), line, delta=delta)
 
 
 def form_field(
