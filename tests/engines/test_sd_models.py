@@ -54,7 +54,7 @@ def test_ip_adapter_uses_the_art_board(tmp_path: Path, sd_paths: dict[str, Path]
     b0 = tiny_board()
     other = BoardInput(key="inv", image=(255 - b0.image), labels=b0.labels, name="inverted")
     b = eng.render(request(boards=(other,)), EngineContext())
-    assert a.recipe["ip_adapter"] == {"scale": 1.0}
+    assert a.recipe["ip_adapter"] == {"scale": 1.0, "style_boards": [tiny_board().key]}
     assert mad(a.image, b.image) > 0.1, "the art board did not reach the UNet"
     procs = {type(p).__name__ for p in eng.models.pipe.unet.attn_processors.values()}
     assert any(n.startswith("IPAdapter") for n in procs)

@@ -69,6 +69,50 @@ def test_the_location_board_is_the_ip_adapter_style_reference(place, tmp_path: P
     loc = v2.recipe["inputs"]["location"]
     assert [b["name"] for b in loc["boards"]] == [board_name] and v2.recipe["engine_recipe"][
         "ip_adapter"
-    ] == {"scale": 1.0}
+    ] == {"scale": 1.0, "style_boards": [loc["boards"][0]["hash"]]}
     assert v2.recipe["inputs"]["artboards"][0]["name"] == board_name  # first in the request
     assert "location" not in v3.recipe["inputs"] or not v3.recipe["inputs"]["location"]
+    assert v3.recipe["engine_recipe"]["ip_adapter"]["style_boards"] == [tiny.image_blob]
+
+    # a second BG of the place approved: c002 is painted in the style of both location boards, one
+    # image each in the IP-Adapter's multi-image input (every board's image tokens reach the UNet)
+    from haikei.services.locations import set_location
+
+    set_location(place, "c003", "house")
+    approve(place, get_user(place, "haruka"), "c003", v3.id, bg_detail(place, "c003").bg.lock_version)
+    with place.db.session() as s:
+        board3 = s.query(ArtBoardRow).filter_by(source_version_id=v3.id).one()
+        board3_img = load_rgb(place.blobs.get(board3.image_blob))
+    proj = place.engine("sd").models.pipe.unet.encoder_hid_proj  # the adapter's image projection
+    seen.clear()
+    given: list[Any] = []
+    hooks = [
+        enc.register_forward_pre_hook(lambda _m, args: seen.append(args[0].detach().float().cpu())),
+        proj.register_forward_pre_hook(lambda _m, args: given.append(args[0][0].detach().float().cpu())),
+    ]
+    try:
+        (v2b,) = render_backgrounds(place, ["c002"], engine="sd", candidates=1, actor="aki")
+    finally:
+        for h in hooks:
+            h.remove()
+    assert len(seen) == 1 and seen[0].shape[0] == 2, "one encoder call with both location boards"
+    assert torch.allclose(seen[0][0:1], want, atol=1e-3)
+    assert torch.allclose(seen[0][1:2], _clip_input(board3_img, size), atol=1e-3)
+    with torch.inference_mode():
+        e1, e3 = enc(seen[0].to(enc.dtype)).image_embeds.float()
+    steps = given[0]
+    assert steps.shape[1] == 2  # (batch, boards, D): both boards' embeddings, no production board
+    cond = steps[-1]  # the conditional half (the first half is classifier-free guidance's zeros)
+    assert torch.allclose(cond[0], e1, atol=1e-4) and torch.allclose(cond[1], e3, atol=1e-4)
+    loc_b = v2b.recipe["inputs"]["location"]["boards"]
+    assert [b["id"] for b in loc_b] == [board.id, board3.id]
+    assert v2b.recipe["engine_recipe"]["ip_adapter"]["style_boards"] == [b["hash"] for b in loc_b]
+    # the second board changes the painting (v2's seed, the same layout and prompt; a new render
+    # key: the request now names both boards)
+    assert (
+        np.abs(
+            load_rgb(place.blobs.get(v2b.image_blob)).astype(float)
+            - load_rgb(place.blobs.get(v2.image_blob)).astype(float)
+        ).mean()
+        > 0.0
+    )

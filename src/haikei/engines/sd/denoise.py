@@ -37,7 +37,7 @@ class DenoiseInputs:
     guidance: float
     controls: Sequence[ControlInput] = ()
     pooled_embeds: torch.Tensor | None = None  # SDXL: (2B or B)xD
-    image_embeds: torch.Tensor | None = None  # IP-Adapter: (2B or B)x1xD
+    image_embeds: torch.Tensor | None = None  # IP-Adapter: (2B or B) x style boards x D
     # inpainting by latent blending: keep init outside latent_mask (1 = repaint)
     init_latents: torch.Tensor | None = None
     noise: torch.Tensor | None = None

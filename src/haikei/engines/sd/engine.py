@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from haikei.engines.base import (
     TRAINED_ALGORITHMIC_MEDIA,
+    BoardInput,
     EngineContext,
     RenderRequest,
     RenderResult,
@@ -297,7 +298,9 @@ class SDEngine:
             "controlnets": [
                 {"kind": c.kind, "weight": c.weight * opts.control_scale} for c in cfg.controlnets
             ],
-            "ip_adapter": None if cfg.ip_adapter is None else {"scale": cfg.ip_adapter.scale},
+            "ip_adapter": None
+            if cfg.ip_adapter is None
+            else {"scale": cfg.ip_adapter.scale, "style_boards": [b.key for b in self.style_boards(request)]},
             "loras": [{"path": str(lo.path), "weight": lo.weight} for lo in cfg.loras],
             "scheduler": self._scheduler_cls.__name__,
             "steps": steps,
@@ -334,20 +337,32 @@ class SDEngine:
         ]
 
     # -- helpers --------------------------------------------------------------------------
+    @staticmethod
+    def style_boards(request: RenderRequest) -> list[BoardInput]:
+        """The IP-Adapter's style references: every location board of the BG's place (the
+        approved BGs of the place, services/locations.py), else the first board as before."""
+        located = [b for b in request.boards if b.location]
+        return located or list(request.boards[:1])
+
     def _style_embeds(self, request: RenderRequest, n: int, cfg_on: bool) -> torch.Tensor | None:
-        """CLIP image embedding of the first art board (its variant when one is asked for)."""
+        """CLIP image embeddings of the style boards (their variant when one is asked for), one
+        image per board: (n or 2n) x boards x D, the IP-Adapter's multi-image input (its image
+        tokens of every board side by side in the cross-attention, so each board's look counts;
+        a single board is exactly today's one-image input)."""
         enc = self.models.image_encoder
         if enc is None:
             return None
-        board = request.boards[0]
-        img = board.variants.get(request.variant, board.image) if request.variant else board.image
         size = int(enc.config.image_size)
-        x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255.0
-        x = torch.nn.functional.interpolate(
-            x, size=(size, size), mode="bicubic", align_corners=False, antialias=True
-        )
         mean = torch.tensor([0.48145466, 0.4578275, 0.40821073])[None, :, None, None]
         std = torch.tensor([0.26862954, 0.26130258, 0.27577711])[None, :, None, None]
-        x = ((x - mean) / std).to(self.models.device, enc.dtype)
-        emb = enc(x).image_embeds.to(self.models.dtype)[:, None].repeat(n, 1, 1)
+        xs = []
+        for board in self.style_boards(request):
+            img = board.variants.get(request.variant, board.image) if request.variant else board.image
+            x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255.0
+            x = torch.nn.functional.interpolate(
+                x, size=(size, size), mode="bicubic", align_corners=False, antialias=True
+            )
+            xs.append((x - mean) / std)
+        x = torch.cat(xs).to(self.models.device, enc.dtype)
+        emb = enc(x).image_embeds.to(self.models.dtype)[None].repeat(n, 1, 1)  # n x boards x D
         return torch.cat([torch.zeros_like(emb), emb]) if cfg_on else emb
