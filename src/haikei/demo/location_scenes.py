@@ -885,6 +885,7 @@ _PLACES: dict[str, tuple[str, str, Callable[[int], _Place], tuple[LocationView, 
                 "hill", "from the hill", "丘の上から", (146.0, 45.0, 62.0), -100.0, -12.0, 68.0, 0.5
             ),
             LocationView("water", "from the water", "海の上から", (-10.0, 3.0, -150.0), 0.0, 1.0, 80.0, 0.56),
+            LocationView("beach", "from the beach", "浜辺から", (-30.0, 3.2, 70.0), 84.0, 1.0, 72.0, 0.56),
         ),
     ),
 }
