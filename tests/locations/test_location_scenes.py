@@ -114,3 +114,26 @@ def test_unknown_place_view_or_size_is_one_clear_error() -> None:
         make_location_scene("street", "roof", 480, 270)
     with pytest.raises(InputError, match=r"outside 64\.\.16384"):
         make_location_scene("street", "south_end", 20, 270)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "usage: python -m tests.locations.bench_locations OUT_DIR"),
+        (["OUT", "--size", "960by540"], "--size wants WIDTHxHEIGHT"),
+        (["OUT", "--size"], "--size wants WIDTHxHEIGHT"),
+        (["OUT", "--size", "20x20"], "--size 20x20 is outside 64..8192"),
+    ],
+)
+def test_bench_cli_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from tests.locations.bench_locations import main
+
+    argv = [str(tmp_path / a) if a == "OUT" else a for a in argv]
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert not (tmp_path / "OUT").exists()
