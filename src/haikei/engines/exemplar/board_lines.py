@@ -197,15 +197,16 @@ def ink_line(lines: list[tuple[BoardLine | None, float]]) -> InkLine:
     )
 
 
-def _fallback_colour(canvas: np.ndarray, reach: int) -> np.ndarray:
-    """Per pixel the colour of the darkest paint (by luma) within ``reach`` px, times FALLBACK_SHADE."""
+def _fallback_colour(canvas: np.ndarray, reach: int, where: np.ndarray) -> np.ndarray:
+    """At the ``where`` pixels (n x 3) the colour of the darkest paint (by luma) within ``reach`` px,
+    times FALLBACK_SHADE."""
     h, w = canvas.shape[:2]
     luma = canvas[..., 0] * 0.299 + canvas[..., 1] * 0.587 + canvas[..., 2] * 0.114
     # the argmin of a minimum filter: luma quantised above the pixel's index, one int64 filter
     q = np.clip(luma * 4095.0, 0, 4095).astype(np.int64)
     keyed = (q << 32) | np.arange(h * w, dtype=np.int64).reshape(h, w)
-    idx = ndimage.minimum_filter(keyed, size=2 * reach + 1, mode="nearest") & 0xFFFFFFFF
-    return np.asarray(canvas.reshape(-1, 3)[idx.ravel()].reshape(h, w, 3) * FALLBACK_SHADE, np.float32)
+    idx = ndimage.minimum_filter(keyed, size=2 * reach + 1, mode="nearest")[where] & 0xFFFFFFFF
+    return np.asarray(canvas.reshape(-1, 3)[idx] * FALLBACK_SHADE, np.float32)
 
 
 def _distances(width: float, softness: float) -> np.ndarray:
@@ -216,10 +217,11 @@ def _distances(width: float, softness: float) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def _stamp(ink, dist, width, ramp, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _stamp(ink, near, dist, width, ramp, out):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``out[p]``: the most any pencil pixel ``q`` covers ``p`` when stamped as a round dab
     ``width * ink[q]`` px across (edge ramp ``ramp`` px): ``clip(((wq - 1) / 2 + 1/2 - d) / ramp + 1/2, 0, 1)``
-    at distance ``d`` from ``q``, ``min(1, wq)`` on ``q`` itself (a dab under a pixel covers it partly)."""
+    at distance ``d`` from ``q``, ``min(1, wq)`` on ``q`` itself (a dab under a pixel covers it partly);
+    0 where not ``near`` (no pencil within reach)."""
     h, w = ink.shape
     n = dist.shape[0] // 2
     one = np.float32(1.0)
@@ -228,6 +230,9 @@ def _stamp(ink, dist, width, ramp, out):  # type: ignore[no-untyped-def]  # prag
     for y in prange(h):
         for x in range(w):
             m = zero
+            if not near[y, x]:
+                out[y, x] = m
+                continue
             for dy in range(-n, n + 1):
                 yy = y + dy
                 if yy < 0 or yy >= h:
@@ -258,18 +263,22 @@ def draw_ink(canvas: np.ndarray, ink: np.ndarray, line: InkLine, *, delta: bool 
     the layout drew it, in the darker side's tone (:func:`_fallback_colour`). ``delta``: the canvas is
     a change to a parent painted with the same lines: only covered."""
     ink = np.ascontiguousarray(np.clip(ink, 0.0, 1.0), np.float32)
-    if not (ink > 0).any():
+    pencil = ink > 0
+    if not pencil.any():
         return
     if line.rgb is None:
         alpha = ink
-        colour = np.float32(0.0) if delta else _fallback_colour(canvas, 2)
     else:
+        dist = _distances(line.width, line.softness)
+        near = ndimage.maximum_filter(pencil.view(np.uint8), size=dist.shape[0]) > 0
         alpha = np.empty_like(ink)
         ramp = np.float32(1.0 + 2.0 * line.softness)
-        _stamp(ink, _distances(line.width, line.softness), np.float32(line.width), ramp, alpha)
+        _stamp(ink, near, dist, np.float32(line.width), ramp, alpha)
         alpha *= np.float32(line.opacity)
-        colour = np.asarray(line.rgb, np.float32)
-    a = alpha[..., None]
-    canvas *= 1.0 - a
-    if not delta:
-        canvas += a * colour
+    drawn = alpha > 0
+    a = alpha[drawn][:, None]
+    if delta:
+        canvas[drawn] *= 1.0 - a
+        return
+    colour = np.asarray(line.rgb, np.float32) if line.rgb is not None else _fallback_colour(canvas, 2, drawn)
+    canvas[drawn] = canvas[drawn] * (1.0 - a) + a * colour
