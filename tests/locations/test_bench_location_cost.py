@@ -138,6 +138,7 @@ def test_seasons_carry_across_at_1080p(benchmark, hd, tmp_path: Path) -> None:  
 
     benchmark.pedantic(one, rounds=5, iterations=1, warmup_rounds=1)
     assert len(hashes) == 1, "the re-vote is not deterministic"
+    first_prepare, first_revote = prepares.pop(0), revotes.pop(0)  # the warm-up: engine caches cold
     t = time.perf_counter()
     version = commit(ctx, out["prep"], out["result"])
     t_commit = time.perf_counter() - t
@@ -150,7 +151,8 @@ def test_seasons_carry_across_at_1080p(benchmark, hd, tmp_path: Path) -> None:  
     assert abs(winter.mean() - c1_winter.mean()) < abs(summer.mean() - c1_winter.mean()) / 3
     print(
         f"\n1920x1080 c002 winter from c001's approved winter: re-vote median {_median(revotes):.3f} s "
-        f"(min {min(revotes):.3f}), prepare median {_median(prepares):.3f} s, commit {t_commit:.3f} s; "
+        f"(min {min(revotes):.3f}, first {first_revote:.3f}), prepare median {_median(prepares):.3f} s "
+        f"(first {first_prepare:.3f}), commit {t_commit:.3f} s; "
         f"timings {out['result'].timings}; image sha256 {next(iter(hashes))[:16]}"
     )
     assert _median(revotes) < 5.0, "the re-vote is far over its one second (even on a loaded machine)"
