@@ -9,8 +9,12 @@ as well as colour, so a class's tones drift from the approved BG's (measured wit
 approved BG than painting it independently, 1.49 vs 1.06 on the location bench's mountain road).
 
 So after the synthesis, every class painted from a location board has its tones mapped onto that
-board's tones of the class it was painted from: per Lab channel a monotone map from the painted
-class's quantiles to the board's (``QUANTILES`` of them, linear between). Monotone, so the painting's
+board's tones of the class it was painted from: per channel of Y'CbCr (lightness and two colour
+opponents, a linear transform of the 8-bit sRGB values) a monotone map from the painted class's
+quantiles to the board's (``QUANTILES`` of them, linear between). On the location bench this came
+within 0.02-0.07 of the same map in CIE Lab at a tenth of the time (Lab there and back cost about
+4 s at 1080p; this costs about 0.15 s, both on a loaded 2-core machine): one compiled histogram
+pass gives every class's quantiles, one compiled pass applies the maps. Monotone, so the painting's
 structure stays (what is lighter stays lighter: lit and shaded sides, strokes, the layout's edges);
 per class, so the sky keeps the approved sky's blues and the house its walls. Classes painted from
 the production's boards, derived palettes and clouds are left as they are. The board's quantiles
@@ -23,12 +27,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from haikei.engines.base import BoardInput
-from haikei.engines.exemplar.adjust import lab_to_rgb
 from haikei.engines.exemplar.cache import BoundedCache
 from haikei.engines.exemplar.plan import Plan
-from haikei.quality.colour import rgb_to_lab
 
 __all__ = ["MIN_PIXELS", "QUANTILES", "LocationMatch", "LocationQuantiles", "match_location"]
 
@@ -37,33 +40,58 @@ __all__ = ["MIN_PIXELS", "QUANTILES", "LocationMatch", "LocationQuantiles", "mat
 QUANTILES = 33
 # classes with fewer pixels in the painted window, or on the boards, are left as painted
 MIN_PIXELS = 64
-# the quantiles of a class are estimated from at most this many pixels (evenly strided)
-SAMPLE = 60_000
 
 _Q = np.linspace(0.0, 1.0, QUANTILES)
+# full-range Y'CbCr (JPEG's), each channel in 0..255
+_YCC = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_YCC32 = _YCC.astype(np.float32)
+_RGB = np.linalg.inv(_YCC).astype(np.float32)
+_OFFSET = np.array([0.0, 128.0, 128.0], np.float32)
+_EDGES = np.arange(257, dtype=np.float64)
 
 
-def _quantiles(values: np.ndarray) -> np.ndarray:
-    """(QUANTILES, 3) quantiles of (n, 3) Lab values, from an even stride of at most SAMPLE."""
-    step = max(1, values.shape[0] // SAMPLE)
-    return np.quantile(values[::step].astype(np.float64), _Q, axis=0)
+@njit(cache=True)
+def _histograms(image: np.ndarray, labels: np.ndarray, ycc: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """(3, 256, 256): per Y'CbCr channel, per class, the count of pixels at each whole level."""
+    h, w = labels.shape
+    out = np.zeros((3, 256, 256), np.int64)
+    for y in range(h):
+        for x in range(w):
+            c = labels[y, x]
+            r, g, b = float(image[y, x, 0]), float(image[y, x, 1]), float(image[y, x, 2])
+            for ch in range(3):
+                v = ycc[ch, 0] * r + ycc[ch, 1] * g + ycc[ch, 2] * b + offset[ch]
+                out[ch, c, min(max(int(v), 0), 255)] += 1
+    return out
+
+
+def _class_quantiles(image: np.ndarray, labels: np.ndarray, classes: Sequence[int]) -> dict[int, np.ndarray]:
+    """(QUANTILES, 3) Y'CbCr quantiles of each of ``classes`` with at least MIN_PIXELS pixels in
+    ``image``, from 1-level histograms (one pass over the image for all classes)."""
+    hists = _histograms(image, labels, _YCC32, _OFFSET)
+    out: dict[int, np.ndarray] = {}
+    for c in classes:
+        n = int(hists[0, c].sum())
+        if n < MIN_PIXELS:
+            continue
+        q = np.empty((QUANTILES, 3))
+        for ch in range(3):
+            cdf = np.concatenate([[0.0], np.cumsum(hists[ch, c]) / n])
+            q[:, ch] = np.interp(_Q, cdf, _EDGES)
+        out[int(c)] = q
+    return out
 
 
 class LocationQuantiles:
-    """The Lab quantiles of each class a location board shows, kept per board (bounded)."""
+    """The quantiles of each class a location board shows, kept per board (bounded)."""
 
     def __init__(self, size: int = 8) -> None:
         self._cache: BoundedCache[str, dict[int, np.ndarray]] = BoundedCache(size, "location quantiles")
 
     def of(self, board: BoardInput) -> dict[int, np.ndarray]:
         def compute() -> dict[int, np.ndarray]:
-            lab = rgb_to_lab(board.image)
-            counts = np.bincount(board.labels.ravel(), minlength=256)
-            return {
-                int(c): _quantiles(lab[board.labels == c])
-                for c in np.flatnonzero(counts >= MIN_PIXELS)
-                if c < 255
-            }
+            classes = [int(c) for c in np.flatnonzero(np.bincount(board.labels.ravel(), minlength=256)[:255])]
+            return _class_quantiles(board.image, board.labels, classes)
 
         return self._cache.get_or_make(board.key, compute)
 
@@ -78,9 +106,46 @@ class LocationMatch:
         return {k: list(v) for k, v in sorted(self.classes.items())}
 
 
+@njit(cache=True, inline="always")
+def _through(luts: np.ndarray, ch: int, c: int, v: float) -> float:  # pragma: no cover - compiled
+    v = min(max(v, 0.0), 255.999)
+    i = int(v)
+    lo = luts[ch, c, i]
+    return lo + (v - i) * (luts[ch, c, i + 1] - lo)
+
+
+@njit(cache=True, parallel=True)
+def _apply(
+    painted: np.ndarray,
+    regions: np.ndarray,
+    luts: np.ndarray,
+    active: np.ndarray,
+    ycc: np.ndarray,
+    rgb: np.ndarray,
+    offset: np.ndarray,
+) -> np.ndarray:  # pragma: no cover - compiled
+    """Each pixel of an active class through its class's tables (in Y'CbCr, linear between whole
+    levels) and back to 8-bit sRGB, rounded half up; every other pixel byte for byte."""
+    h, w = regions.shape
+    out = painted.copy()
+    for y in prange(h):
+        for x in range(w):
+            c = regions[y, x]
+            if not active[c]:
+                continue
+            r, g, b = float(painted[y, x, 0]), float(painted[y, x, 1]), float(painted[y, x, 2])
+            m0 = _through(luts, 0, c, ycc[0, 0] * r + ycc[0, 1] * g + ycc[0, 2] * b + offset[0]) - offset[0]
+            m1 = _through(luts, 1, c, ycc[1, 0] * r + ycc[1, 1] * g + ycc[1, 2] * b + offset[1]) - offset[1]
+            m2 = _through(luts, 2, c, ycc[2, 0] * r + ycc[2, 1] * g + ycc[2, 2] * b + offset[2]) - offset[2]
+            for ch in range(3):
+                o = rgb[ch, 0] * m0 + rgb[ch, 1] * m1 + rgb[ch, 2] * m2 + 0.5
+                out[y, x, ch] = np.uint8(min(max(o, 0.0), 255.0))
+    return out
+
+
 def _monotone(q: np.ndarray) -> np.ndarray:
     """Strictly increasing sample points for np.interp (equal quantiles of flat paint spread a hair)."""
-    return np.maximum.accumulate(q + np.arange(q.shape[0])[:, None] * 1e-6, axis=0)
+    return np.maximum.accumulate(q + np.arange(q.shape[0])[:, None] * 1e-4, axis=0)
 
 
 def match_location(
@@ -92,9 +157,9 @@ def match_location(
     quantiles: LocationQuantiles,
 ) -> tuple[np.ndarray, LocationMatch | None]:
     """``painted`` (uint8 HxWx3, the window) with every class painted from a location board mapped
-    onto that board's tones (the pooled quantiles when several location boards paint it); ``regions``
-    is the window's region map, ``names`` class id -> name for the recipe. (painted, None) when no
-    class is painted from a location board: a render without locations is untouched, byte for byte."""
+    onto that board's tones (the mean quantile function when several location boards paint it);
+    ``regions`` is the window's region map, ``names`` class id -> name for the recipe. (painted, None)
+    when no class is painted from a location board: a render without locations is untouched."""
     todo: list[tuple[int, list[int]]] = []
     for c, cp in plan.classes.items():
         if cp.kind not in ("board", "fallback"):
@@ -104,26 +169,26 @@ def match_location(
             todo.append((c, loc))
     if not todo:
         return painted, None
-    lab = rgb_to_lab(painted).astype(np.float64)
+    own = _class_quantiles(painted, regions, [c for c, _ in todo])
+    # per channel a table: class -> value (0..256 at whole levels) -> mapped value; identity elsewhere
+    luts = np.tile(_EDGES.astype(np.float32), (3, 256, 1))
     changed: dict[str, tuple[str, ...]] = {}
-    touched = np.zeros(regions.shape, bool)
+    changed_ids: list[int] = []
     for c, loc in sorted(todo):
         source = plan.classes[c].source
         refs = [q for b in loc if (q := quantiles.of(boards[b]).get(source)) is not None]
-        mask = regions == c
-        n = int(mask.sum())
-        if not refs or n < MIN_PIXELS:
+        if not refs or c not in own:
             continue
-        ref = np.mean(refs, axis=0)  # pooled: the mean of the boards' quantile functions
-        values = lab[mask]
-        own = _monotone(_quantiles(values))
+        ref = np.mean(refs, axis=0)
+        mine = _monotone(own[c])
         for ch in range(3):
-            values[:, ch] = np.interp(values[:, ch], own[:, ch], ref[:, ch])
-        lab[mask] = values
-        touched |= mask
+            luts[ch, c] = np.interp(_EDGES, mine[:, ch], ref[:, ch])
+        changed_ids.append(c)
         changed[names[c]] = tuple(boards[b].name or boards[b].key[:12] for b in loc)
     if not changed:
         return painted, None
-    out = painted.copy()
-    out[touched] = lab_to_rgb(lab[touched])
+    active = np.zeros(256, np.bool_)
+    for c in changed_ids:
+        active[c] = True
+    out = _apply(painted, regions, luts, active, _YCC32, _RGB, _OFFSET)
     return out, LocationMatch(changed)
