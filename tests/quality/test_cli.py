@@ -93,3 +93,40 @@ def test_quality_reports_ink(app: typer.Typer, tmp_path: Path) -> None:
     assert good["ink"] > 10 and good["details"]["ink"]["dark_share"] > 0.5
     assert flat["ink"] == 0.0
     assert "ink" in _quality(app, p, "good").stdout
+
+
+def test_quality_same_place_reports_location_consistency(app: typer.Typer, tmp_path: Path) -> None:
+    """--same-place: how alike two paintings of one place look, per shared class (issue 18); the same
+    painting is 0, a differently painted one is further, and a wrong region map is one clear line."""
+    p = _files(tmp_path)
+    regions = layout(108, 192, seed=5)
+    other = tmp_path / "other.png"
+    cooler = paint(regions, seed=31).astype(np.int16) + np.array([-30, 0, 40])  # painted cooler
+    save_png(other, draw_lines(np.clip(cooler, 0, 255).astype(np.uint8), lines_for(regions)))
+    same = json.loads(
+        _quality(
+            app,
+            p,
+            "good",
+            "--json",
+            "--same-place",
+            str(p["good"]),
+            "--same-place-regions",
+            str(p["regions"]),
+        ).stdout
+    )["location_consistency"]
+    apart = json.loads(
+        _quality(
+            app, p, "good", "--json", "--same-place", str(other), "--same-place-regions", str(p["regions"])
+        ).stdout
+    )["location_consistency"]
+    assert same["distance"] == 0.0 and same["shared"]
+    assert apart["distance"] > 0.5
+    table = _quality(app, p, "good", "--same-place", str(other), "--same-place-regions", str(p["regions"]))
+    assert table.exit_code == 0 and "location consistency" in table.stdout
+    res = _quality(app, p, "good", "--same-place", str(other))
+    assert isinstance(res.exception, InputError) and "--same-place-regions" in str(res.exception)
+    small = tmp_path / "small_regions.png"
+    save_png(small, encode_region_map(layout(54, 96, seed=5), VOCAB))
+    res = _quality(app, p, "good", "--same-place", str(other), "--same-place-regions", str(small))
+    assert isinstance(res.exception, InputError) and "small_regions.png" in str(res.exception)

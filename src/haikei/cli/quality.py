@@ -55,12 +55,30 @@ def register(app: typer.Typer) -> None:
         image: Annotated[Path, typer.Option("--image", help="the painting to score")],
         as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
         score_fallbacks: ScoreFallbacksOpt = False,
+        same_place: Annotated[
+            Path | None,
+            typer.Option(
+                "--same-place",
+                help="another painting of the same place (another cut of its location): also report "
+                "location consistency, per shared class (needs --same-place-regions)",
+            ),
+        ] = None,
+        same_place_regions: Annotated[
+            Path | None,
+            typer.Option("--same-place-regions", help="the region map of the --same-place painting"),
+        ] = None,
     ) -> None:
-        """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition, ink)."""
+        """Score a painting against its layout and art boards (region mIoU, line F1, style, repetition, ink;
+        with --same-place, how alike it looks to another painting of the place)."""
         from haikei.imaging.io import load_gray, load_region_map, load_rgb
         from haikei.quality.metrics import prepare_reference, score_painting
 
         t0 = time.perf_counter()
+        if (same_place is None) != (same_place_regions is None):
+            raise InputError(
+                "--same-place and --same-place-regions go together: give the other painting of the place "
+                "and its region map"
+            )
         if len(artboard) != len(artboard_labels):
             raise InputError(
                 f"{len(artboard)} --artboard but {len(artboard_labels)} --artboard-labels; give one label map per board"
@@ -82,6 +100,21 @@ def register(app: typer.Typer) -> None:
         ref = prepare_reference(boards, vocab)
         scores = score_painting(painting, lines, region_ids, ref, score_fallbacks=score_fallbacks)
         out = scores.as_dict()
+        place = None
+        if same_place is not None and same_place_regions is not None:
+            from haikei.quality.location import location_consistency
+
+            other, other_ids = load_rgb(same_place), load_region_map(same_place_regions, vocab)
+            if other_ids.shape != other.shape[:2]:
+                raise InputError(
+                    f"{same_place_regions}: region map is not the size of {same_place}; give that painting's own region map"
+                )
+            if region_ids.shape != painting.shape[:2]:
+                raise InputError(
+                    f"{regions}: region map is not the size of {image}; give the painting's own region map"
+                )
+            place = location_consistency(painting, region_ids, other, other_ids, vocab)
+            out["location_consistency"] = place.as_json()
         out["seconds"] = round(time.perf_counter() - t0, 3)
         out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         if as_json:
@@ -99,6 +132,12 @@ def register(app: typer.Typer) -> None:
         table.add_row("style_distance", _fmt(scores.style_distance, ".2f"), "lower")
         table.add_row("repetition", _fmt(scores.repetition, "+.3f"), "lower")
         table.add_row("ink (L*, 0 = lines painted as edges)", _fmt(scores.ink, ".2f"), "lower")
+        if place is not None and same_place is not None:
+            table.add_row(
+                f"location consistency with {same_place.name} (Lab, 0 = same paint)",
+                _fmt(place.distance, ".2f"),
+                "lower",
+            )
         table.add_row("seconds (whole command)", f"{out['seconds']:.2f}", "")
         table.add_row("peak_rss_mb", f"{out['peak_rss_mb']:.0f}", "")
         console = Console()
