@@ -2,16 +2,17 @@
 
     .venv/bin/python -m tests.locations.bench_locations OUT_DIR [--size 960x540] [--paint-over]
 
-Three places of :mod:`haikei.demo.location_scenes`, each drawn from two camera positions (a village
-street from its two ends, a farmhouse from the road and from its garden, a shore from the hill and
-from the water): one cut per view, all cuts of a place at one location. Per place: paint every cut
+Three places of :mod:`haikei.demo.location_scenes`, each drawn from two or three camera positions
+(a village street from its two ends, a farmhouse from the road and from its garden, a shore from the
+hill, from the water and from the beach): one cut per view, all cuts of a place at one location. Per place: paint every cut
 independently from the production's boards (exemplar engine, through ``render_spec``); approve the
 first cut (its location board); paint the other cuts again, now from the location board. Reports,
 per other cut: the location-consistency figure (the approved first cut vs that cut; lower = more
 alike) both ways, region_miou / line_f1 of that cut against its own layout both ways, the time of
 the approval that adds the location board and the render times (independent vs from the location).
-Writes OUT_DIR/locations.json and OUT_DIR/locations_sheet.png (per place one row: approved first
-cut | the other cuts painted independently | the other cuts painted from the location board).
+Writes OUT_DIR/locations.json, OUT_DIR/locations_sheet.png (per place one row: approved first
+cut | the other cuts painted independently | the other cuts painted from the location board) and
+OUT_DIR/locations_layouts.png (the layouts, per place one row).
 ``--paint-over``: the first cut is painted over (simulated, and said so: a warmer sky, greener
 grass) before approval, as a studio's approved BG usually is.
 """
@@ -122,6 +123,7 @@ def run(out: Path, width: int, height: int, paint_over: bool = False) -> dict[st
             save_png(lo / f"{cut}_regions.png", encode_region_map(sc.regions, ctx.vocabulary))
             cuts.append((cut, view))
         places.append((place, cuts))
+    _layouts_sheet(out / "locations_layouts.png", lo, places)
     import_folder(ctx, lo, artist="bench layouts (haikei.demo.location_scenes)")
     add_user(ctx, "haruka", "director", password="haruka-pass-1", display_name="Haruka Aoki")
     director = get_user(ctx, "haruka")
@@ -262,6 +264,33 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, float | int]:
             )
         },
     }
+
+
+def _layouts_sheet(path: Path, folder: Path, places: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """The layouts the bench paints, per place one row: line drawing over a light tint of the region map."""
+    tw, pad, gap = 400, 18, 8
+    rows = []
+    for place, cuts in places:
+        tiles = []
+        for cut, view in cuts:
+            lines = np.asarray(Image.open(folder / f"{cut}_lo.png").convert("L"), np.float64)
+            tint = np.asarray(Image.open(folder / f"{cut}_regions.png").convert("RGB"), np.float64)
+            mixed = np.minimum(tint * 0.4 + 255 * 0.6, lines[:, :, None]).astype(np.uint8)
+            tiles.append((f"{place} {cut}: from the {view.replace('_', ' ')}", Image.fromarray(mixed)))
+        rows.append(tiles)
+    th = round(tw * rows[0][0][1].height / rows[0][0][1].width)
+    cols = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (cols * tw + (cols + 1) * gap, len(rows) * (th + pad + gap) + gap), "white")
+    draw = ImageDraw.Draw(sheet)
+    for r_i, tiles in enumerate(rows):
+        y = gap + r_i * (th + pad + gap)
+        for c_i, (label, im) in enumerate(tiles):
+            x = gap + c_i * (tw + gap)
+            draw.text((x, y + 2), label, fill="black")
+            sheet.paste(im.resize((tw, th), Image.Resampling.LANCZOS), (x, y + pad))
+    tmp = path.with_name(path.name + ".tmp.png")
+    sheet.save(tmp)
+    tmp.replace(path)
 
 
 def _sheet(path: Path, rows: list[dict[str, Any]], paint_over: bool) -> None:
