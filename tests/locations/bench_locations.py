@@ -4,9 +4,10 @@
 
 Three places of :mod:`haikei.demo.location_scenes`, each drawn from two or three camera positions
 (a village street from its two ends, a farmhouse from the road and from its garden, a shore from the
-hill, from the water and from the beach): one cut per view, all cuts of a place at one location. Per place: paint every cut
-independently from the production's boards (exemplar engine, through ``render_spec``); approve the
-first cut (its location board); paint the other cuts again, now from the location board. Reports,
+hill, from the water and from the beach): one cut per view, all cuts of a place at one location.
+Per place: paint every cut independently from the production's boards (exemplar engine, through
+``render_spec``); approve the first cut (its location board); paint the other cuts again, now from
+the location board. Reports,
 per other cut: the location-consistency figure (the approved first cut vs that cut; lower = more
 alike) both ways, region_miou / line_f1 of that cut against its own layout both ways, the time of
 the approval that adds the location board and the render times (independent vs from the location).
