@@ -14,6 +14,7 @@ import numpy as np
 from haikei.engines.base import RenderRequest, composite_retake
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import variant_kernels as VK
+from haikei.engines.exemplar.foliage import foliage_tones, shade_masses
 from haikei.engines.exemplar.lines import form_field, shade_form
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
@@ -34,7 +35,10 @@ def paint_palettes(
     images: dict[int, np.ndarray] | None = None,
 ) -> tuple[dict[str, list[str]], np.ndarray]:
     """The plan's palette classes painted into ``canvas`` over ``regions`` (the painted window);
-    ``images`` swaps in board variants. Returns (class name -> board keys, the natural pixels painted)."""
+    ``images`` swaps in board variants. Returns (class name -> board keys, the natural pixels painted).
+
+    First the foliage masses the synthesis painted are modelled (:func:`model_foliage`)."""
+    model_foliage(request, opts, plan, regions, ink, light, canvas)
     rng = np.random.default_rng([request.seed, 0x5354])
     return paint_palette_classes(
         request,
@@ -49,6 +53,31 @@ def paint_palettes(
         canvas,
         images=images,
     )
+
+
+def model_foliage(
+    request: RenderRequest,
+    opts: ExemplarOptions,
+    plan: Plan,
+    regions: np.ndarray,
+    ink: np.ndarray,
+    light: tuple[float, float],
+    canvas: np.ndarray,
+) -> None:
+    """The foliage masses the synthesis painted into ``canvas`` (trees, bushes, forest copied from
+    the boards) modelled in their boards' own tones: a lit side, a shadow side, clumps (:mod:`.foliage`)."""
+    vocab = request.vocabulary
+    present = np.bincount(regions.ravel(), minlength=256) > 0
+    natural = tuple(c for c in plan.natural if present[c])
+    tones = foliage_tones(
+        [(b.image, b.labels) for b in request.boards],
+        plan.classes,
+        natural,
+        {c: vocab.name_of(c) for c in natural},
+        vocab,
+    )
+    painted = np.isin(regions, np.array(natural, np.uint8)) if natural else np.zeros(regions.shape, bool)
+    shade_masses(canvas, regions, painted, ink, tones, light, (request.height, request.width), request.seed)
 
 
 def lay_in(
