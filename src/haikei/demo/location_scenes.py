@@ -555,19 +555,33 @@ def _draw_headland(cam: _Camera, hd: _Headland) -> None:
     sx, _, sz = hd.summit
     centre = (sx, 0.0, sz)
     rng = _rng(hd.seed, 7)
+    # the cliff: one continuous rock face round the headland, filled facet by facet without seams;
+    # its outline is the top and foot of each facet that shows, and its ends where it turns away
+    faces = []
     for i in range(n):
         a, b = hd.rim[i], hd.rim[(i + 1) % n]
         face = [(a[0], -1.0, a[2]), (b[0], -1.0, b[2]), b, a]
         strata = [float(rng.uniform(0.12, 0.85)) for _ in range(3)]
         cracks = [float(rng.uniform(0.1, 0.9)) for _ in range(2)]
-        if not cam.facing(face, centre):
+        faces.append((face, strata, cracks, cam.facing(face, centre)))
+    for face, _strata, _cracks, shows in faces:
+        if shows:
+            cam.fill(face, "cliff", outline=False)
+    for i, (face, strata, cracks, shows) in enumerate(faces):
+        if not shows:
             continue
-        cam.fill(face, "cliff")
+        foot_a, foot_b, b, a = face
+        cam.line([a, b], weight=1.0, min_px=0.0)
+        cam.line([foot_a, foot_b], weight=1.0, min_px=0.0)
+        if not faces[i - 1][3]:
+            cam.line([foot_a, a], weight=1.0, min_px=0.0)
+        if not faces[(i + 1) % n][3]:
+            cam.line([foot_b, b], weight=1.0, min_px=0.0)
         if not cam.big(face, 8.0):
             continue
         for k, t in enumerate(strata):
             pts = [(a[0] + (b[0] - a[0]) * u, (a[1] + (b[1] - a[1]) * u) * (t + 0.06 * math.sin(5 * u + k)),
-                    a[2] + (b[2] - a[2]) * u) for u in np.linspace(0.03, 0.97 - 0.3 * (k % 2), 7)]  # fmt: skip
+                    a[2] + (b[2] - a[2]) * u) for u in np.linspace(0.03 + 0.2 * (k % 2), 0.97, 7)]  # fmt: skip
             screen = [p for piece in cam.polyline(pts) for p in piece]
             if len(screen) >= 2:
                 cam.c.line(jagged(_rng(hd.seed, i, k), screen, 0.05, 2), weight=0.5)
