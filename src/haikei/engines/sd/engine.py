@@ -83,7 +83,7 @@ def _pad_to(a: np.ndarray, h: int, w: int) -> np.ndarray:
 
 class SDEngine:
     name: ClassVar[str] = "sd"
-    version: ClassVar[str] = "0.1.0"
+    version: ClassVar[str] = "0.2.0"  # 0.2: IP-Adapter style references are all of a BG's location boards
     digital_source_type: ClassVar[str] = TRAINED_ALGORITHMIC_MEDIA
     options_model: ClassVar[type[BaseModel]] = SDOptions
 
