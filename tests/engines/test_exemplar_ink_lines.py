@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from haikei.engines.base import BoardInput, RenderRequest
+from haikei.engines.base import BoardInput, EngineContext, RenderRequest
+from haikei.engines.exemplar import create
 from haikei.engines.exemplar.board_lines import FALLBACK_SHADE, InkLine, board_line, draw_ink, ink_line
 from haikei.engines.exemplar.lines import choose_line_style
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.plan import make_plan
 from haikei.quality.colour import rgb_to_lab
+from haikei.quality.ink import ink_darkness
+from haikei.quality.metrics import line_f1
 from tests.engines.contract import VOCAB, tiny_board, tiny_layout
 
 BROWN = (70, 45, 25)
@@ -173,3 +176,44 @@ def test_ink_asks_the_plans_boards_for_their_line() -> None:
         assert (auto.line is not None) == (colour is not None)
     paint = choose_line_style(req, "paint", plan)
     assert paint.line is None
+
+
+# -- through the engine ------------------------------------------------------------------------
+
+
+def _render(board: BoardInput, style: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, object]]:
+    """The tiny layout at 384 x 640 (the 96 x 160 board copied at scale 1, its line F1 tolerance 2 px)."""
+    lines, regions = tiny_layout(384, 640)
+    req = RenderRequest(
+        lines=lines, regions=regions, boards=(board,), seed=3, vocabulary=VOCAB, options={"line_style": style}
+    )
+    res = create({}).render(req, EngineContext())
+    return res.image, lines, regions, res.recipe
+
+
+def _across_the_flat_border(image: np.ndarray, lines: np.ndarray, colour: tuple[int, int, int]) -> int:
+    """How many rows, across the layout's straight mountain / grass border, are painted in ``colour``
+    (within 12 Lab units), in the median column."""
+    row = int(np.median(np.nonzero(lines[:, 320] == 0)[0][-1:]))  # the lowest stroke: the straight one
+    strip = rgb_to_lab(image[row - 8 : row + 9, 200:440])
+    near = np.linalg.norm(strip - _lab(colour), axis=-1) < 12.0
+    return int(np.median(near.sum(axis=0)))
+
+
+def test_an_inked_board_gives_ink_in_its_own_colour_and_weight() -> None:
+    image, lines, regions, recipe = _render(outlined(_board(), BROWN, 3), "ink")
+    line = recipe["line_style"]["line"]  # type: ignore[index]
+    assert line["source"] == "boards" and 2.5 < line["width_px"] < 4.0
+    on = rgb_to_lab(image[lines == 0])
+    assert np.linalg.norm(np.median(on, axis=0) - _lab(BROWN)) < 8.0  # brown, not black
+    assert 2 <= _across_the_flat_border(image, lines, BROWN) <= 4
+    thin, _, _, _ = _render(outlined(_board(), BLUE, 1), "ink")
+    assert np.linalg.norm(np.median(rgb_to_lab(thin[lines == 0]), axis=0) - _lab(BLUE)) < 8.0
+    assert 1 <= _across_the_flat_border(thin, lines, BLUE) <= 2
+    # the edges are where the layout puts them, and the ink figure tells ink from paint
+    paint, _, _, _ = _render(outlined(_board(), BROWN, 3), "paint")
+    f1_ink, f1_paint = line_f1(image, lines)[0], line_f1(paint, lines)[0]
+    assert f1_ink is not None and f1_paint is not None and f1_ink >= max(0.95, f1_paint)
+    ink_ink = ink_darkness(image, lines, regions).ink
+    ink_paint = ink_darkness(paint, lines, regions).ink
+    assert ink_ink is not None and ink_paint is not None and ink_ink > 8.0 and ink_paint < 3.0

@@ -58,6 +58,7 @@ def test_auto_picks_paint_for_a_painted_board_and_ink_for_an_outlined_one() -> N
         "asked": "ink",
         "used": "ink",
         "board_ink": None,
+        "line": {"source": "fallback: the darker side's paint", "shade": 0.7},  # the tiny board draws none
     }
 
 

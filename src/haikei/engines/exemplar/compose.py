@@ -14,10 +14,11 @@ import numpy as np
 from haikei.engines.base import RenderRequest, composite_retake
 from haikei.engines.exemplar import guides as G
 from haikei.engines.exemplar import variant_kernels as VK
+from haikei.engines.exemplar.board_lines import InkLine
 from haikei.engines.exemplar.foliage import foliage_tones, shade_masses
-from haikei.engines.exemplar.lines import form_field, shade_form
+from haikei.engines.exemplar.lines import form_field, lay_in_ink, shade_form
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.painters import lay_in_lines, paint_palette_classes
+from haikei.engines.exemplar.painters import paint_palette_classes
 from haikei.engines.exemplar.plan import Plan, Window
 from haikei.engines.exemplar.synthesis import light_direction
 
@@ -88,14 +89,20 @@ def lay_in(
     frame: tuple[int, int],
     seed: int,
     faces: np.ndarray | None = None,
+    line: InkLine | None = None,
+    delta: bool = False,
 ) -> None:
-    """Lines in the ``natural`` pixels and a glaze: ``line_style`` ink darkens the paint along them
-    (soft, multiplicative); paint turns them into form (:func:`.lines.form_field`: lit on one side,
-    shaded on the other, never darker than both), also over the man-made ``faces`` when given (a render;
-    a variant recolours its parent's faces, which carry it already)."""
+    """Lines in the ``natural`` pixels and a glaze: ``line_style`` ink draws them in ``line`` (the
+    boards' own line colour and weight, :func:`.lines.lay_in_ink`; ``delta``: a variant's change to
+    its parent); paint turns them into form (:func:`.lines.form_field`: lit on one side, shaded on the
+    other, never darker than both); either also over the man-made ``faces`` when given (a render; a
+    variant recolours its parent's faces, which carry them already)."""
     glaze_rng = np.random.default_rng([seed, 0x474C])
     if opts.line_style != "paint":
-        lay_in_lines(canvas, natural, ink, opts.line_darkening, opts.glaze, frame, glaze_rng)
+        if line is None:
+            raise ValueError("line_style ink needs the line to draw (lines.choose_line_style)")
+        drawn = natural if faces is None else natural | faces
+        lay_in_ink(canvas, natural, drawn, ink, line, opts.glaze, frame, glaze_rng, delta=delta)
         return
     h, w = natural.shape
     glaze_noise = G.smooth_noise(h, w, glaze_rng, max(8.0, 0.02 * max(frame)))

@@ -149,6 +149,7 @@ class ExemplarEngine:
             (request.height, request.width),
             request.seed,
             faces=guides.slots_full < 0,
+            line=line_style.line,
         )
         painted = to_8bit(canvas)
         # ... classes painted from a location board (an approved BG of the place) in that board's tones

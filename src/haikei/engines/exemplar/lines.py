@@ -13,8 +13,7 @@ give outlines.
   measured along the boards' label borders; boards without outlines: each stroke as the layout drew
   it, in the darkest tone of the paint on its two sides, never black), over a glaze
   (:func:`lay_in_ink`). The man-made painter still draws its lines and contact shade under them
-  (``structure_line_strength``). Until ``compose.lay_in`` calls :func:`lay_in_ink` with the line
-  :func:`choose_line_style` measures, ink still darkens the paint as before (``line_darkening``).
+  (``structure_line_strength``).
 - ``auto``: :func:`board_ink` on the boards the plan paints from; ``ink`` when their painting draws
   dark lines along their own label borders (more than :data:`INK_LSTAR` darker than both sides,
   beyond their texture's own dark specks), otherwise ``paint``.
@@ -68,11 +67,14 @@ class LineStyle:
     line: InkLine | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "asked": self.asked,
             "used": self.used,
             "board_ink": None if self.board_ink is None else round(self.board_ink, 3),
         }
+        if self.line is not None:
+            out["line"] = self.line.as_dict()
+        return out
 
 
 def _lstar(rgb: np.ndarray) -> np.ndarray:

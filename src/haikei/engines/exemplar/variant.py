@@ -26,6 +26,7 @@ from haikei.engines.exemplar.atlas import build_atlas, candidates, resize
 from haikei.engines.exemplar.blur import normalised_blur
 from haikei.engines.exemplar.cache import BoundedCache
 from haikei.engines.exemplar.compose import lay_in, paint_palettes, to_8bit
+from haikei.engines.exemplar.lines import plan_ink_line
 from haikei.engines.exemplar.options import ExemplarOptions
 from haikei.engines.exemplar.painters import recolour_maps, recolour_palette_classes
 from haikei.engines.exemplar.plan import Plan, make_plan, pyramid, wide_level
@@ -184,7 +185,8 @@ def render_variant(
         _, soft_mask = paint_palettes(
             request, opts, plan, request.regions, ink, light_direction(opts), canvas, images=images
         )
-    lay_in(canvas, (tcls >= 0) | soft_mask, ink, opts, (h, w), request.seed)
+    line = plan_ink_line(request, plan) if opts.line_style == "ink" else None
+    lay_in(canvas, (tcls >= 0) | soft_mask, ink, opts, (h, w), request.seed, line=line, delta=adds_parent)
     if adds_parent:
         # lines multiply the paint, so the change was shaded like the parent's paint: add the parent
         VK.add_parent(canvas, tcls, parent)
