@@ -43,7 +43,7 @@ PINS = {
 
 # the default line_style (auto: paint on the tiny fixture board, which draws no outlines) changed the
 # picture: the layout's strokes became form instead of darkened lines (issue 17 item 1); PINS above are
-# today's line_style=ink, the painter as it was
+# line_style=ink
 PAINT_PINS: dict[str, str] = {
     "render": "acc5c7e53755e4f1031faf05894e921b94c201edba8dfe24714dc031360ca7c4",
     "render_96x160": "4b21b26d46228b2cc4eb64f2b4380ed68854e2b3045733c5c9a285b8a19c668e",
@@ -190,8 +190,8 @@ def test_pixels_are_pinned(case: str, results: dict[str, RenderResult]) -> None:
 
 
 @pytest.mark.parametrize("case", [c for c in PINS if not c.startswith(("sd_", "baseline_"))])
-def test_line_style_ink_keeps_the_old_pixels(case: str, results_ink: dict[str, RenderResult]) -> None:
-    """line_style ink is the painter as it was before line styles (lines as shade and crisp lines)."""
+def test_line_style_ink_pixels_are_pinned(case: str, results_ink: dict[str, RenderResult]) -> None:
+    """line_style ink: the layout's strokes drawn in the boards' own line (PINS, see above)."""
     assert _digest(results_ink[case]) == PINS[case]
 
 
