@@ -37,7 +37,7 @@ from PIL import Image
 
 from haikei.domain.vocabulary import Vocabulary
 from haikei.engines.exemplar import guides as G
-from haikei.engines.exemplar.blur import gaussian_blur, normalised_blur
+from haikei.engines.exemplar.blur import gaussian_blur
 from haikei.engines.exemplar.boards import ClassPlan
 from haikei.engines.exemplar.brushwork import stroke_length
 from haikei.engines.exemplar.palettes import kind_of
@@ -126,7 +126,11 @@ def _at(ramp: np.ndarray, pos: np.ndarray) -> np.ndarray:
 def _local_mean(rgb: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """``rgb`` averaged over ``sigma`` within ``region`` (what lies outside does not count)."""
     w = region.astype(np.float32)
-    return normalised_blur(np.ascontiguousarray(rgb * w[..., None], np.float32), w, sigma)
+    norm = np.maximum(_smooth(w, sigma), np.float32(1e-4))
+    out = np.empty(rgb.shape, np.float32)
+    for ch in range(rgb.shape[2]):
+        out[..., ch] = _smooth(np.ascontiguousarray(rgb[..., ch] * w, np.float32), sigma) / norm
+    return out
 
 
 def _slope(height: np.ndarray, light: tuple[float, float], norm: float) -> np.ndarray:
@@ -137,16 +141,23 @@ def _slope(height: np.ndarray, light: tuple[float, float], norm: float) -> np.nd
     return np.asarray(-(gy * ly + gx * lx) * norm, np.float32)
 
 
-def _mass_height(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """The mask blurred by ``sigma``; a wide blur runs on a reduced copy and is enlarged again."""
+def _smooth(field: np.ndarray, sigma: float) -> np.ndarray:
+    """``field`` (float32) blurred by ``sigma``; a wide blur (sigma >= 6) runs on a copy reduced by
+    sigma / 3 and is enlarged again: a field this smooth loses nothing (at 1080p the masses' blurs
+    took ~0.8 s at full size, ~0.1 s so)."""
     f = max(1, int(sigma / 3.0))
     if f == 1:
-        return gaussian_blur(mask.astype(np.float32), sigma)
-    h, w = mask.shape
+        return gaussian_blur(np.ascontiguousarray(field, np.float32), sigma)
+    h, w = field.shape
     sh, sw = max(1, -(-h // f)), max(1, -(-w // f))
-    small = np.asarray(Image.fromarray(mask.astype(np.float32)).resize((sw, sh), Image.Resampling.BOX))
+    small = np.asarray(Image.fromarray(field.astype(np.float32)).resize((sw, sh), Image.Resampling.BOX))
     small = gaussian_blur(np.ascontiguousarray(small, np.float32), sigma / f)
     return np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR), np.float32)
+
+
+def _mass_height(mask: np.ndarray, sigma: float) -> np.ndarray:
+    """The mask blurred by ``sigma`` (reduced for a wide blur, :func:`_smooth`)."""
+    return _smooth(mask.astype(np.float32), sigma)
 
 
 def mass_form(
@@ -160,7 +171,7 @@ def mass_form(
     # the layout's strokes inside the mass cut it into lobes, each bulging on its own
     cut = region & (ink < 0.35)
     s_lobe = max(1.5, 0.5 * stroke)
-    lobes = _slope(gaussian_blur(cut.astype(np.float32), s_lobe), light, s_lobe * root)
+    lobes = _slope(_smooth(cut.astype(np.float32), s_lobe), light, s_lobe * root)
     # leaf clumps: dabs about a stroke and a half apart, each lit on the light's side
     bh, bw = region.shape
     leaf = np.tanh(2.5 * G.smooth_noise(bh, bw, rng, max(3.0, 1.5 * stroke)))
