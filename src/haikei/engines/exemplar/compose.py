@@ -91,18 +91,21 @@ def lay_in(
     faces: np.ndarray | None = None,
     line: InkLine | None = None,
     delta: bool = False,
+    glazed: np.ndarray | None = None,
 ) -> None:
     """Lines in the ``natural`` pixels and a glaze: ``line_style`` ink draws them in ``line`` (the
     boards' own line colour and weight, :func:`.lines.lay_in_ink`; ``delta``: a variant's change to
     its parent); paint turns them into form (:func:`.lines.form_field`: lit on one side, shaded on the
     other, never darker than both); either also over the man-made ``faces`` when given (a render; a
-    variant recolours its parent's faces, which carry them already)."""
+    variant recolours its parent's faces, which carry them already). ``glazed``: the pixels the glaze
+    goes over (default ``natural``; paint copied from a board carries the board's own unevenness)."""
+    glaze_over = natural if glazed is None else glazed
     glaze_rng = np.random.default_rng([seed, 0x474C])
     if opts.line_style != "paint":
         if line is None:
             raise ValueError("line_style ink needs the line to draw (lines.choose_line_style)")
         drawn = natural if faces is None else natural | faces
-        lay_in_ink(canvas, natural, drawn, ink, line, opts.glaze, frame, glaze_rng, delta=delta)
+        lay_in_ink(canvas, glaze_over, drawn, ink, line, opts.glaze, frame, glaze_rng, delta=delta)
         return
     h, w = natural.shape
     glaze_noise = G.smooth_noise(h, w, glaze_rng, max(8.0, 0.02 * max(frame)))
@@ -112,7 +115,7 @@ def lay_in(
         if opts.line_form > 0
         else np.zeros((h, w), np.float32)
     )
-    shade_form(canvas, natural, formed, form, glaze_noise, opts.glaze)
+    shade_form(canvas, glaze_over, formed, form, glaze_noise, opts.glaze)
 
 
 def to_8bit(canvas: np.ndarray) -> np.ndarray:

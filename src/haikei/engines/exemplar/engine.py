@@ -150,6 +150,7 @@ class ExemplarEngine:
             request.seed,
             faces=guides.slots_full < 0,
             line=line_style.line,
+            glazed=soft_mask,  # the glaze evens palette paint only; copied paint carries the board's own
         )
         painted = to_8bit(canvas)
         # ... classes painted from a location board (an approved BG of the place) in that board's tones

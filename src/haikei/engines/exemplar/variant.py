@@ -186,7 +186,17 @@ def render_variant(
             request, opts, plan, request.regions, ink, light_direction(opts), canvas, images=images
         )
     line = plan_ink_line(request, plan) if opts.line_style == "ink" else None
-    lay_in(canvas, (tcls >= 0) | soft_mask, ink, opts, (h, w), request.seed, line=line, delta=adds_parent)
+    lay_in(
+        canvas,
+        (tcls >= 0) | soft_mask,
+        ink,
+        opts,
+        (h, w),
+        request.seed,
+        line=line,
+        delta=adds_parent,
+        glazed=soft_mask,
+    )
     if adds_parent:
         # lines multiply the paint, so the change was shaded like the parent's paint: add the parent
         VK.add_parent(canvas, tcls, parent)
