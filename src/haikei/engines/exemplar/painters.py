@@ -23,12 +23,15 @@ from haikei.engines.exemplar.brushwork import (
     stroke_length,
     stroke_orientation,
 )
+from haikei.engines.exemplar.paddies import paddy_classes, paddy_colours, paddy_season, paint_paddies
 from haikei.engines.exemplar.palettes import (
+    KINDS,
     BoardTones,
     board_samples,
     board_tones,
     cloud_palette,
     derived_palette,
+    kind_of,
     role_named,
 )
 from haikei.engines.exemplar.structured import (
@@ -259,10 +262,16 @@ def paint_palette_classes(
     Returns (class name -> board keys used, mask of the natural pixels painted here).
     """
     soft_mask = np.zeros(regions.shape, bool)
+    imgs = images or {}
+    # paddies painted from a fallback's paint are turned into paddies in the direction's season; one
+    # painted from a derived palette is laid in below and turned after it
+    paddies = paddy_classes(plans, {c: request.vocabulary.name_of(c) for c in plans}, request)
+    synthesised = [c for c in paddies if plans[c].patch]
+    if synthesised:
+        _paint_paddies(request, plans, synthesised, regions, ink, canvas, imgs)
     if not classes:
         return {}, soft_mask
     vocab = request.vocabulary
-    imgs = images or {}
     used: dict[str, list[str]] = {}
     structured: dict[int, Palette] = {}
     soft: dict[int, tuple[Palette, str]] = {}
@@ -314,7 +323,49 @@ def paint_palette_classes(
             brush_contrast=contrast * opts.brush_strength,
             shade_lines=opts.line_style != "paint",
         )
+    derived = [c for c in paddies if c in soft]
+    if derived:
+        _paint_paddies(request, plans, derived, regions, ink, canvas, imgs)
     return used, soft_mask
+
+
+def _paint_paddies(
+    request: RenderRequest,
+    plans: dict[int, ClassPlan],
+    paddies: list[int],
+    regions: np.ndarray,
+    ink: np.ndarray,
+    canvas: np.ndarray,
+    images: dict[int, np.ndarray],
+) -> None:
+    """The ``paddies`` laid in already turned into paddies of the direction's season (:mod:`.paddies`),
+    in the colours of the boards that paint them and of the boards that paint the sky."""
+    vocab = request.vocabulary
+    sky = vocab.id_of("sky") if "sky" in vocab else None
+    own_boards = sorted({b for c in paddies for b in plans[c].boards})
+    look = paddy_season(request.direction, [request.boards[b].tags for b in own_boards])
+    water = [c for c in range(len(vocab.classes)) if kind_of(vocab.name_of(c), vocab) is KINDS["water"]]
+    cover = (KINDS["grass"], KINDS["field"], KINDS["paddy"])
+    ground = [
+        c for c in range(len(vocab.classes)) if any(kind_of(vocab.name_of(c), vocab) is k for k in cover)
+    ]
+    colours = {}
+    for c in paddies:
+        own = plans[c].boards
+        sky_boards = plans[sky].boards if sky is not None and sky in plans and plans[sky].patch else own
+        colours[c] = paddy_colours(
+            [images.get(b, request.boards[b].image) for b in own],
+            [request.boards[b].labels for b in own],
+            [images.get(b, request.boards[b].image) for b in sky_boards],
+            [request.boards[b].labels for b in sky_boards],
+            sky,
+            water,
+            ground,
+            look,
+        )
+    paint_paddies(
+        canvas, regions, ink, colours, look, (request.height, request.width), request.seed, cover=ground
+    )
 
 
 def lay_in_lines(
