@@ -34,6 +34,7 @@ from haikei.engines.exemplar.palettes import (
     kind_of,
     role_named,
 )
+from haikei.engines.exemplar.roofs import straw_palette, structure_roofs
 from haikei.engines.exemplar.structured import (
     Palette,
     board_palette,
@@ -309,6 +310,20 @@ def paint_palette_classes(
             brush_contrast=FACE_BRUSH * contrast * opts.brush_strength,
             occlusion=1.0 if opts.line_style != "paint" else 0.0,
         )
+        # roofs no board shows: thatch or tiles, as the strokes inside each say (:mod:`.roofs`)
+        roofs = [c for c in structured if plans[c].kind == "derived" and plans[c].role == "roof"]
+        if roofs:
+            f, sky_px, tones = samples[plans[roofs[0]].boards]
+            structure_roofs(
+                canvas,
+                regions,
+                ink,
+                roofs,
+                {c: structured[c] for c in roofs},
+                straw_palette(f, sky_px, tones),
+                stroke_length(request.height, request.width),
+                request.seed,
+            )
     if soft:
         soft_mask = paint_soft(
             regions,
