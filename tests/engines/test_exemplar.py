@@ -324,7 +324,7 @@ def test_variant_revotes_the_parent_correspondences() -> None:
         )
     )
     assert res.recipe["mode"] == "variant"
-    assert res.recipe["engine_version"] == "1.0.0" and res.recipe["boards_used"] == [b.key]
+    assert res.recipe["engine_version"] == "1.1.0" and res.recipe["boards_used"] == [b.key]
     # same structure, other light: the variant is close to the evening board at the same sources
     sm = parent.source_map
     assert sm is not None
