@@ -20,7 +20,8 @@ __all__ = [
 ]
 
 ENGINE_NAME = "exemplar"
-ENGINE_VERSION = "1.1.0"  # 1.1: line styles, derived palettes, foliage form, paddies, location match (issue 17, 18)
+# 1.1: line styles, derived palettes, foliage form, paddies, location match (issues 17, 18)
+ENGINE_VERSION = "1.1.0"
 
 LINE_TREATMENT = (
     "natural areas: layout lines steer light/shade through the side-aware guide and darken the paint "
