@@ -119,19 +119,34 @@ def position_guides(
             comp, n = ndimage.label(m)
         else:
             comp, n = m.astype(np.int32), 1
+        # each component's box (first and last row / column) and its mass (mean and spread) per axis
+        boxes = (
+            ndimage.find_objects(comp) if per_component else [(slice(0, m.shape[0]), slice(0, m.shape[1]))]
+        )
+        lo = np.zeros((2, n + 1), np.float32)
+        size = np.ones((2, n + 1), np.float32)
+        for i, box in enumerate(boxes, start=1):
+            if box is not None:
+                for axis in (0, 1):
+                    lo[axis, i] = box[axis].start
+                    size[axis, i] = max(box[axis].stop - 1 - box[axis].start, 1)
         yy, xx = np.nonzero(m)
         c = comp[yy, xx]
         count = np.maximum(np.bincount(c, minlength=n + 1), 1).astype(np.float64)
         sub = out[cb]
         for axis, pos in enumerate((yy, xx)):
-            lo = ndimage.minimum(pos, c, np.arange(n + 1))
-            hi = ndimage.maximum(pos, c, np.arange(n + 1))
-            lo_c = np.asarray(lo, np.float64)[c]
-            box = (pos - lo_c) / np.maximum(np.asarray(hi, np.float64)[c] - lo_c, 1.0)
             mean = np.bincount(c, pos, n + 1) / count
-            spread = np.sqrt(np.bincount(c, (pos - mean[c]) ** 2, n + 1) / count) * span
-            mass = 0.5 + (pos - mean[c]) / np.maximum(spread, 1.0)[c]
-            sub[yy, xx, axis] = 0.5 * (box + mass)
+            spread = np.sqrt(
+                np.maximum(np.bincount(c, pos.astype(np.float64) ** 2, n + 1) / count - mean**2, 0.0)
+            )
+            # half the box reading plus half the mass reading, as one scale and offset per component
+            a = 0.5 / size[axis] + 0.5 / np.maximum(spread * span, 1.0).astype(np.float32)
+            b = (
+                -0.5 * lo[axis] / size[axis]
+                + 0.25
+                - (0.5 * mean / np.maximum(spread * span, 1.0)).astype(np.float32)
+            )
+            sub[yy, xx, axis] = a[c] * pos.astype(np.float32) + b[c]
     if noise is not None and noise_amount > 0:
         out[..., 0] += noise_amount * noise[0]
         out[..., 1] += noise_amount * noise[1]
