@@ -96,33 +96,3 @@ def test_a_match_breaking_the_label_constraint_is_repaired_in_the_atlas(
     # only the neighbourhood of the moved matches changes
     diff = np.abs(res.image.astype(int) - good).max(-1) > 0
     assert diff.any() and diff.sum() < 5 * 9 * 4
-
-
-@pytest.mark.parametrize(
-    ("h", "w", "darkening", "glaze"), [(90, 160, 0.5, 0.1), (37, 61, 0.9, 0.3), (5, 7, 0.2, 0.0)]
-)
-def test_lay_in_lines_is_the_numpy_formula_in_one_pass(
-    h: int, w: int, darkening: float, glaze: float
-) -> None:
-    """painters.lay_in_lines (one numba pass) gives exactly the pixels of its formula written out in
-    numpy: scipy's Gaussian blur of the ink, two smooth noise fields, the glaze and shade factor."""
-    from scipy import ndimage
-
-    from haikei.engines.exemplar.guides import smooth_noise
-    from haikei.engines.exemplar.painters import lay_in_lines
-
-    rng = np.random.default_rng(h * w)
-    canvas = rng.random((h, w, 3), dtype=np.float32)
-    natural = rng.random((h, w)) > 0.3
-    lines = np.where(rng.random((h, w)) > 0.8, 0, 255).astype(np.uint8)
-    ink = 1.0 - lines.astype(np.float32) / 255.0
-    noise_rng = np.random.default_rng([1, 2])
-    cell = max(8.0, 0.02 * max(h, w))
-    soft = np.clip(ndimage.gaussian_filter(ink, 0.6), 0.0, 1.0)
-    pressure = 0.7 + 0.3 * smooth_noise(h, w, noise_rng, cell)
-    factor = (1.0 + glaze * smooth_noise(h, w, noise_rng, cell)) * (1.0 - darkening * pressure * soft)
-    want = canvas * np.where(natural, factor, np.float32(1.0))[..., None]
-    got = canvas.copy()
-    lay_in_lines(got, natural, ink, darkening, glaze, (h, w), np.random.default_rng([1, 2]))
-    assert not np.array_equal(want, canvas)
-    assert np.array_equal(got, want)

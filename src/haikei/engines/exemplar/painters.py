@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from haikei.engines.base import RenderRequest
     from haikei.engines.exemplar.options import ExemplarOptions
 
-__all__ = ["lay_in_lines", "paint_palette_classes", "paint_soft", "recolour_maps", "recolour_palette_classes"]
+__all__ = ["paint_palette_classes", "paint_soft", "recolour_maps", "recolour_palette_classes"]
 
 # man-made faces are painted smoother than ground: their strokes are this share of the board's contrast
 FACE_BRUSH = 0.9
@@ -381,40 +381,6 @@ def _paint_paddies(
     paint_paddies(
         canvas, regions, ink, colours, look, (request.height, request.width), request.seed, cover=ground
     )
-
-
-def lay_in_lines(
-    canvas: np.ndarray,
-    natural: np.ndarray,
-    ink: np.ndarray,
-    darkening: float,
-    glaze: float,
-    frame: tuple[int, int],
-    rng: np.random.Generator,
-) -> None:
-    """Natural areas: a glaze (gentle low-frequency tonal variation, as a wash is never perfectly even)
-    and the layout's ink as shade, its weight varying along the line like a hand-drawn one.
-
-    Natural pixels are multiplied by ``(1 + glaze * g) * (1 - darkening * (0.7 + 0.3 * p) * soft)``
-    with ``p``, ``g`` two smooth noise fields and ``soft`` the ink blurred (Gaussian, sigma 0.6),
-    all in one pass over the frame (:func:`.variant_kernels.shade_lines`).
-    """
-    h, w = natural.shape
-    cell = max(8.0, 0.02 * max(frame))
-    noise_p = G.smooth_noise(h, w, rng, cell)  # pressure along the lines (drawn first)
-    noise_g = G.smooth_noise(h, w, rng, cell)  # glaze
-    VK.shade_lines(
-        canvas, natural, np.ascontiguousarray(ink, np.float32), _gaussian_weights(0.6), noise_p, noise_g,
-        darkening, glaze,
-    )  # fmt: skip
-
-
-def _gaussian_weights(sigma: float, truncate: float = 4.0) -> np.ndarray:
-    """The 1-D weights scipy.ndimage.gaussian_filter uses for ``sigma`` (radius ``truncate`` sigmas)."""
-    r = int(truncate * sigma + 0.5)
-    x = np.arange(-r, r + 1)
-    phi = np.exp(-0.5 / (sigma * sigma) * x**2)
-    return np.ascontiguousarray((phi / phi.sum())[::-1])
 
 
 def recolour_maps(

@@ -215,64 +215,6 @@ def to_uint8(canvas, image):  # type: ignore[no-untyped-def]
                 image[y, x, ch] = np.uint8(v)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _reflect(i, n):  # type: ignore[no-untyped-def]
-    """scipy.ndimage's 'reflect' border (d c b a | a b c d | d c b a) for offsets up to n."""
-    if i < 0:
-        return -i - 1
-    if i >= n:
-        return 2 * n - i - 1
-    return i
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _blur_rows(src, wts, out):  # type: ignore[no-untyped-def]
-    """Along axis 0, as scipy's symmetric correlate1d: float64 sums of float32 samples, stored float32."""
-    h, w = src.shape
-    r = (len(wts) - 1) // 2
-    for y in prange(h):
-        for x in range(w):
-            acc = np.float64(src[y, x]) * wts[r]
-            for j in range(-r, 0):
-                acc += (
-                    np.float64(src[_reflect(y + j, h), x]) + np.float64(src[_reflect(y - j, h), x])
-                ) * wts[r + j]
-            out[y, x] = np.float32(acc)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def shade_lines(canvas, natural, ink, wts, noise_p, noise_g, darkening, glaze):  # type: ignore[no-untyped-def]
-    """:func:`.painters.lay_in_lines` after its two noise fields, in one pass (same float32 arithmetic).
-
-    ``soft`` = the ink blurred by the separable weights ``wts`` (axis 0, then axis 1, 'reflect'
-    borders), clipped to 0..1; natural pixels are multiplied by
-    ``(1 + glaze * noise_g) * (1 - darkening * (0.7 + 0.3 * noise_p) * soft)``.
-    """
-    h, w = ink.shape
-    r = (len(wts) - 1) // 2
-    tmp = np.empty((h, w), np.float32)
-    _blur_rows(ink, wts, tmp)
-    one = np.float32(1.0)
-    k_p0 = np.float32(0.7)
-    k_p1 = np.float32(0.3)
-    dk = np.float32(darkening)
-    gl = np.float32(glaze)
-    for y in prange(h):
-        for x in range(w):
-            if not natural[y, x]:
-                continue
-            acc = np.float64(tmp[y, x]) * wts[r]
-            for j in range(-r, 0):
-                acc += (
-                    np.float64(tmp[y, _reflect(x + j, w)]) + np.float64(tmp[y, _reflect(x - j, w)])
-                ) * wts[r + j]
-            soft = min(max(np.float32(acc), np.float32(0.0)), one)
-            pressure = k_p0 + k_p1 * noise_p[y, x]
-            f = (one + gl * noise_g[y, x]) * (one - dk * pressure * soft)
-            for c in range(canvas.shape[2]):
-                canvas[y, x, c] *= f
-
-
 # -- the seam blend of a variant ---------------------------------------------------------------------
 # The parent's full-size vote is ``vote(paint) - vote(low) + wide(low)`` (kernels.vote_blended). A
 # variant re-votes ``S`` (the repaint, or the repaint minus the board when the parent image is added
