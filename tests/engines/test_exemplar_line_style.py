@@ -69,7 +69,9 @@ def test_paint_turns_the_layouts_lines_into_edges_not_ink() -> None:
     ink_ink = ink_darkness(ink.image, lines, regions).ink
     assert ink_paint is not None and ink_ink is not None
     assert ink_ink > 3.0  # the old way draws the pencil darker than both sides
-    assert ink_paint < 2.5 and ink_paint < ink_ink / 2  # the tiny board is noisy: its floor is ~1-2
+    # the tiny board is noisy: its floor is ~1-2.5 (2.51 since the position guide reads a region by its
+    # box and its mass, 0c8d3f9; ink 13.5): paint stays well under a quarter of ink
+    assert ink_paint < 3.0 and ink_paint < ink_ink / 4
     # the edges are still where the layout puts them
     f1_paint, _ = line_f1(paint.image, lines)
     assert f1_paint is not None and f1_paint > 0.5
