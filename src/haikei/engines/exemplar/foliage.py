@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from PIL import Image
 
 from haikei.domain.vocabulary import Vocabulary
@@ -116,13 +117,6 @@ def foliage_tones(
     return MassTones(ramps, lumas)
 
 
-def _at(ramp: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """The ramp's colour at fractional positions (linear between its steps)."""
-    i = np.clip(np.floor(pos).astype(np.int64), 0, len(ramp) - 2)
-    a = (pos - i)[:, None].astype(np.float32)
-    return np.asarray(ramp[i] * (1 - a) + ramp[i + 1] * a, np.float32)
-
-
 def _local_mean(rgb: np.ndarray, region: np.ndarray, sigma: float) -> np.ndarray:
     """``rgb`` averaged over ``sigma`` within ``region`` (what lies outside does not count)."""
     w = region.astype(np.float32)
@@ -181,6 +175,52 @@ def mass_form(
     return np.clip(t, -1.0, 1.0).astype(np.float32)
 
 
+@njit(cache=True)
+def _ramp_at(ramp: np.ndarray, t: float, ch: int) -> float:  # pragma: no cover - compiled
+    i = min(max(int(np.floor(t)), 0), ramp.shape[0] - 2)
+    a = t - i
+    return ramp[i, ch] * (1.0 - a) + ramp[i + 1, ch] * a
+
+
+@njit(cache=True)
+def _shade(
+    sub: np.ndarray,
+    sel: np.ndarray,
+    form: np.ndarray,
+    mean: np.ndarray,
+    ramp: np.ndarray,
+    ly: np.ndarray,
+    grain: float,
+    light_shift: float,
+    shadow_shift: float,
+) -> None:  # pragma: no cover - compiled
+    """Each selected pixel of ``sub`` (float32 RGB, in place): its grain around the local ``mean``
+    kept by ``grain``, moved along the class's ``ramp`` from the mean's place on it (``ly``, the
+    steps' lumas, increasing; linear between, clamped at the ends as np.interp) by its ``form``."""
+    h, w = sel.shape
+    n = ramp.shape[0]
+    for y in range(h):
+        for x in range(w):
+            if not sel[y, x]:
+                continue
+            m0, m1, m2 = mean[y, x, 0], mean[y, x, 1], mean[y, x, 2]
+            lum = 0.299 * m0 + 0.587 * m1 + 0.114 * m2
+            if lum <= ly[0]:
+                pos = 0.0
+            elif lum >= ly[n - 1]:
+                pos = float(n - 1)
+            else:
+                j = np.searchsorted(ly, lum) - 1
+                pos = j + (lum - ly[j]) / (ly[j + 1] - ly[j])
+            t = form[y, x]
+            shift = light_shift * t if t > 0 else shadow_shift * t
+            to = min(max(pos + n * shift, 0.0), n - 1.0)
+            for ch in range(3):
+                m = mean[y, x, ch]
+                v = m + (sub[y, x, ch] - m) * grain + (_ramp_at(ramp, to, ch) - _ramp_at(ramp, pos, ch))
+                sub[y, x, ch] = min(max(v, 0.0), 1.0)
+
+
 def shade_masses(
     canvas: np.ndarray,
     regions: np.ndarray,
@@ -208,16 +248,10 @@ def shade_masses(
         if not sel.any():
             continue
         rng = np.random.default_rng([seed, c, 0x464F])
-        tt = mass_form(region, ink[box], light, stroke, rng)[sel]
+        form = mass_form(region, ink[box], light, stroke, rng)
         sub = canvas[box]
-        px = sub[sel]
-        ramp, ly = tones.ramps[c], tones.lumas[c]
         # the ramp is read at the paint's local tone (not each pixel's own), so the move is smooth and
-        # the board's grain keeps its contrast
-        mean = _local_mean(sub, region, max(1.5, 0.5 * stroke))[sel]
-        pos = np.interp(mean @ _LUM, ly, np.arange(_BINS, dtype=np.float32))
-        px = mean + (px - mean) * np.float32(GRAIN_KEPT)
-        shift = np.where(tt > 0, LIGHT_SHIFT * tt, SHADOW_SHIFT * tt)
-        to = np.clip(pos + _BINS * shift, 0.0, _BINS - 1.0)
-        # an offset, not a gain: the board's grain keeps its contrast on both sides
-        sub[sel] = np.clip(px + (_at(ramp, to) - _at(ramp, pos)), 0.0, 1.0)
+        # the board's grain keeps its contrast; an offset, not a gain: the grain keeps its contrast on
+        # both sides (one compiled pass over the box: _shade)
+        mean = _local_mean(sub, region, max(1.5, 0.5 * stroke))
+        _shade(sub, sel, form, mean, tones.ramps[c], tones.lumas[c], GRAIN_KEPT, LIGHT_SHIFT, SHADOW_SHIFT)
