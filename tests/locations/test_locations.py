@@ -240,6 +240,8 @@ def test_render_paints_location_classes_from_the_location_board(place) -> None:
     for c in ("sky", "mountain", "grass"):
         assert classes[c]["boards"] == [board.image_blob], c
     assert classes["water"]["boards"] == [listed["lake"]["hash"]]  # the rest from the production's boards
+    # the service marks the location board, so the engine paints its classes in the board's tones
+    assert set(r["engine_recipe"]["location_match"]) == {"grass", "mountain", "sky"}
     # the painting: the location's classes carry the location board's colours
     img = load_rgb(
         place.blobs.get(next(x for x in bg_detail(place, "c002").versions if x.id == v2.id).image_blob)

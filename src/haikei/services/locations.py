@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -749,27 +749,29 @@ def with_location(inputs: dict[str, Any], entry: dict[str, Any] | None) -> dict[
 def location_board_inputs(
     ctx: ServiceContext, boards: Sequence[ArtBoard], entry: dict[str, Any] | None
 ) -> tuple[BoardInput, ...]:
-    """The boards as the engine gets them: location boards whole, production boards without the
-    classes the location boards paint (their labels blanked there, under their own key)."""
+    """The boards as the engine gets them: location boards whole and marked with their location's
+    name (``BoardInput.location``: the engine paints the classes they show in their tones),
+    production boards without the classes the location boards paint (their labels blanked there,
+    under their own key)."""
     from haikei.services.artboards import load_board_input
 
     without = (entry or {}).get("production_boards_without") or {}
+    located = {int(lb["id"]) for lb in (entry or {}).get("boards", [])}
     out: list[BoardInput] = []
     for b in boards:
         bi = load_board_input(ctx, b)
         cut = without.get(str(b.id))
-        if cut:
+        if b.id in located:
+            bi = replace(bi, location=str(entry["name"])) if entry else bi
+        elif cut:
             labels = bi.labels.copy()
             for name in cut:
                 labels[labels == ctx.vocabulary.id_of(name)] = UNLABELLED
-            bi = BoardInput(
+            bi = replace(
+                bi,
                 key=_reserved_key(b.image_blob, cut),
-                image=bi.image,
                 labels=labels,
-                tags=bi.tags,
-                artist=bi.artist,
                 name=f"{bi.name} (without {', '.join(cut)})",
-                variants=bi.variants,
             )
         out.append(bi)
     return tuple(out)

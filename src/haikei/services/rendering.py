@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from haikei.domain.direction import Direction, parse_direction
 from haikei.domain.models import Version, VersionKind
 from haikei.domain.vocabulary import UNLABELLED
-from haikei.engines.base import BoardInput, Engine, EngineContext, RenderRequest, RenderResult
+from haikei.engines.base import Engine, EngineContext, RenderRequest, RenderResult
 from haikei.errors import ConsentError, InputError, NotFoundError, RenderRefused
 from haikei.imaging.io import load_gray, load_region_map, load_rgb, png_bytes
 from haikei.provenance.recipe import canonical_json, hash_bytes
@@ -69,15 +69,6 @@ class RenderSpec:
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RenderSpec:
         return cls(**params)
-
-
-def _marked(boards: tuple[BoardInput, ...], entry: dict[str, Any] | None) -> tuple[BoardInput, ...]:
-    """The boards with each location board marked with its location's name (the engine paints the
-    classes it shows in its tones); unchanged without a location."""
-    if not entry:
-        return boards
-    keys = {str(b["hash"]) for b in entry.get("boards", [])}
-    return tuple(replace(b, location=str(entry["name"])) if b.key in keys else b for b in boards)
 
 
 @dataclass
@@ -247,9 +238,7 @@ def prepare(ctx: ServiceContext, spec: RenderSpec) -> PreparedRender:
     request = RenderRequest(
         lines=lines,
         regions=regions,
-        boards=_marked(
-            location_board_inputs(ctx, p.boards, p.inputs.get("location")), p.inputs.get("location")
-        ),
+        boards=location_board_inputs(ctx, p.boards, p.inputs.get("location")),
         direction=p.direction,
         vocabulary=ctx.vocabulary,
         seed=int(spec.seed),
