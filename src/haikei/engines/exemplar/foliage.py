@@ -149,11 +149,6 @@ def _smooth(field: np.ndarray, sigma: float) -> np.ndarray:
     return np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BILINEAR), np.float32)
 
 
-def _mass_height(mask: np.ndarray, sigma: float) -> np.ndarray:
-    """The mask blurred by ``sigma`` (reduced for a wide blur, :func:`_smooth`)."""
-    return _smooth(mask.astype(np.float32), sigma)
-
-
 def mass_form(
     region: np.ndarray, ink: np.ndarray, light: tuple[float, float], stroke: float, rng: np.random.Generator
 ) -> np.ndarray:
@@ -161,7 +156,7 @@ def mass_form(
     layout's ink over the same box; ``stroke``: the brush stroke's length in pixels."""
     root = float(np.sqrt(2.0 * np.pi))
     s_mass = 2.5 * stroke
-    mass = _slope(_mass_height(region, s_mass), light, s_mass * root)
+    mass = _slope(_smooth(region.astype(np.float32), s_mass), light, s_mass * root)
     # the layout's strokes inside the mass cut it into lobes, each bulging on its own
     cut = region & (ink < 0.35)
     s_lobe = max(1.5, 0.5 * stroke)
