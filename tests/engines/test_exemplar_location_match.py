@@ -143,3 +143,71 @@ def test_no_location_board_no_change_byte_for_byte() -> None:
     plan = make_plan(req, ExemplarOptions(), regions)
     out, info = match_location(painted, regions, req.boards, plan, {}, LocationQuantiles())
     assert out is painted and info is None
+
+
+def _thin_water_location_board() -> BoardInput:
+    """An approved BG of the place whose only water is a 9x9 px pond far off: enough pixels to be
+    planned, gone at the search's coarse levels."""
+    b = tiny_board(h=96, w=160)
+    labels, img = b.labels.copy(), b.image.copy()
+    labels[70:79, 20:29] = WATER
+    img[70:79, 20:29] = (30, 60, 160)
+    return replace(b, key="approved-thin", image=img, labels=labels, name="c001 r1", location="house")
+
+
+def test_a_class_the_location_board_shows_too_little_of_is_copied_from_the_production_board() -> None:
+    """The location board shows water only as a far pond: planned from it, its paint vanishes at the
+    search's coarse levels (the water would be a derived palette, flagged); the production board
+    that left water to the location board paints it after all, from real paint, and a variant
+    re-plans it the same way."""
+    loc = _thin_water_location_board()
+    pond = replace(_pond_board(), withheld=frozenset({WATER}))
+    lines, regions = tiny_layout(400, 720)
+    regions = regions.copy()
+    regions[280:340, 100:250] = WATER
+    water = regions == WATER
+    req = RenderRequest(lines=lines, regions=regions, boards=(loc, pond), vocabulary=VOCAB, seed=2)
+    res = ExemplarEngine().render(req, EngineContext())
+    cls = res.recipe["classes"]["water"]
+    assert cls["plan"] == "board" and cls["boards"] == ["pond"], cls
+    assert "water" not in res.recipe.get("flags", {})
+    assert any(w.startswith("water: too little of it on the location boards") for w in res.warnings)
+    assert res.source_map is not None and (res.source_map[water][:, 0] == 1).mean() > 0.95
+    # the location board still paints what it shows enough of
+    assert res.recipe["classes"]["sky"]["boards"] == ["approved-thin"]
+
+    # a variant of the render plans the water as its parent did
+    def evening(b: BoardInput) -> BoardInput:
+        return replace(b, variants={"evening": (b.image * np.array([0.9, 0.6, 0.5])).astype(np.uint8)})
+
+    var = ExemplarEngine().render(
+        replace(
+            req,
+            boards=(evening(loc), evening(pond)),
+            init=res.image,
+            init_source_map=res.source_map,
+            variant="evening",
+        ),
+        EngineContext(),
+    )
+    assert not var.recipe.get("flags")  # not derived
+    assert any(w.startswith("water: too little of it on the location boards") for w in var.warnings)
+
+
+def test_a_location_board_paints_only_its_classes_and_the_rest_takes_its_tones() -> None:
+    """The service gives a location board the classes it has enough paint of (``paints``); a class it
+    shows but does not paint comes from the production's boards, put in the location board's tones;
+    a class it does not show keeps the production board's pixels."""
+    loc = replace(_approved_bg(), location="house", paints=frozenset({MOUNTAIN, GRASS}))
+    located, regions = _render((loc, _pond_board()))
+    plain, _ = _render((replace(loc, location="", paints=None, key="c001-as-production"), _pond_board()))
+    r = located.recipe
+    assert r["classes"]["sky"]["boards"] == ["pond"] and r["classes"]["grass"]["boards"] == ["approved-c001"]
+    sky = regions == SKY
+    assert located.source_map is not None and (located.source_map[sky][:, 0] == 1).all()
+    assert {"sky", "mountain", "grass"} <= set(r["location_match"]) and "water" not in r["location_match"]
+    # the sky copied from the pond board, in the approved BG's evening tones
+    target = _quantiles(loc.image, loc.labels == SKY)
+    d_loc = np.abs(_quantiles(located.image, sky) - target).mean()
+    d_plain = np.abs(_quantiles(plain.image, sky) - target).mean()
+    assert d_loc < 3.0 and d_loc <= d_plain + 0.5, (d_loc, d_plain)

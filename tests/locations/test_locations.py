@@ -13,6 +13,7 @@ from sqlalchemy import select
 from haikei.domain.cutsheet import read_cut_sheet
 from haikei.errors import ConsentError, InputError, NotFoundError
 from haikei.imaging.io import load_rgb, png_bytes
+from haikei.services.artboards import get_artboard
 from haikei.services.locations import (
     confirm_painters,
     list_locations,
@@ -232,10 +233,12 @@ def test_render_paints_location_classes_from_the_location_board(place) -> None:
     loc = r["inputs"]["location"]
     assert loc["name"] == "house" and loc["classes"] == ["grass", "mountain", "sky"]
     assert loc["boards"][0]["chain"][0]["name"] == "tiny" and loc["boards"][0]["source_version_id"] == v.id
-    # 'tiny' shows only the location's classes: not needed; 'lake' is handed over without its sky
+    # 'tiny' shows only the location's classes: not needed; 'lake' is handed over whole, leaving
+    # its sky to the location board (withheld), under its own image's key
     listed = {a["name"]: a for a in r["inputs"]["artboards"]}
     assert list(listed) == [board.name, "lake"]
-    assert listed["lake"]["image"] != listed["lake"]["hash"]
+    assert listed["lake"]["withheld"] == ["sky"] and "withheld" not in listed[board.name]
+    assert listed["lake"]["hash"] == get_artboard(place, "lake").image_blob
     classes = r["engine_recipe"]["classes"]
     for c in ("sky", "mountain", "grass"):
         assert classes[c]["boards"] == [board.image_blob], c

@@ -63,6 +63,13 @@ class BoardInput:
     # the location this board is an approved BG of ("" for a production board): an engine paints
     # the classes it shows from it first and in its tones (specs/locations.md)
     location: str = ""
+    # a production board handed over beside location boards: the class ids it leaves to them. It
+    # paints one of them only where the location boards' paint of it is too little to copy (a
+    # thin far forest on the approved BG), so that class is still painted from real paint
+    withheld: frozenset[int] = frozenset()
+    # a location board: the class ids it paints (those it shows enough of for the cut; the rest of
+    # the cut is painted from the production's boards as without a location); None: all it shows
+    paints: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

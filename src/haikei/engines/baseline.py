@@ -73,7 +73,10 @@ class _ClassStats:
 def _class_stats(boards: tuple[BoardInput, ...], class_id: int) -> _ClassStats:
     colours: list[np.ndarray] = []
     rel_y: list[np.ndarray] = []
-    for b in boards:
+    # a production board that leaves the class to a location board (BoardInput.withheld) does not
+    # paint it while another board shows it
+    own = [b for b in boards if class_id not in b.withheld and (b.labels == class_id).any()]
+    for b in own or boards:
         ys, xs = np.nonzero(b.labels == class_id)
         if len(ys) == 0:
             continue

@@ -19,13 +19,14 @@ The model (see specs/locations.md):
 - Renders of a located BG paint the classes its location boards show from them first
   (:func:`location_first` / :func:`location_board_inputs`, used by ``services.rendering``): the
   location boards come first in the request and the production's boards are handed to the engine
-  without those classes (their labels blanked there, under a key of their own), so every engine
-  that paints a class from boards labelled with it takes them from the location boards.
+  whole, with those classes marked as left to the location boards (``BoardInput.withheld``): an
+  engine paints them from the location boards, and from the production's boards only where the
+  location boards show too little of a class to copy (the exemplar engine finds that at its coarse
+  levels: a thin far forest on the approved BG).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -631,11 +632,6 @@ def _active_boards(s: Any, location_id: int, exclude_bg: int) -> list[ArtBoardRo
     return out
 
 
-def _reserved_key(image_blob: str, reserved: Sequence[str]) -> str:
-    """The engine key of a production board handed over without the location's classes."""
-    return hashlib.sha256(f"{image_blob}|without:{','.join(sorted(reserved))}".encode()).hexdigest()
-
-
 def location_first(
     ctx: ServiceContext,
     bg_id: int,
@@ -731,9 +727,8 @@ def location_first(
 
 
 def with_location(inputs: dict[str, Any], entry: dict[str, Any] | None) -> dict[str, Any]:
-    """The render's recipe inputs with the location entry; a production board handed over without
-    the location's classes is listed under the key the engine knows it by (``hash``), with its
-    image's hash as ``image``."""
+    """The render's recipe inputs with the location entry; a production board that leaves classes
+    to the location boards lists them (``withheld``)."""
     if entry is None:
         return inputs
     without = entry.get("production_boards_without") or {}
@@ -741,7 +736,7 @@ def with_location(inputs: dict[str, Any], entry: dict[str, Any] | None) -> dict[
     for ab in inputs.get("artboards", []):
         cut = without.get(str(ab.get("id")))
         if cut:
-            ab = {**ab, "image": ab["hash"], "hash": _reserved_key(ab["hash"], cut)}
+            ab = {**ab, "withheld": list(cut)}
         boards.append(ab)
     return {**inputs, "artboards": boards, "location": entry}
 
@@ -751,8 +746,9 @@ def location_board_inputs(
 ) -> tuple[BoardInput, ...]:
     """The boards as the engine gets them: location boards whole and marked with their location's
     name (``BoardInput.location``: the engine paints the classes they show in their tones),
-    production boards without the classes the location boards paint (their labels blanked there,
-    under their own key)."""
+    production boards whole, with the classes they leave to the location boards
+    (``BoardInput.withheld``: the engine paints those from them only where the location boards'
+    paint of them is too little to copy)."""
     from haikei.services.artboards import load_board_input
 
     without = (entry or {}).get("production_boards_without") or {}
@@ -761,18 +757,11 @@ def location_board_inputs(
     for b in boards:
         bi = load_board_input(ctx, b)
         cut = without.get(str(b.id))
-        if b.id in located:
-            bi = replace(bi, location=str(entry["name"])) if entry else bi
+        if b.id in located and entry:
+            paints = frozenset(ctx.vocabulary.id_of(name) for name in entry.get("classes", []))
+            bi = replace(bi, location=str(entry["name"]), paints=paints)
         elif cut:
-            labels = bi.labels.copy()
-            for name in cut:
-                labels[labels == ctx.vocabulary.id_of(name)] = UNLABELLED
-            bi = replace(
-                bi,
-                key=_reserved_key(b.image_blob, cut),
-                labels=labels,
-                name=f"{bi.name} (without {', '.join(cut)})",
-            )
+            bi = replace(bi, withheld=frozenset(ctx.vocabulary.id_of(name) for name in cut))
         out.append(bi)
     return tuple(out)
 

@@ -50,6 +50,9 @@ class ClassPlan:
     role: str = ""  # derived: the role (or kind of surface) whose lightness / hue it takes
     unseen: bool = False  # no board shows the class, not even along its fallbacks
     too_small: bool = False  # the boards' paint of it vanished at the search's coarse levels
+    # left to the location boards, whose paint of it vanished at the coarse levels: from the
+    # production's boards after all
+    released: bool = False
 
     @property
     def flag(self) -> str | None:
@@ -97,6 +100,7 @@ def plan_classes(
     max_reuse: float,
     fallback_min_share: float,
     derive: frozenset[int] = frozenset(),
+    released: frozenset[int] = frozenset(),
 ) -> tuple[dict[int, ClassPlan], list[str]]:
     """Resolve every needed class to a plan or refuse naming the class.
 
@@ -104,13 +108,26 @@ def plan_classes(
     search's coarse levels (:func:`.synthesis.classes_without_paint`): derived from the boards'
     colours for their kind instead.
 
+    A production board does not paint the classes it leaves to location boards
+    (``BoardInput.withheld``). ``released``: classes the location boards' paint of turned out too
+    little to copy at the coarse levels: planned without the location boards, from the production's
+    boards (withheld or not).
+
     ``target_pixels`` (256 counts) is the full layout's area per class and ``scales`` each board's
     scale at the render size: a board class whose paint would have to be re-used more than
     ``max_reuse`` times over to fill its layout area is too small to paint it (it is an object on
     that board, not a surface). Among usable boards the best direction-tag match wins (all on a tie).
     """
     scores = board_scores(boards, direction)
-    counts = [np.bincount(b.labels.ravel(), minlength=256).astype(np.float64) for b in boards]
+    raw = [np.bincount(b.labels.ravel(), minlength=256).astype(np.float64) for b in boards]
+    counts = [c.copy() for c in raw]
+    for b, c in zip(boards, counts, strict=True):
+        # as if unlabelled there: a production board leaves these to the location boards, a
+        # location board paints only the classes it was given
+        held = [k for k in b.withheld if k not in released]
+        if b.paints is not None:
+            held += [k for k in range(UNLABELLED) if k not in b.paints]
+        c[held] = 0.0
     shares = [c / max(1.0, float(c[:UNLABELLED].sum())) for c in counts]
     # a palette can be derived only from a board that shows lit solid surfaces, not sky alone
     airy = [vocabulary.id_of(n) for n in ("sky", "cloud") if n in vocabulary]
@@ -122,15 +139,20 @@ def plan_classes(
     plans: dict[int, ClassPlan] = {}
     warnings: list[str] = []
 
-    def usable_all(sid: int, cid: int, share: float) -> list[int]:
+    def usable_all(sid: int, cid: int, share: float, among: dict[int, np.ndarray] | None = None) -> list[int]:
         need = float(target_pixels[cid]) / max_reuse
         ok = [
             i
-            for i, c in enumerate(counts)
-            if c[sid] >= min_pixels and shares[i][sid] >= share and c[sid] * scales[i] ** 2 >= need
+            for i, c in (among or dict(enumerate(counts))).items()
+            if c[sid] >= min_pixels
+            and shares[i][sid] >= share
+            and c[sid] * scales[i] ** 2 >= need
+            and not (cid in released and boards[i].location)
         ]
         if not ok:
             return []
+        # a location board that can paint the class paints it first (same place, same hand)
+        ok = [i for i in ok if boards[i].location] or ok
         top = max(scores[i] for i in ok)
         return [i for i in ok if scores[i] == top]
 
@@ -139,16 +161,22 @@ def plan_classes(
     # board is the best-tagged board that can paint the most of the layout's area itself; a class
     # it lacks, or shows too little of (a pond for a whole lake), is painted from the board with
     # the most paint of that class
+    # (with location boards the main board is chosen among the production's boards, by all they
+    # show, as without a location: the classes the location boards paint are settled, the rest is
+    # planned as before)
+    own = [i for i, b in enumerate(boards) if not b.location] or list(range(len(boards)))
     cover = np.zeros(len(boards))
     for cid in needed:
-        for i in usable_all(cid, cid, 0.0):
+        for i in usable_all(cid, cid, 0.0, {i: raw[i] for i in own}):
             cover[i] += float(target_pixels[cid])
-    main = max(range(len(boards)), key=lambda i: (scores[i], cover[i], -i)) if boards else -1
+    main = max(own, key=lambda i: (scores[i], cover[i], -i)) if boards else -1
 
     def usable(sid: int, cid: int, share: float) -> tuple[int, ...]:
         ok = usable_all(sid, cid, share)
         if not ok:
             return ()
+        if boards[ok[0]].location:  # location boards: the one with the most paint of it
+            return (max(ok, key=lambda i: (counts[i][sid] * scales[i] ** 2, -i)),)
         paint = {i: counts[i][sid] * scales[i] ** 2 for i in ok}
         if main in ok and paint[main] * MAIN_BOARD_MAX_REUSE >= float(target_pixels[cid]):
             return (main,)
@@ -205,6 +233,11 @@ def plan_classes(
             shown = [vocabulary.id_of(n) for n in [name, *vocabulary.fallback_chain(name)] if n in vocabulary]
             if not any(c[sid] >= min_pixels for c in counts for sid in shown):
                 chosen = replace(chosen, unseen=True)
+        if cid in released and chosen.kind != "derived":
+            chosen = replace(chosen, released=True)
+            warnings.append(
+                f"{name}: too little of it on the location boards to copy; painted from the production's boards"
+            )
         if chosen.flag is not None:
             warnings.append(f"{name}: {chosen.flag}")
         elif chosen.kind != "board":

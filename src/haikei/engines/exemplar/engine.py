@@ -110,11 +110,29 @@ class ExemplarEngine:
         guides = layout_guides(request, opts, plan, window, pyr)
         # ... a class whose paint on the boards vanishes at the coarse levels (a small object on a
         # board) is derived from the boards' colours instead, and flagged, rather than refused
+        # (a class planned from a location board that shows too little of it is planned again without
+        # the location boards: from the production's boards, even one that left it to them; derived
+        # only if their paint vanishes too)
         short = classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
         if short:
-            plan = make_plan(request, opts, window.crop(request.regions), derive=short)
+            released = frozenset(
+                c for c in short if any(request.boards[b].location for b in plan.classes[c].boards)
+            )
+            derive = short - released
+            plan = make_plan(request, opts, window.crop(request.regions), derive=derive, released=released)
             preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
             guides = layout_guides(request, opts, plan, window, pyr)
+            again = (
+                classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
+                if released
+                else frozenset()
+            )
+            if again:
+                plan = make_plan(
+                    request, opts, window.crop(request.regions), derive=derive | again, released=released
+                )
+                preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
+                guides = layout_guides(request, opts, plan, window, pyr)
         timings["guides"] = time.perf_counter() - t
         context.check_cancel()
 

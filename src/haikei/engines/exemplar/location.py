@@ -160,22 +160,26 @@ def match_location(
     onto that board's tones (the mean quantile function when several location boards paint it);
     ``regions`` is the window's region map, ``names`` class id -> name for the recipe. (painted, None)
     when no class is painted from a location board: a render without locations is untouched."""
-    todo: list[tuple[int, list[int]]] = []
+    located = [b for b, board in enumerate(boards) if board.location]
+    if not located:
+        return painted, None
+    todo: list[tuple[int, int, list[int]]] = []  # (class, its class on the location boards, boards)
     for c, cp in plan.classes.items():
         if cp.kind not in ("board", "fallback"):
             continue
         loc = [b for b in cp.boards if boards[b].location]
         if loc:
-            todo.append((c, loc))
+            todo.append((c, cp.source, loc))
+        else:  # copied from the production's boards: in the tones of the location boards that show it
+            todo.append((c, c, located))
     if not todo:
         return painted, None
-    own = _class_quantiles(painted, regions, [c for c, _ in todo])
+    own = _class_quantiles(painted, regions, [c for c, _, _ in todo])
     # per channel a table: class -> value (0..256 at whole levels) -> mapped value; identity elsewhere
     luts = np.tile(_EDGES.astype(np.float32), (3, 256, 1))
     changed: dict[str, tuple[str, ...]] = {}
     changed_ids: list[int] = []
-    for c, loc in sorted(todo):
-        source = plan.classes[c].source
+    for c, source, loc in sorted(todo):
         refs = [q for b in loc if (q := quantiles.of(boards[b]).get(source)) is not None]
         if not refs or c not in own:
             continue

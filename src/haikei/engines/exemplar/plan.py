@@ -151,10 +151,16 @@ class Plan:
 
 
 def make_plan(
-    request: RenderRequest, opts: ExemplarOptions, regions: np.ndarray, derive: frozenset[int] = frozenset()
+    request: RenderRequest,
+    opts: ExemplarOptions,
+    regions: np.ndarray,
+    derive: frozenset[int] = frozenset(),
+    released: frozenset[int] = frozenset(),
 ) -> Plan:
     """The plan for the classes present in ``regions`` (the painted window), or ``RenderRefused``;
-    ``derive``: classes to derive from the boards' colours though a board shows a little of them.
+    ``derive``: classes to derive from the boards' colours though a board shows a little of them;
+    ``released``: classes left to location boards whose paint of them is too little to copy,
+    painted from the production's boards after all (``BoardInput.withheld``).
 
     Boards are weighed as full frames at any render size (never the capped copy scale), over the
     whole layout (a retake window plans exactly like its parent): a 960x540 preview and the
@@ -176,6 +182,7 @@ def make_plan(
         opts.max_reuse,
         opts.fallback_min_share,
         derive,
+        released,
     )
     natural = tuple(c for c in present if classes[c].patch and not vocab.classes[c].man_made)
     slots = {c: i for i, c in enumerate(natural)}

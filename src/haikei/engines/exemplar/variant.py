@@ -59,7 +59,20 @@ def variant_plan(request: RenderRequest, opts: ExemplarOptions) -> Plan:
         return plan
     unmatched = np.bincount(request.regions[sm[..., 0] < 0], minlength=256)
     derive = frozenset(c for c in plan.natural if unmatched[c])
-    return make_plan(request, opts, request.regions, derive=derive) if derive else plan
+    # ... and the classes planned from a location board that the parent copied from the
+    # production's boards (the location board showed too little of them) released again
+    located = np.array([bool(b.location) for b in request.boards] + [False])
+    src = sm[..., 0]
+    elsewhere = (src >= 0) & ~located[np.where(src >= 0, src, len(request.boards))]
+    off = np.bincount(request.regions[elsewhere], minlength=256)
+    released = frozenset(
+        c
+        for c in plan.natural
+        if off[c] and c not in derive and any(request.boards[b].location for b in plan.classes[c].boards)
+    )
+    if not derive and not released:
+        return plan
+    return make_plan(request, opts, request.regions, derive=derive, released=released)
 
 
 def render_variant(
