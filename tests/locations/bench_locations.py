@@ -1,6 +1,6 @@
 """Location bench (not collected by pytest): does a place look like itself across its cuts?
 
-    .venv/bin/python -m tests.locations.bench_locations OUT_DIR [--size 960x540] [--paint-over] [--repeat N]
+    .venv/bin/python -m tests.locations.bench_locations OUT_DIR [--size 960x540] [--paint-over] [--seeds N]
 
 Three places of :mod:`haikei.demo.location_scenes`, each drawn from two or three camera positions
 (a village street from its two ends, a farmhouse from the road and from its garden, a shore from the
@@ -14,8 +14,10 @@ the approval that adds the location board and the render times (independent vs f
 Writes OUT_DIR/locations.json, OUT_DIR/locations_sheet.png (per place one row: approved first
 cut | the other cuts painted independently | the other cuts painted from the location board) and
 OUT_DIR/locations_layouts.png (the layouts, per place one row).
-``--repeat N``: render times are the median of N renders of each cut each way (seeds 0..N-1; the
-first, seed 0, is the one scored and pays for preparing boards the engine has not seen yet).
+``--seeds N``: each cut is painted N times each way (seeds 0..N-1; the first cut's seed 0 is the
+one approved): every figure is the median over the seeds (each seed's in the JSON), the sheet shows
+seed 0, render times are medians too (the first render, which pays for preparing boards the engine
+has not seen yet, is kept apart).
 ``--paint-over``: the first cut is painted over (simulated, and said so: a warmer sky, greener
 grass) before approval, as a studio's approved BG usually is.
 """
@@ -151,22 +153,25 @@ def run(out: Path, width: int, height: int, paint_over: bool = False, repeat: in
             load_region_map(ctx.blobs.get(reg), ctx.vocabulary),
         )
 
-    def render(cut: str, candidate: int) -> tuple[int, float]:
-        """The version of the first render (seed 0, the one scored) and the median time of
-        ``repeat`` renders: the others are the same request with seeds 1, 2 ... (a render of a
-        request already rendered comes back from the store without painting). The first pays
-        for preparing boards the engine has not seen yet; ``first_seconds`` keeps its time."""
-        times, first = [], None
+    def render(cut: str, candidate: int) -> tuple[list[int], float]:
+        """The versions of ``repeat`` renders of the cut (seeds 0, 1 ...; seed 0 is the one shown and
+        approved) and their median time. A render of a request already rendered comes back from the
+        store without painting, hence other seeds, not other candidates. The first render pays for
+        preparing boards the engine has not seen yet; ``first_seconds`` keeps its time."""
+        times, ids = [], []
         for i in range(repeat):
             t = time.perf_counter()
             v = render_spec(
                 ctx, RenderSpec(bg=cut, engine="exemplar", seed=i, candidate=candidate, actor="bench")
             )
             times.append(time.perf_counter() - t)
-            first = v.id if first is None else first
-        assert first is not None
+            ids.append(v.id)
         first_seconds[(cut, candidate)] = times[0]
-        return first, float(np.median(times))
+        return ids, float(np.median(times))
+
+    def med(vals: list[float | None]) -> float | None:
+        got = [v for v in vals if v is not None]
+        return float(np.median(got)) if got else None
 
     first_seconds: dict[tuple[str, int], float] = {}
     rows: list[dict[str, Any]] = []
@@ -174,7 +179,7 @@ def run(out: Path, width: int, height: int, paint_over: bool = False, repeat: in
     for place, cuts in places:
         (first, first_view), others = cuts[0], cuts[1:]
         independent = {cut: render(cut, 0) for cut, _ in cuts}  # every cut painted on its own
-        approved_id = independent[first][0]
+        approved_id = independent[first][0][0]
         if paint_over:  # an artist repaints the first cut's sky warmer and its ground greener
             approved_id = _paint_over(ctx, artist, first, approved_id)
         t = time.perf_counter()
@@ -185,16 +190,50 @@ def run(out: Path, width: int, height: int, paint_over: bool = False, repeat: in
         ia, _la, ra = painting(approved_id)
         row_sheet: dict[str, Any] = {"place": place, "first": (first, first_view, ia), "others": []}
         for cut, view in others:
-            vid_loc, t_loc = render(cut, 1)
+            ids_loc, t_loc = render(cut, 1)
             with ctx.db.session() as s:
-                v_loc = s.get(VersionRow, vid_loc)
+                v_loc = s.get(VersionRow, ids_loc[0])
                 loc_entry = v_loc.recipe["inputs"].get("location") if v_loc is not None else None
-            ib, lb, rb = painting(independent[cut][0])
-            il, _ll, rl = painting(vid_loc)
-            c_ind = location_consistency(ia, ra, ib, rb, ctx.vocabulary)
-            c_loc = location_consistency(ia, ra, il, rl, ctx.vocabulary)
-            s_ind = score_painting(ib, lb, rb, ref)
-            s_loc = score_painting(il, lb, rl, ref)
+            with_board = None
+            if loc_entry is not None:
+                # the same paintings scored against the boards the location render had: the
+                # production's boards and the location board
+                with_board = prepare_reference(
+                    [load_board_input(ctx, bd) for bd in list_artboards(ctx) if bd.location_id is None]
+                    + [load_board_input(ctx, get_artboard(ctx, loc_entry["boards"][0]["id"]))],
+                    ctx.vocabulary,
+                )
+            seeds: list[dict[str, Any]] = []
+            shown: tuple[np.ndarray, np.ndarray] | None = None
+            per_class: tuple[Any, Any] | None = None
+            for i, (vid_ind, vid_loc) in enumerate(zip(independent[cut][0], ids_loc, strict=True)):
+                ib, lb, rb = painting(vid_ind)
+                il, _ll, rl = painting(vid_loc)
+                c_ind = location_consistency(ia, ra, ib, rb, ctx.vocabulary)
+                c_loc = location_consistency(ia, ra, il, rl, ctx.vocabulary)
+                s_ind = score_painting(ib, lb, rb, ref)
+                s_loc = score_painting(il, lb, rl, ref)
+                one: dict[str, Any] = {
+                    "seed": i,
+                    "consistency_independent": c_ind.distance,
+                    "consistency_location": c_loc.distance,
+                    "region_miou_independent": s_ind.region_miou,
+                    "region_miou_location": s_loc.region_miou,
+                    "line_f1_independent": s_ind.line_f1,
+                    "line_f1_location": s_loc.line_f1,
+                }
+                if with_board is not None:
+                    one["region_miou_independent_vs_boards_and_location_board"] = score_painting(
+                        ib, lb, rb, with_board
+                    ).region_miou
+                    one["region_miou_location_vs_boards_and_location_board"] = score_painting(
+                        il, lb, rl, with_board
+                    ).region_miou
+                seeds.append(one)
+                if i == 0:
+                    shown = (ib, il)
+                    per_class = (c_ind.per_class, c_loc.per_class)
+            assert shown is not None and per_class is not None
             row: dict[str, Any] = {
                 "place": place,
                 "first": first,
@@ -203,14 +242,11 @@ def run(out: Path, width: int, height: int, paint_over: bool = False, repeat: in
                 "view": view,
                 "painted_from_location_board": loc_entry is not None,
                 "location_classes": (loc_entry or {}).get("classes"),
-                "consistency_independent": c_ind.distance,
-                "consistency_location": c_loc.distance,
-                "per_class_independent": c_ind.per_class,
-                "per_class_location": c_loc.per_class,
-                "region_miou_independent": s_ind.region_miou,
-                "region_miou_location": s_loc.region_miou,
-                "line_f1_independent": s_ind.line_f1,
-                "line_f1_location": s_loc.line_f1,
+                # figures: the median over the seeds (each seed's in 'seeds'); per class: seed 0
+                **{k: med([one.get(k) for one in seeds]) for k in seeds[0] if k != "seed"},
+                "per_class_independent": per_class[0],
+                "per_class_location": per_class[1],
+                "seeds": seeds,
                 "seconds_render_first": independent[first][1],
                 "seconds_render_independent": independent[cut][1],
                 "seconds_render_location": t_loc,
@@ -218,29 +254,16 @@ def run(out: Path, width: int, height: int, paint_over: bool = False, repeat: in
                 "seconds_render_location_first": first_seconds[(cut, 1)],
                 "seconds_approve_with_board": t_board,
             }
-            if loc_entry is not None:
-                # the same two paintings scored against the boards the location render had: the
-                # production's boards and the location board (style distance to what it was given)
-                with_board = prepare_reference(
-                    [load_board_input(ctx, bd) for bd in list_artboards(ctx) if bd.location_id is None]
-                    + [load_board_input(ctx, get_artboard(ctx, loc_entry["boards"][0]["id"]))],
-                    ctx.vocabulary,
-                )
-                row["region_miou_independent_vs_boards_and_location_board"] = score_painting(
-                    ib, lb, rb, with_board
-                ).region_miou
-                row["region_miou_location_vs_boards_and_location_board"] = score_painting(
-                    il, lb, rl, with_board
-                ).region_miou
             rows.append(row)
-            row_sheet["others"].append((cut, view, ib, il, row))
+            row_sheet["others"].append((cut, view, shown[0], shown[1], row))
         sheet.append(row_sheet)
     ctx.close()
-    _sheet(out / "locations_sheet.png", sheet, paint_over)
+    _sheet(out / "locations_sheet.png", sheet, paint_over, repeat)
     result = {
         "size": [width, height],
         "engine": "exemplar",
         "paint_over": paint_over,
+        "seeds": repeat,
         "render_times": f"median of {repeat} render(s) per cut and way",
         "source": _source_state(),
         "rows": rows,
@@ -310,7 +333,7 @@ def _layouts_sheet(path: Path, folder: Path, places: list[tuple[str, list[tuple[
     tmp.replace(path)
 
 
-def _sheet(path: Path, rows: list[dict[str, Any]], paint_over: bool) -> None:
+def _sheet(path: Path, rows: list[dict[str, Any]], paint_over: bool, seeds: int = 1) -> None:
     """Per place one row: approved first cut | others independent | others from the location board."""
     tw, pad, gap = 400, 34, 8
     cols = max(1 + 2 * len(r["others"]) for r in rows)
@@ -324,7 +347,8 @@ def _sheet(path: Path, rows: list[dict[str, Any]], paint_over: bool) -> None:
     draw.text(
         (gap, 6),
         "location consistency: style distance to the approved first cut (lower = more alike)"
-        + ("; first cut painted over (simulated) before approval" if paint_over else ""),
+        + ("; first cut painted over (simulated) before approval" if paint_over else "")
+        + (f"; figures: medians over {seeds} seeds, pictures: seed 0" if seeds > 1 else ""),
         fill="black",
     )
     for r_i, r in enumerate(rows):
@@ -371,7 +395,7 @@ def _fail(msg: str) -> None:
 def main(argv: list[str]) -> None:
     if not argv or argv[0].startswith("-"):
         _fail(
-            "usage: python -m tests.locations.bench_locations OUT_DIR [--size WxH] [--paint-over] [--repeat N]"
+            "usage: python -m tests.locations.bench_locations OUT_DIR [--size WxH] [--paint-over] [--seeds N]"
         )
     out = Path(argv[0])
     w, h = 960, 540
@@ -386,14 +410,14 @@ def main(argv: list[str]) -> None:
     if out.exists() and not out.is_dir():
         _fail(f"{out} is a file; give a folder for the bench's output")
     repeat = 1
-    if "--repeat" in argv:
-        i = argv.index("--repeat")
+    if "--seeds" in argv:
+        i = argv.index("--seeds")
         try:
             repeat = int(argv[i + 1])
         except (IndexError, ValueError):
-            _fail("--repeat wants a whole number of renders, e.g. --repeat 3")
+            _fail("--seeds wants a whole number of paintings per cut, e.g. --seeds 3")
         if not 1 <= repeat <= 20:
-            _fail(f"--repeat {repeat} is outside 1..20")
+            _fail(f"--seeds {repeat} is outside 1..20")
     res = run(out, w, h, paint_over="--paint-over" in argv, repeat=repeat)
     for r in res["rows"]:
         print(

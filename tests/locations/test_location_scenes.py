@@ -123,8 +123,8 @@ def test_unknown_place_view_or_size_is_one_clear_error() -> None:
         (["OUT", "--size", "960by540"], "--size wants WIDTHxHEIGHT"),
         (["OUT", "--size"], "--size wants WIDTHxHEIGHT"),
         (["OUT", "--size", "20x20"], "--size 20x20 is outside 64..8192"),
-        (["OUT", "--repeat", "three"], "--repeat wants a whole number"),
-        (["OUT", "--repeat", "0"], "--repeat 0 is outside 1..20"),
+        (["OUT", "--seeds", "three"], "--seeds wants a whole number"),
+        (["OUT", "--seeds", "0"], "--seeds 0 is outside 1..20"),
     ],
 )
 def test_bench_cli_bad_input_is_one_line_and_exit_2(
