@@ -163,7 +163,8 @@ def _painted_from(recipe: dict[str, Any], boards: list[ArtBoardRow]) -> set[int]
     classes = (recipe.get("engine_recipe") or {}).get("classes")
     if isinstance(classes, dict) and classes:
         keys = {k for c in classes.values() if isinstance(c, dict) for k in c.get("boards", [])}
-        # a board handed over under another key (locations: without the location's classes)
+        # a board handed over under another key (renders of a location before 6fc73d9 listed a
+        # production board without the location's classes under a key of its own)
         listed_keys = {
             str(a.get("hash")): int(a["id"])
             for a in (recipe.get("inputs") or {}).get("artboards", [])
