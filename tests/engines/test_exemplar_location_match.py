@@ -211,3 +211,35 @@ def test_a_location_board_paints_only_its_classes_and_the_rest_takes_its_tones()
     d_loc = np.abs(_quantiles(located.image, sky) - target).mean()
     d_plain = np.abs(_quantiles(plain.image, sky) - target).mean()
     assert d_loc < 3.0 and d_loc <= d_plain + 0.5, (d_loc, d_plain)
+
+
+def test_a_render_of_the_same_request_plans_once_and_paints_the_same(monkeypatch) -> None:
+    """The coarse-level check's outcome (here: water released to the production board) is kept per
+    request: the second render of the same request (another seed too) skips the check and its
+    dropped plan, and paints byte for byte what a fresh engine paints."""
+    import haikei.engines.exemplar.engine as engine_mod
+
+    loc = _thin_water_location_board()
+    pond = replace(_pond_board(), withheld=frozenset({WATER}))
+    lines, regions = tiny_layout(400, 720)
+    regions = regions.copy()
+    regions[280:340, 100:250] = WATER
+    req = RenderRequest(lines=lines, regions=regions, boards=(loc, pond), vocabulary=VOCAB, seed=2)
+    engine = ExemplarEngine()
+    first = engine.render(req, EngineContext())
+    calls = []
+    real = engine_mod.classes_without_paint
+    monkeypatch.setattr(engine_mod, "classes_without_paint", lambda *a: calls.append(1) or real(*a))
+    again = engine.render(req, EngineContext())
+    other_seed = engine.render(replace(req, seed=3), EngineContext())
+    assert calls == []  # planned from what the first render found
+    assert np.array_equal(again.image, first.image)
+    assert again.recipe["classes"]["water"]["boards"] == ["pond"]
+    fresh = ExemplarEngine().render(replace(req, seed=3), EngineContext())
+    assert other_seed.recipe["classes"] == fresh.recipe["classes"]
+    assert np.array_equal(other_seed.image, fresh.image)
+    # another layout is checked again
+    regions2 = regions.copy()
+    regions2[280:340, 100:250] = GRASS
+    engine.render(replace(req, regions=regions2), EngineContext())
+    assert calls, "a new layout must be checked"

@@ -16,10 +16,12 @@ A variant (:mod:`.variant`) re-votes the parent's correspondences from the same 
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import BaseModel
 
 from haikei.engines.base import (
@@ -32,11 +34,12 @@ from haikei.engines.base import (
     parse_options,
 )
 from haikei.engines.exemplar.adjust import adjust_retake, keep_paint_over
+from haikei.engines.exemplar.cache import BoundedCache
 from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, to_8bit
 from haikei.engines.exemplar.lines import choose_line_style
 from haikei.engines.exemplar.location import match_location
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.plan import find_window, make_plan, pyramid
+from haikei.engines.exemplar.plan import Pyramid, Window, find_window, make_plan, pyramid
 from haikei.engines.exemplar.recipe import ENGINE_NAME, ENGINE_VERSION, build_recipe
 from haikei.engines.exemplar.synthesis import (
     SynthesisCache,
@@ -65,6 +68,11 @@ class ExemplarEngine:
         # what depends on the boards alone, kept between renders (bounded; see .cache)
         self.synthesis_cache = SynthesisCache()
         self.variant_cache = VariantCache()
+        # per request (boards, layout, window, options): the classes the plan had to derive or
+        # release after the coarse-level check, so a render of the same request plans once
+        self.plan_memo: BoundedCache[tuple[object, ...], tuple[frozenset[int], frozenset[int]]] = (
+            BoundedCache(32, "plan decisions")
+        )
 
     def options(self, given: Mapping[str, Any]) -> ExemplarOptions:
         """A render's options over the engine's ``[engines.exemplar]`` defaults (RenderRefused if bad)."""
@@ -99,6 +107,17 @@ class ExemplarEngine:
         line_style = choose_line_style(request, opts.line_style, plan)
         opts = opts.model_copy(update={"line_style": line_style.used})
 
+        # ... a class whose paint on the boards vanishes at the coarse levels (a small object on a
+        # board) is derived from the boards' colours instead, and flagged, rather than refused (a
+        # class planned from a location board that shows too little of it is planned again without
+        # the location boards: from the production's boards, even one that left it to them; derived
+        # only if their paint vanishes too). What that check found for this request is remembered:
+        # a render of the same request plans once, and builds no atlases for a plan it drops
+        memo_key = _plan_key(request, opts, window, pyr)
+        known = self.plan_memo.get(memo_key)
+        if known is not None and (known[0] or known[1]):
+            plan = make_plan(request, opts, window.crop(request.regions), derive=known[0], released=known[1])
+
         # 3. the boards at the render's scale, with their guides per level (kept on the engine)
         preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
         timings["prepare_boards"] = time.perf_counter() - t_start
@@ -108,31 +127,33 @@ class ExemplarEngine:
         # 4. the layout's guides at the working size (position + noise, side-aware lines, orientation)
         t = time.perf_counter()
         guides = layout_guides(request, opts, plan, window, pyr)
-        # ... a class whose paint on the boards vanishes at the coarse levels (a small object on a
-        # board) is derived from the boards' colours instead, and flagged, rather than refused
-        # (a class planned from a location board that shows too little of it is planned again without
-        # the location boards: from the production's boards, even one that left it to them; derived
-        # only if their paint vanishes too)
-        short = classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
-        if short:
-            released = frozenset(
-                c for c in short if any(request.boards[b].location for b in plan.classes[c].boards)
-            )
-            derive = short - released
-            plan = make_plan(request, opts, window.crop(request.regions), derive=derive, released=released)
-            preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
-            guides = layout_guides(request, opts, plan, window, pyr)
-            again = (
-                classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
-                if released
-                else frozenset()
-            )
-            if again:
+        if known is None:
+            derive: frozenset[int] = frozenset()
+            released: frozenset[int] = frozenset()
+            short = classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
+            if short:
+                released = frozenset(
+                    c for c in short if any(request.boards[b].location for b in plan.classes[c].boards)
+                )
+                derive = short - released
                 plan = make_plan(
-                    request, opts, window.crop(request.regions), derive=derive | again, released=released
+                    request, opts, window.crop(request.regions), derive=derive, released=released
                 )
                 preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
                 guides = layout_guides(request, opts, plan, window, pyr)
+                again = (
+                    classes_without_paint(request, plan, pyr, guides, preps, self.synthesis_cache)
+                    if released
+                    else frozenset()
+                )
+                if again:
+                    derive = derive | again
+                    plan = make_plan(
+                        request, opts, window.crop(request.regions), derive=derive, released=released
+                    )
+                    preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
+                    guides = layout_guides(request, opts, plan, window, pyr)
+            self.plan_memo.put(memo_key, (derive, released))
         timings["guides"] = time.perf_counter() - t
         context.check_cancel()
 
@@ -195,3 +216,36 @@ class ExemplarEngine:
         return RenderResult(
             image=image, source_map=source_map, recipe=recipe, warnings=list(plan.warnings), timings=timings
         )
+
+
+def _plan_key(
+    request: RenderRequest, opts: ExemplarOptions, window: Window, pyr: Pyramid
+) -> tuple[object, ...]:
+    """What the plan and the coarse-level check depend on: the boards (image key, a digest of their
+    labels, what they leave to or take from a location), the layout's region map, the direction,
+    the window, the pyramid and the options."""
+
+    def digest(a: np.ndarray) -> str:
+        return hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).hexdigest()
+
+    boards = tuple(
+        (
+            b.key,
+            digest(b.labels),
+            b.labels.shape,
+            tuple(sorted(b.tags)),
+            b.location,
+            tuple(sorted(b.withheld)),
+            None if b.paints is None else tuple(sorted(b.paints)),
+        )
+        for b in request.boards
+    )
+    return (
+        boards,
+        digest(request.regions),
+        request.regions.shape,
+        tuple(sorted(request.direction.tags())),
+        (window.y0, window.y1, window.x0, window.x1),
+        (pyr.f, pyr.levels),
+        opts.model_dump_json(),
+    )
