@@ -1,9 +1,11 @@
 """The exemplar paints the classes a location board shows in that board's tones (engines/exemplar/location.py).
 
 A location board is an approved BG of the place (``BoardInput.location`` set by the service); its
-classes come out with the board's colour distribution, structure kept; classes from production
-boards are not touched, and a render without location boards is untouched (tests/engines/
-test_exemplar_pinned.py pins those pixels)."""
+classes come out with the board's colour distribution, structure kept; a class copied from a
+production board is put in the location board's tones when the location board shows it, untouched
+when it does not; a location board paints only the classes it was given (``paints``), a class whose
+location paint is too little to copy goes back to the production board; a render without location
+boards is untouched (tests/engines/test_exemplar_pinned.py pins those pixels)."""
 
 from __future__ import annotations
 

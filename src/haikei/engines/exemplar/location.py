@@ -16,9 +16,12 @@ within 0.02-0.07 of the same map in CIE Lab at a tenth of the time (Lab there an
 4 s at 1080p; this costs about 0.15 s, both on a loaded 2-core machine): one compiled histogram
 pass gives every class's quantiles, one compiled pass applies the maps. Monotone, so the painting's
 structure stays (what is lighter stays lighter: lit and shaded sides, strokes, the layout's edges);
-per class, so the sky keeps the approved sky's blues and the house its walls. Classes painted from
-the production's boards, derived palettes and clouds are left as they are. The board's quantiles
-depend on the board alone and are kept between renders.
+per class, so the sky keeps the approved sky's blues and the house its walls. A class copied from
+the production's boards that a location board shows (too little of it to copy for this cut: the
+garden view's lawn, three times the approved road view's) is mapped onto that board's tones of it
+the same way, so the whole cut is in the place's colours. Derived palettes, clouds and classes no
+location board shows are left as they are. The board's quantiles depend on the board alone and are
+kept between renders.
 """
 
 from __future__ import annotations
@@ -157,9 +160,11 @@ def match_location(
     quantiles: LocationQuantiles,
 ) -> tuple[np.ndarray, LocationMatch | None]:
     """``painted`` (uint8 HxWx3, the window) with every class painted from a location board mapped
-    onto that board's tones (the mean quantile function when several location boards paint it);
-    ``regions`` is the window's region map, ``names`` class id -> name for the recipe. (painted, None)
-    when no class is painted from a location board: a render without locations is untouched."""
+    onto that board's tones (the mean quantile function when several location boards paint it), and
+    every class copied from the production's boards onto the tones of the location boards that show
+    it; ``regions`` is the window's region map, ``names`` class id -> name for the recipe.
+    (painted, None) when the request has no location board or none shows a painted class: a render
+    without locations is untouched."""
     located = [b for b, board in enumerate(boards) if board.location]
     if not located:
         return painted, None
