@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -165,7 +164,9 @@ def _decoded_rgb(ctx: ServiceContext, blob: str, name: str) -> np.ndarray:
 
 def _decoded_labels(ctx: ServiceContext, blob: str, name: str) -> np.ndarray:
     """A label map's class ids under this production's vocabulary (its colour table is in the key)."""
-    table = hashlib.sha256(repr(ctx.vocabulary.colour_table()).encode()).hexdigest()[:12]
+    from haikei.services.review_labels import _vocab_key
+
+    table = _vocab_key(ctx)
     return _decoded_picture(
         f"{blob}|labels|{table}", lambda: load_region_map(ctx.blobs.get(blob), ctx.vocabulary, name=name)
     )

@@ -39,7 +39,7 @@ from haikei.engines.exemplar.compose import into_frame, lay_in, paint_palettes, 
 from haikei.engines.exemplar.lines import choose_line_style
 from haikei.engines.exemplar.location import match_location
 from haikei.engines.exemplar.options import ExemplarOptions
-from haikei.engines.exemplar.plan import Pyramid, Window, find_window, make_plan, pyramid
+from haikei.engines.exemplar.plan import Plan, Pyramid, Window, find_window, make_plan, pyramid
 from haikei.engines.exemplar.recipe import ENGINE_NAME, ENGINE_VERSION, build_recipe
 from haikei.engines.exemplar.synthesis import (
     SynthesisCache,
@@ -115,8 +115,12 @@ class ExemplarEngine:
         # a render of the same request plans once, and builds no atlases for a plan it drops
         memo_key = _plan_key(request, opts, window, pyr)
         known = self.plan_memo.get(memo_key)
+
+        def replan(derive: frozenset[int], released: frozenset[int]) -> Plan:
+            return make_plan(request, opts, window.crop(request.regions), derive=derive, released=released)
+
         if known is not None and (known[0] or known[1]):
-            plan = make_plan(request, opts, window.crop(request.regions), derive=known[0], released=known[1])
+            plan = replan(*known)
 
         # 3. the boards at the render's scale, with their guides per level (kept on the engine)
         preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
@@ -136,9 +140,7 @@ class ExemplarEngine:
                     c for c in short if any(request.boards[b].location for b in plan.classes[c].boards)
                 )
                 derive = short - released
-                plan = make_plan(
-                    request, opts, window.crop(request.regions), derive=derive, released=released
-                )
+                plan = replan(derive, released)
                 preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
                 guides = layout_guides(request, opts, plan, window, pyr)
                 again = (
@@ -148,9 +150,7 @@ class ExemplarEngine:
                 )
                 if again:
                     derive = derive | again
-                    plan = make_plan(
-                        request, opts, window.crop(request.regions), derive=derive, released=released
-                    )
+                    plan = replan(derive, released)
                     preps = prepare_boards(request, opts, plan, pyr, self.synthesis_cache)
                     guides = layout_guides(request, opts, plan, window, pyr)
             self.plan_memo.put(memo_key, (derive, released))
